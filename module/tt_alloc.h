@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tt_alloc internals shared by the character device, sysfs and the KUnit
+ * suite. The tracking core (tt_alloc_core.c) knows nothing about files or
+ * user memory so that it can be tested in isolation.
+ */
+#ifndef _TT_ALLOC_H
+#define _TT_ALLOC_H
+
+#include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/cache.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <linux/tt_alloc.h>
+
+#define TT_ALLOC_MAX_DEVICES	64
+#define TT_ALLOC_MAX_ENTRIES_LIMIT	BIT(24)
+
+struct pid;
+struct pid_namespace;
+struct seq_file;
+
+/**
+ * struct tt_counter - one memory type of one device, all clients together
+ * @used: bytes in use
+ * @entries: tracked entries
+ * @peak: highest @used since load or the last reset
+ * @capacity: bytes the device has, 0 when unknown
+ *
+ * Plain atomics rather than a lock, so that clients of the same device do
+ * not serialise on each other; @used is updated with a cmpxchg loop so
+ * that the overflow and capacity checks and the update are one step.
+ */
+struct tt_counter {
+	atomic64_t used;
+	atomic64_t entries;
+	atomic64_t peak;
+	atomic64_t capacity;
+};
+
+/**
+ * struct tt_device - counters of one device
+ * @mem: per memory type counters
+ * @system_bytes: bytes of fabric and dispatch kernels
+ * @reclaimed_bytes: bytes taken back from released or abandoned files
+ * @reclaimed_entries: entries taken back likewise
+ * @clients: open files holding at least one entry on this device
+ * @arch: architecture name, "unknown" without a preset
+ */
+struct tt_device {
+	struct tt_counter mem[TT_ALLOC_MEM_COUNT];
+	atomic64_t system_bytes;
+	atomic64_t reclaimed_bytes;
+	atomic64_t reclaimed_entries;
+	atomic_t clients;
+	const char *arch;
+} ____cacheline_aligned_in_smp;
+
+/**
+ * struct tt_limits - tunables, shared with the module parameters
+ * @max_entries: entries one file may hold
+ * @enforce_capacity: refuse allocations beyond a known capacity
+ */
+struct tt_limits {
+	unsigned int max_entries;
+	bool enforce_capacity;
+};
+
+/**
+ * struct tt_core - one tracking instance (the module has exactly one)
+ * @ndev: number of devices
+ * @limits: tunables, read locklessly
+ * @clients_lock: protects @clients; taken before any &tt_client.lock
+ * @clients: every open client
+ * @next_client_id: last client id handed out
+ * @devs: per-device counters
+ */
+struct tt_core {
+	unsigned int ndev;
+	const struct tt_limits *limits;
+	struct mutex clients_lock;	/* guards clients */
+	struct list_head clients;
+	atomic64_t next_client_id;
+	struct tt_device devs[];
+};
+
+/**
+ * struct tt_tally - what a recorder left behind, for the reclaim log line
+ * @entries: entries of every type
+ * @buf_n: buffers (DRAM, L1, SYSTEM, L1_SMALL, TRACE)
+ * @buf_bytes: their bytes
+ * @cb_n: circular buffers
+ * @cb_bytes: their bytes
+ * @kern_n: kernels
+ * @kern_bytes: their bytes
+ * @sys_bytes: bytes of the system (fabric and dispatch) kernels among them
+ */
+struct tt_tally {
+	u64 entries;
+	u64 buf_n, buf_bytes;
+	u64 cb_n, cb_bytes;
+	u64 kern_n, kern_bytes, sys_bytes;
+};
+
+/**
+ * struct tt_recorder - a thread group that recorded entries in a client
+ * @node: in &tt_client.recorders
+ * @tgid: the thread group; a reference, so a reused pid number never
+ *	matches it
+ * @comm: its command name when it first recorded; gone once it exits
+ * @dead: its entries are being reclaimed
+ * @tally: what was reclaimed, while @dead
+ */
+struct tt_recorder {
+	struct list_head node;
+	struct pid *tgid;
+	char comm[TASK_COMM_LEN];
+	bool dead;
+	struct tt_tally tally;
+};
+
+/**
+ * struct tt_file_dev - what one client holds on one device
+ * @used: bytes per memory type
+ * @entries: entries per memory type
+ * @total: entries on the device, all types
+ */
+struct tt_file_dev {
+	u64 used[TT_ALLOC_MEM_COUNT];
+	u64 entries[TT_ALLOC_MEM_COUNT];
+	u64 total;
+};
+
+/**
+ * struct tt_client - the tracking state of one open file
+ * @core: the instance it belongs to
+ * @id: client id, unique for the life of the module
+ * @opener: thread group that opened the file
+ * @comm: the opener's command name
+ * @node: in &tt_core.clients
+ * @lock: protects everything below
+ * @buckets: hash table of &struct tt_entry, keyed by (device, type, id)
+ * @bits: log2 of the number of @buckets
+ * @nr_entries: entries in the table
+ * @recorders: &struct tt_recorder of this client
+ * @last_rec: the recorder used last, so one process costs no list walk
+ * @dev: per-device totals, @core->ndev of them
+ */
+struct tt_client {
+	struct tt_core *core;
+	u64 id;
+	struct pid *opener;
+	char comm[TASK_COMM_LEN];
+	struct list_head node;
+
+	struct mutex lock;		/* guards the table and totals */
+	struct hlist_head *buckets;
+	unsigned int bits;
+	u64 nr_entries;
+	struct list_head recorders;
+	struct tt_recorder *last_rec;
+	struct tt_file_dev dev[];
+};
+
+extern const char * const tt_mem_names[TT_ALLOC_MEM_COUNT];
+
+int tt_core_init_cache(void);
+void tt_core_exit_cache(void);
+
+struct tt_core *tt_core_create(unsigned int ndev, const struct tt_limits *limits);
+void tt_core_destroy(struct tt_core *core);
+int tt_device_set_arch(struct tt_device *d, const char *name);
+void tt_device_reset_peak(struct tt_device *d, unsigned int type);
+
+struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
+				   const char *comm);
+void tt_client_destroy(struct tt_client *c);
+
+int tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
+		    struct pid *tgid, const char *comm);
+int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b);
+int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
+		    unsigned int n, unsigned int *applied, struct pid *tgid,
+		    const char *comm);
+int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u);
+u32 tt_client_refs(struct tt_client *c, u32 device, u32 type, u64 id);
+
+u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
+			 struct tt_alloc_client *rows, u32 room);
+unsigned int tt_core_sweep(struct tt_core *core);
+bool tt_pid_exited(struct pid *tgid);
+
+void tt_client_show_fdinfo(struct tt_client *c, struct seq_file *m);
+void tt_client_show_entries(struct tt_client *c, struct seq_file *m);
+
+int tt_sysfs_init(struct tt_core *core);
+void tt_sysfs_exit(struct tt_core *core);
+
+#endif /* _TT_ALLOC_H */

@@ -1,0 +1,902 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tt_alloc tracking core: entries, per-file and per-device counters,
+ * reclaim and the sweep of exited recorders.
+ *
+ * Locking: &tt_core.clients_lock, then &tt_client.lock. The allocation
+ * path takes only its own client's lock; device counters are atomics.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hash.h>
+#include <linux/kernel.h>
+#include <linux/math64.h>
+#include <linux/overflow.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/string_helpers.h>
+
+#include "tt_alloc.h"
+
+#include <kunit/visibility.h>
+
+#define TT_HASH_MIN_BITS	4
+#define TT_HASH_MAX_BITS	24
+
+/**
+ * struct tt_entry - one tracked allocation
+ * @node: in its client's hash bucket
+ * @id: the runtime's id
+ * @size: bytes
+ * @rec: the thread group that took the first reference
+ * @refs: references held
+ * @device: device number
+ * @type: TT_ALLOC_MEM_*
+ * @kind: TT_ALLOC_KERNEL_* for kernels
+ *
+ * Kept at 48 bytes: there can be a million of these per file.
+ */
+struct tt_entry {
+	struct hlist_node node;
+	u64 id;
+	u64 size;
+	struct tt_recorder *rec;
+	u32 refs;
+	u16 device;
+	u8 type;
+	u8 kind;
+};
+
+const char * const tt_mem_names[TT_ALLOC_MEM_COUNT] = {
+	[TT_ALLOC_MEM_DRAM] = "dram",
+	[TT_ALLOC_MEM_L1] = "l1",
+	[TT_ALLOC_MEM_SYSTEM] = "system",
+	[TT_ALLOC_MEM_L1_SMALL] = "l1_small",
+	[TT_ALLOC_MEM_TRACE] = "trace",
+	[TT_ALLOC_MEM_CB] = "cb",
+	[TT_ALLOC_MEM_KERNEL] = "kernel",
+};
+EXPORT_SYMBOL_IF_KUNIT(tt_mem_names);
+
+static struct kmem_cache *tt_entry_cache;
+
+int tt_core_init_cache(void)
+{
+	tt_entry_cache = KMEM_CACHE(tt_entry, SLAB_ACCOUNT);
+	return tt_entry_cache ? 0 : -ENOMEM;
+}
+
+void tt_core_exit_cache(void)
+{
+	kmem_cache_destroy(tt_entry_cache);
+}
+
+static bool tt_is_system_kernel(unsigned int type, unsigned int kind)
+{
+	return type == TT_ALLOC_MEM_KERNEL &&
+	       (kind == TT_ALLOC_KERNEL_FABRIC ||
+		kind == TT_ALLOC_KERNEL_DISPATCH);
+}
+
+/**
+ * tt_pid_exited() - has every thread of a thread group exited?
+ * @tgid: the thread group
+ *
+ * True once the group is reaped, and also while its leader is an unreaped
+ * zombie with no live thread left: the memory it recorded is no longer in
+ * use either way.
+ *
+ * Return: true if no thread of the group is alive.
+ */
+bool tt_pid_exited(struct pid *tgid)
+{
+	struct task_struct *task;
+	bool exited;
+
+	rcu_read_lock();
+	task = pid_task(tgid, PIDTYPE_TGID);
+	exited = !task || !atomic_read(&task->signal->live);
+	rcu_read_unlock();
+	return exited;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_pid_exited);
+
+/* ---- per-device counters ---- */
+
+static void tt_peak_update(struct tt_counter *ctr, u64 used)
+{
+	s64 peak = atomic64_read(&ctr->peak);
+
+	while ((u64)peak < used &&
+	       !atomic64_try_cmpxchg(&ctr->peak, &peak, used))
+		;
+}
+
+/*
+ * Charge @size bytes of @type to device @d. The overflow and capacity
+ * checks see the same value the update replaces, so two racing clients
+ * cannot both squeeze under the capacity.
+ */
+static int tt_charge(struct tt_core *core, struct tt_device *d,
+		     unsigned int type, unsigned int kind, u64 size)
+{
+	struct tt_counter *ctr = &d->mem[type];
+	bool enforce = READ_ONCE(core->limits->enforce_capacity);
+	s64 old = atomic64_read(&ctr->used);
+	u64 new, cap;
+
+	do {
+		if (check_add_overflow((u64)old, size, &new))
+			return -EOVERFLOW;
+		cap = atomic64_read(&ctr->capacity);
+		if (enforce && cap && new > cap)
+			return -ENOSPC;
+	} while (!atomic64_try_cmpxchg(&ctr->used, &old, new));
+
+	atomic64_inc(&ctr->entries);
+	if (tt_is_system_kernel(type, kind))
+		atomic64_add(size, &d->system_bytes);
+	tt_peak_update(ctr, new);
+	return 0;
+}
+
+static void tt_uncharge(struct tt_device *d, const struct tt_entry *e)
+{
+	struct tt_counter *ctr = &d->mem[e->type];
+
+	atomic64_sub(e->size, &ctr->used);
+	atomic64_dec(&ctr->entries);
+	if (tt_is_system_kernel(e->type, e->kind))
+		atomic64_sub(e->size, &d->system_bytes);
+}
+
+/**
+ * tt_device_reset_peak() - restart peak tracking at the current use
+ * @d: the device
+ * @type: memory type
+ */
+void tt_device_reset_peak(struct tt_device *d, unsigned int type)
+{
+	struct tt_counter *ctr = &d->mem[type];
+
+	atomic64_set(&ctr->peak, atomic64_read(&ctr->used));
+	/* An allocation racing with the reset must still show in the peak. */
+	tt_peak_update(ctr, atomic64_read(&ctr->used));
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_device_reset_peak);
+
+struct tt_arch_preset {
+	const char *name;
+	u64 dram;
+	u64 l1;
+};
+
+/* Per-chip sizes published by Tenstorrent (n150 Wormhole, p150 Blackhole). */
+static const struct tt_arch_preset tt_arch_presets[] = {
+	{ "wormhole_b0", 12ULL << 30, 72ULL * 1499136 },
+	{ "blackhole", 32ULL << 30, 140ULL * 1572864 },
+};
+
+/**
+ * tt_device_set_arch() - name a device's architecture, set its capacities
+ * @d: the device
+ * @name: "wormhole_b0", "blackhole", or "unknown"/"" for no preset
+ *
+ * Return: 0, or -EINVAL for a name without a preset.
+ */
+int tt_device_set_arch(struct tt_device *d, const char *name)
+{
+	unsigned int i, t;
+
+	if (!*name || !strcmp(name, "unknown")) {
+		d->arch = "unknown";
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
+			atomic64_set(&d->mem[t].capacity, 0);
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(tt_arch_presets); i++) {
+		const struct tt_arch_preset *p = &tt_arch_presets[i];
+
+		if (strcmp(name, p->name))
+			continue;
+		d->arch = p->name;
+		atomic64_set(&d->mem[TT_ALLOC_MEM_DRAM].capacity, p->dram);
+		atomic64_set(&d->mem[TT_ALLOC_MEM_L1].capacity, p->l1);
+		return 0;
+	}
+	return -EINVAL;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_device_set_arch);
+
+/**
+ * tt_core_create() - a tracking instance with no clients
+ * @ndev: number of devices, 1..%TT_ALLOC_MAX_DEVICES
+ * @limits: tunables; must outlive the instance
+ *
+ * Return: the instance, or an ERR_PTR().
+ */
+struct tt_core *tt_core_create(unsigned int ndev, const struct tt_limits *limits)
+{
+	struct tt_core *core;
+	unsigned int i;
+
+	if (!ndev || ndev > TT_ALLOC_MAX_DEVICES)
+		return ERR_PTR(-EINVAL);
+	core = kzalloc(struct_size(core, devs, ndev), GFP_KERNEL);
+	if (!core)
+		return ERR_PTR(-ENOMEM);
+	core->ndev = ndev;
+	core->limits = limits;
+	mutex_init(&core->clients_lock);
+	INIT_LIST_HEAD(&core->clients);
+	for (i = 0; i < ndev; i++)
+		core->devs[i].arch = "unknown";
+	return core;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_core_create);
+
+/**
+ * tt_core_destroy() - free an instance whose clients are all gone
+ * @core: the instance
+ */
+void tt_core_destroy(struct tt_core *core)
+{
+	WARN_ON(!list_empty(&core->clients));
+	mutex_destroy(&core->clients_lock);
+	kfree(core);
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_core_destroy);
+
+/* ---- the per-client hash table ---- */
+
+static unsigned int tt_hash(u32 device, u32 type, u64 id, unsigned int bits)
+{
+	return hash_64(id ^ hash_64(((u64)device << 8) | type, 64), bits);
+}
+
+static struct hlist_head *tt_bucket(struct tt_client *c, u32 device,
+				    u32 type, u64 id)
+{
+	return &c->buckets[tt_hash(device, type, id, c->bits)];
+}
+
+static struct tt_entry *tt_lookup(struct tt_client *c, u32 device, u32 type,
+				  u64 id)
+{
+	struct tt_entry *e;
+
+	lockdep_assert_held(&c->lock);
+	hlist_for_each_entry(e, tt_bucket(c, device, type, id), node)
+		if (e->id == id && e->device == device && e->type == type)
+			return e;
+	return NULL;
+}
+
+/*
+ * Keep the load factor at or below one. Resizing inline under the client
+ * lock keeps the table simple (no RCU, no deferred work); the O(n) rehash
+ * is amortised over the n insertions that triggered it. If the bigger
+ * table cannot be had, the old one just gets more crowded.
+ */
+static void tt_maybe_grow(struct tt_client *c)
+{
+	unsigned int bits = c->bits + 1, i;
+	struct hlist_head *nb;
+	struct hlist_node *tmp;
+	struct tt_entry *e;
+
+	if (c->nr_entries < (1ULL << c->bits) || c->bits >= TT_HASH_MAX_BITS)
+		return;
+	nb = kvcalloc(1U << bits, sizeof(*nb), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!nb)
+		return;
+	for (i = 0; i < (1U << c->bits); i++)
+		hlist_for_each_entry_safe(e, tmp, &c->buckets[i], node)
+			hlist_add_head(&e->node,
+				       &nb[tt_hash(e->device, e->type, e->id, bits)]);
+	kvfree(c->buckets);
+	c->buckets = nb;
+	c->bits = bits;
+}
+
+/* ---- clients ---- */
+
+/**
+ * tt_client_create() - a new, empty client
+ * @core: the instance
+ * @opener: thread group that opens it (a reference is taken)
+ * @comm: the opener's command name
+ *
+ * Return: the client, or an ERR_PTR().
+ */
+struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
+				   const char *comm)
+{
+	struct tt_client *c;
+
+	c = kzalloc(struct_size(c, dev, core->ndev), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	c->bits = TT_HASH_MIN_BITS;
+	c->buckets = kvcalloc(1U << c->bits, sizeof(*c->buckets),
+			      GFP_KERNEL_ACCOUNT);
+	if (!c->buckets) {
+		kfree(c);
+		return ERR_PTR(-ENOMEM);
+	}
+	c->core = core;
+	c->opener = get_pid(opener);
+	strscpy(c->comm, comm, sizeof(c->comm));
+	mutex_init(&c->lock);
+	INIT_LIST_HEAD(&c->recorders);
+	c->id = atomic64_inc_return(&core->next_client_id);
+
+	mutex_lock(&core->clients_lock);
+	list_add_tail(&c->node, &core->clients);
+	mutex_unlock(&core->clients_lock);
+	return c;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_create);
+
+static struct tt_recorder *tt_find_recorder(struct tt_client *c,
+					    struct pid *tgid)
+{
+	struct tt_recorder *r;
+
+	if (c->last_rec && c->last_rec->tgid == tgid)
+		return c->last_rec;
+	list_for_each_entry(r, &c->recorders, node) {
+		if (r->tgid == tgid) {
+			c->last_rec = r;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static void tt_recorder_free(struct tt_client *c, struct tt_recorder *r)
+{
+	if (c->last_rec == r)
+		c->last_rec = NULL;
+	list_del(&r->node);
+	put_pid(r->tgid);
+	kfree(r);
+}
+
+static int tt_check_buffer(struct tt_core *core, const struct tt_alloc_buffer *b,
+			   bool alloc)
+{
+	if (b->flags || b->type >= TT_ALLOC_MEM_COUNT)
+		return -EINVAL;
+	if (alloc) {
+		if (!b->size)
+			return -EINVAL;
+		if (b->type == TT_ALLOC_MEM_KERNEL ?
+		    b->kind > TT_ALLOC_KERNEL_DISPATCH : b->kind)
+			return -EINVAL;
+	}
+	if (b->device >= core->ndev)
+		return -ENODEV;
+	return 0;
+}
+
+static void tt_file_charge(struct tt_client *c, const struct tt_entry *e)
+{
+	struct tt_file_dev *fd = &c->dev[e->device];
+
+	fd->used[e->type] += e->size;
+	fd->entries[e->type]++;
+	if (!fd->total++)
+		atomic_inc(&c->core->devs[e->device].clients);
+	c->nr_entries++;
+}
+
+/* Forget @e everywhere; when @reclaimed, count it as taken back. */
+static void tt_entry_remove(struct tt_client *c, struct tt_entry *e,
+			    bool reclaimed)
+{
+	struct tt_device *d = &c->core->devs[e->device];
+	struct tt_file_dev *fd = &c->dev[e->device];
+
+	hlist_del(&e->node);
+	tt_uncharge(d, e);
+	fd->used[e->type] -= e->size;
+	fd->entries[e->type]--;
+	if (!--fd->total)
+		atomic_dec(&d->clients);
+	c->nr_entries--;
+	if (reclaimed) {
+		atomic64_add(e->size, &d->reclaimed_bytes);
+		atomic64_inc(&d->reclaimed_entries);
+	}
+	kmem_cache_free(tt_entry_cache, e);
+}
+
+static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
+			     struct pid *tgid, const char *comm)
+{
+	struct tt_core *core = c->core;
+	struct tt_recorder *rec;
+	bool new_rec = false;
+	struct tt_entry *e;
+	int ret;
+
+	lockdep_assert_held(&c->lock);
+	ret = tt_check_buffer(core, b, true);
+	if (ret)
+		return ret;
+
+	e = tt_lookup(c, b->device, b->type, b->id);
+	if (e) {
+		if (e->size != b->size || e->kind != b->kind)
+			return -EEXIST;
+		if (e->refs == U32_MAX)
+			return -EOVERFLOW;
+		e->refs++;
+		return 0;
+	}
+	if (c->nr_entries >= READ_ONCE(core->limits->max_entries))
+		return -EDQUOT;
+
+	e = kmem_cache_alloc(tt_entry_cache, GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return -ENOMEM;
+	rec = tt_find_recorder(c, tgid);
+	if (!rec) {
+		rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
+		if (!rec) {
+			ret = -ENOMEM;
+			goto err_entry;
+		}
+		rec->tgid = get_pid(tgid);
+		strscpy(rec->comm, comm, sizeof(rec->comm));
+		list_add_tail(&rec->node, &c->recorders);
+		c->last_rec = rec;
+		new_rec = true;
+	}
+
+	/* Last, so that nothing above can leave a transient peak behind. */
+	ret = tt_charge(core, &core->devs[b->device], b->type, b->kind, b->size);
+	if (ret)
+		goto err_rec;
+
+	e->id = b->id;
+	e->size = b->size;
+	e->rec = rec;
+	e->refs = 1;
+	e->device = b->device;
+	e->type = b->type;
+	e->kind = b->kind;
+	hlist_add_head(&e->node, tt_bucket(c, b->device, b->type, b->id));
+	tt_file_charge(c, e);
+	tt_maybe_grow(c);
+	return 0;
+
+err_rec:
+	if (new_rec)
+		tt_recorder_free(c, rec);
+err_entry:
+	kmem_cache_free(tt_entry_cache, e);
+	return ret;
+}
+
+static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b)
+{
+	struct tt_entry *e;
+	int ret;
+
+	lockdep_assert_held(&c->lock);
+	ret = tt_check_buffer(c->core, b, false);
+	if (ret)
+		return ret;
+	e = tt_lookup(c, b->device, b->type, b->id);
+	if (!e)
+		return -ENOENT;
+	if (--e->refs)
+		return 0;
+
+	/*
+	 * A recorder is freed with its last entry only when it has died
+	 * (the sweep's job); a live one is likely to record again.
+	 */
+	tt_entry_remove(c, e, false);
+	return 0;
+}
+
+/**
+ * tt_client_alloc() - record an allocation, or take another reference
+ * @c: the client
+ * @b: the allocation
+ * @tgid: thread group recording it
+ * @comm: its command name
+ *
+ * Return: 0 or a negative errno as documented for TT_ALLOC_IOC_ALLOC; on
+ * error nothing changed.
+ */
+int tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
+		    struct pid *tgid, const char *comm)
+{
+	int ret;
+
+	mutex_lock(&c->lock);
+	ret = __tt_client_alloc(c, b, tgid, comm);
+	mutex_unlock(&c->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_alloc);
+
+/**
+ * tt_client_free() - drop one reference to an allocation
+ * @c: the client
+ * @b: the allocation (size and kind are ignored)
+ *
+ * Return: 0 or a negative errno as documented for TT_ALLOC_IOC_FREE; on
+ * error nothing changed.
+ */
+int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b)
+{
+	int ret;
+
+	mutex_lock(&c->lock);
+	ret = __tt_client_free(c, b);
+	mutex_unlock(&c->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_free);
+
+/**
+ * tt_client_apply() - apply batch ops in order, stopping at the first error
+ * @c: the client
+ * @ops: the ops
+ * @n: how many
+ * @applied: out: ops applied before the first error
+ * @tgid: thread group recording them
+ * @comm: its command name
+ *
+ * Return: 0, or the error of op number *@applied, which changed nothing.
+ */
+int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
+		    unsigned int n, unsigned int *applied, struct pid *tgid,
+		    const char *comm)
+{
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&c->lock);
+	for (i = 0; i < n; i++) {
+		const struct tt_alloc_op *op = &ops[i];
+
+		if (op->reserved)
+			ret = -EINVAL;
+		else if (op->op == TT_ALLOC_OP_ALLOC)
+			ret = __tt_client_alloc(c, &op->buf, tgid, comm);
+		else if (op->op == TT_ALLOC_OP_FREE)
+			ret = __tt_client_free(c, &op->buf);
+		else
+			ret = -EINVAL;
+		if (ret)
+			break;
+	}
+	mutex_unlock(&c->lock);
+	*applied = i;
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_apply);
+
+/**
+ * tt_client_refs() - references held on an entry
+ * @c: the client
+ * @device: device
+ * @type: memory type
+ * @id: the runtime's id
+ *
+ * Return: the reference count, 0 if the client does not hold the entry.
+ */
+u32 tt_client_refs(struct tt_client *c, u32 device, u32 type, u64 id)
+{
+	struct tt_entry *e;
+	u32 refs;
+
+	mutex_lock(&c->lock);
+	e = tt_lookup(c, device, type, id);
+	refs = e ? e->refs : 0;
+	mutex_unlock(&c->lock);
+	return refs;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_refs);
+
+/**
+ * tt_client_usage() - fill a usage query
+ * @c: the client asking
+ * @u: the query; its input fields are validated here
+ *
+ * Return: 0, -EINVAL or -ENODEV.
+ */
+int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u)
+{
+	struct tt_core *core = c->core;
+	unsigned int t;
+
+	if (u->flags || u->reserved || u->scope > TT_ALLOC_SCOPE_DEVICE)
+		return -EINVAL;
+	if (u->device >= core->ndev)
+		return -ENODEV;
+
+	memset(u->used, 0, sizeof(u->used));
+	memset(u->allocations, 0, sizeof(u->allocations));
+	memset(u->peak, 0, sizeof(u->peak));
+	memset(u->capacity, 0, sizeof(u->capacity));
+
+	if (u->scope == TT_ALLOC_SCOPE_FILE) {
+		struct tt_file_dev *fd = &c->dev[u->device];
+
+		mutex_lock(&c->lock);
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+			u->used[t] = fd->used[t];
+			u->allocations[t] = fd->entries[t];
+		}
+		mutex_unlock(&c->lock);
+		return 0;
+	}
+
+	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+		struct tt_counter *ctr = &core->devs[u->device].mem[t];
+
+		u->used[t] = atomic64_read(&ctr->used);
+		u->allocations[t] = atomic64_read(&ctr->entries);
+		u->peak[t] = atomic64_read(&ctr->peak);
+		u->capacity[t] = atomic64_read(&ctr->capacity);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_usage);
+
+/* ---- reclaim ---- */
+
+static void tt_tally_add(struct tt_tally *t, const struct tt_entry *e)
+{
+	t->entries++;
+	switch (e->type) {
+	case TT_ALLOC_MEM_CB:
+		t->cb_n++;
+		t->cb_bytes += e->size;
+		break;
+	case TT_ALLOC_MEM_KERNEL:
+		t->kern_n++;
+		t->kern_bytes += e->size;
+		if (tt_is_system_kernel(e->type, e->kind))
+			t->sys_bytes += e->size;
+		break;
+	default:
+		t->buf_n++;
+		t->buf_bytes += e->size;
+		break;
+	}
+}
+
+static void tt_log_reclaim(const struct tt_recorder *r, const struct tt_tally *t,
+			   bool swept)
+{
+	char buf[16], cb[16], kern[16], sys[16];
+
+	string_get_size(t->buf_bytes, 1, STRING_UNITS_2, buf, sizeof(buf));
+	string_get_size(t->cb_bytes, 1, STRING_UNITS_2, cb, sizeof(cb));
+	string_get_size(t->kern_bytes, 1, STRING_UNITS_2, kern, sizeof(kern));
+	string_get_size(t->sys_bytes, 1, STRING_UNITS_2, sys, sizeof(sys));
+	pr_info_ratelimited("pid %d (%s) %sleft %llu allocations: reclaimed %llu buffers (%s), %llu CBs (%s), %llu kernels (%s, %s system)\n",
+			    pid_nr(r->tgid), r->comm,
+			    swept ? "exited with its file still open, " : "",
+			    t->entries, t->buf_n, buf, t->cb_n, cb, t->kern_n,
+			    kern, sys);
+}
+
+/*
+ * Remove the entries of every recorder marked dead, then log and free
+ * those recorders. One pass over the table, however many died.
+ */
+static u64 tt_client_reclaim_dead(struct tt_client *c, bool swept)
+{
+	struct tt_recorder *r, *rtmp;
+	struct hlist_node *tmp;
+	struct tt_entry *e;
+	unsigned int i;
+	u64 nr = 0;
+
+	lockdep_assert_held(&c->lock);
+	for (i = 0; i < (1U << c->bits); i++) {
+		hlist_for_each_entry_safe(e, tmp, &c->buckets[i], node) {
+			if (!e->rec->dead)
+				continue;
+			tt_tally_add(&e->rec->tally, e);
+			tt_entry_remove(c, e, true);
+			nr++;
+		}
+		if (!(i & 1023))
+			cond_resched();
+	}
+	list_for_each_entry_safe(r, rtmp, &c->recorders, node) {
+		if (!r->dead)
+			continue;
+		if (r->tally.entries)
+			tt_log_reclaim(r, &r->tally, swept);
+		tt_recorder_free(c, r);
+	}
+	return nr;
+}
+
+/**
+ * tt_client_destroy() - reclaim everything a client holds and free it
+ * @c: the client; no other user may remain (file release)
+ */
+void tt_client_destroy(struct tt_client *c)
+{
+	struct tt_core *core = c->core;
+	struct tt_recorder *r;
+
+	mutex_lock(&core->clients_lock);
+	list_del(&c->node);
+	mutex_unlock(&core->clients_lock);
+
+	mutex_lock(&c->lock);
+	list_for_each_entry(r, &c->recorders, node)
+		r->dead = true;
+	tt_client_reclaim_dead(c, false);
+	mutex_unlock(&c->lock);
+
+	WARN_ON(c->nr_entries || !list_empty(&c->recorders));
+	mutex_destroy(&c->lock);
+	kvfree(c->buckets);
+	put_pid(c->opener);
+	kfree(c);
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_destroy);
+
+/**
+ * tt_core_sweep() - reclaim the entries of recorders that have exited
+ * @core: the instance
+ *
+ * For files that outlive their recorder (inherited across fork, passed
+ * with SCM_RIGHTS). Costs O(recorders) when nobody died; the table of a
+ * client is walked only when one of its recorders did.
+ *
+ * Return: entries reclaimed.
+ */
+unsigned int tt_core_sweep(struct tt_core *core)
+{
+	struct tt_recorder *r, *rtmp;
+	struct tt_client *c;
+	unsigned int nr = 0;
+	bool any;
+
+	mutex_lock(&core->clients_lock);
+	list_for_each_entry(c, &core->clients, node) {
+		any = false;
+		mutex_lock(&c->lock);
+		list_for_each_entry_safe(r, rtmp, &c->recorders, node) {
+			if (!tt_pid_exited(r->tgid))
+				continue;
+			r->dead = true;
+			any = true;
+		}
+		if (any)
+			nr += tt_client_reclaim_dead(c, true);
+		mutex_unlock(&c->lock);
+		cond_resched();
+	}
+	mutex_unlock(&core->clients_lock);
+	return nr;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_core_sweep);
+
+static void tt_fill_row(struct tt_alloc_client *row, struct tt_client *c,
+			pid_t nr, u32 device, u32 flags)
+{
+	unsigned int t;
+
+	memset(row, 0, sizeof(*row));
+	row->client_id = c->id;
+	row->pid = nr;
+	row->device = device;
+	row->flags = flags;
+	strscpy(row->comm, c->comm, sizeof(row->comm));
+	if (device == TT_ALLOC_DEVICE_NONE)
+		return;
+	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+		row->used[t] = c->dev[device].used[t];
+		row->allocations[t] = c->dev[device].entries[t];
+	}
+}
+
+/**
+ * tt_core_list_clients() - the client list as seen from a pid namespace
+ * @core: the instance
+ * @ns: the caller's pid namespace; clients opened outside it are left out
+ * @rows: where to write rows, may be NULL when @room is 0
+ * @room: rows that fit in @rows
+ *
+ * One row per client and device it holds entries on; one row with
+ * %TT_ALLOC_DEVICE_NONE for a client holding nothing.
+ *
+ * Return: the number of rows that exist (the first @room are written).
+ */
+u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
+			 struct tt_alloc_client *rows, u32 room)
+{
+	struct tt_client *c;
+	unsigned int d;
+	u32 n = 0, flags;
+	bool held;
+	pid_t nr;
+
+	mutex_lock(&core->clients_lock);
+	list_for_each_entry(c, &core->clients, node) {
+		nr = pid_nr_ns(c->opener, ns);
+		if (!nr)
+			continue;
+		flags = tt_pid_exited(c->opener) ? TT_ALLOC_CLIENT_OPENER_EXITED : 0;
+		held = false;
+		mutex_lock(&c->lock);
+		for (d = 0; d < core->ndev; d++) {
+			if (!c->dev[d].total)
+				continue;
+			if (n < room)
+				tt_fill_row(&rows[n], c, nr, d, flags);
+			n++;
+			held = true;
+		}
+		mutex_unlock(&c->lock);
+		if (!held) {
+			if (n < room)
+				tt_fill_row(&rows[n], c, nr, TT_ALLOC_DEVICE_NONE,
+					    flags);
+			n++;
+		}
+	}
+	mutex_unlock(&core->clients_lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_core_list_clients);
+
+/**
+ * tt_client_show_fdinfo() - per-file usage, DRM usage-stats style
+ * @c: the client
+ * @m: fdinfo seq_file
+ */
+void tt_client_show_fdinfo(struct tt_client *c, struct seq_file *m)
+{
+	unsigned int d, t;
+
+	seq_printf(m, "tt_alloc-client-id:\t%llu\n", c->id);
+	mutex_lock(&c->lock);
+	for (d = 0; d < c->core->ndev; d++)
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
+			if (c->dev[d].entries[t])
+				seq_printf(m, "tt_alloc-total-dev%u-%s:\t%llu\n",
+					   d, tt_mem_names[t], c->dev[d].used[t]);
+	mutex_unlock(&c->lock);
+}
+
+/**
+ * tt_client_show_entries() - every entry of a client, for debugfs
+ * @c: the client
+ * @m: the seq_file
+ */
+void tt_client_show_entries(struct tt_client *c, struct seq_file *m)
+{
+	struct tt_entry *e;
+	unsigned int i;
+
+	mutex_lock(&c->lock);
+	for (i = 0; i < (1U << c->bits); i++)
+		hlist_for_each_entry(e, &c->buckets[i], node)
+			seq_printf(m, "%llu\t%d\t%s\t%u\t%s\t%u\t0x%llx\t%llu\t%u\n",
+				   c->id, pid_nr(e->rec->tgid), e->rec->comm,
+				   e->device, tt_mem_names[e->type], e->kind,
+				   e->id, e->size, e->refs);
+	mutex_unlock(&c->lock);
+}

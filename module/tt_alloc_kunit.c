@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the tt_alloc tracking core, on a private instance that
+ * no file can reach.
+ */
+#include <kunit/test.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "tt_alloc.h"
+
+#define NDEV 4
+
+struct tt_test {
+	struct tt_limits limits;
+	struct tt_core *core;
+	struct tt_client *c;
+};
+
+static int tt_test_init(struct kunit *test)
+{
+	struct tt_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->limits.max_entries = 1 << 20;
+	t->core = tt_core_create(NDEV, &t->limits);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t->core));
+	t->c = tt_client_create(t->core, task_tgid(current), "kunit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t->c));
+	test->priv = t;
+	return 0;
+}
+
+static void tt_test_exit(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+
+	if (t->c)
+		tt_client_destroy(t->c);
+	tt_core_destroy(t->core);
+}
+
+static struct tt_alloc_buffer buf(u32 device, u32 type, u64 id, u64 size)
+{
+	return (struct tt_alloc_buffer){
+		.device = device, .type = type, .id = id, .size = size,
+	};
+}
+
+static int alloc(struct tt_client *c, struct tt_alloc_buffer b)
+{
+	return tt_client_alloc(c, &b, task_tgid(current), "kunit");
+}
+
+static int do_free(struct tt_client *c, u32 device, u32 type, u64 id)
+{
+	struct tt_alloc_buffer b = buf(device, type, id, 0);
+
+	return tt_client_free(c, &b);
+}
+
+static u64 dev_used(struct tt_core *core, u32 device, u32 type)
+{
+	return atomic64_read(&core->devs[device].mem[type].used);
+}
+
+static u64 dev_entries(struct tt_core *core, u32 device, u32 type)
+{
+	return atomic64_read(&core->devs[device].mem[type].entries);
+}
+
+static void tt_test_alloc_free_refs(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_DRAM, 0x1000, 4096)), 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_DRAM), 4096);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 1, TT_ALLOC_MEM_DRAM), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->core->devs[1].clients), 1);
+
+	/* Same key, size and kind: another reference, not more bytes. */
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_DRAM, 0x1000, 4096)), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 1, TT_ALLOC_MEM_DRAM, 0x1000), 2);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_DRAM), 4096);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 1, TT_ALLOC_MEM_DRAM), 1);
+
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 1, TT_ALLOC_MEM_DRAM, 0x1000), 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_DRAM), 4096);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 1, TT_ALLOC_MEM_DRAM, 0x1000), 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_DRAM), 0);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 1, TT_ALLOC_MEM_DRAM), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->core->devs[1].clients), 0);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 1, TT_ALLOC_MEM_DRAM, 0x1000), -ENOENT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[1].mem[TT_ALLOC_MEM_DRAM].peak),
+			4096);
+}
+
+static void tt_test_same_id_other_key(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 7, 10)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_CB, 7, 20)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(2, TT_ALLOC_MEM_L1, 7, 30)), 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_L1), 10);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_CB), 20);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 2, TT_ALLOC_MEM_L1), 30);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 3);
+}
+
+static void tt_test_eexist(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_buffer b = buf(0, TT_ALLOC_MEM_KERNEL, 1, 100);
+
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
+	b.size = 200;
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), -EEXIST);
+	b.size = 100;
+	b.kind = TT_ALLOC_KERNEL_FABRIC;
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), -EEXIST);
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_KERNEL, 1), 1);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_KERNEL), 100);
+}
+
+static void tt_test_validation(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_buffer b;
+
+	b = buf(0, TT_ALLOC_MEM_DRAM, 1, 1);
+	b.flags = 1;
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tt_client_free(t->c, &b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_COUNT, 1, 1)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 0)), -EINVAL);
+	b = buf(0, TT_ALLOC_MEM_DRAM, 1, 1);
+	b.kind = TT_ALLOC_KERNEL_FABRIC;
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), -EINVAL);
+	b = buf(0, TT_ALLOC_MEM_KERNEL, 1, 1);
+	b.kind = TT_ALLOC_KERNEL_DISPATCH + 1;
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(NDEV, TT_ALLOC_MEM_DRAM, 1, 1)), -ENODEV);
+	/* Argument checks before state: a bad type beats an unknown key. */
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_COUNT, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, NDEV, TT_ALLOC_MEM_DRAM, 1), -ENODEV);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 0);
+}
+
+static void tt_test_overflow(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 1ULL << 63)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 2, 1ULL << 63)),
+			-EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 1ULL << 63);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 1);
+	/* Nothing was left behind: the next allocation needs no cleanup. */
+	KUNIT_EXPECT_TRUE(test, list_is_singular(&t->c->recorders));
+}
+
+static void tt_test_edquot(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	int i;
+
+	t->limits.max_entries = 3;
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, i, 8)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 3, 8)), -EDQUOT);
+	/* More references to a held entry are not more entries. */
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 0, 8)), 0);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_L1, 1), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 3, 8)), 0);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 0, TT_ALLOC_MEM_L1), 3);
+}
+
+static void tt_test_enospc(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_counter *ctr = &t->core->devs[0].mem[TT_ALLOC_MEM_L1];
+
+	atomic64_set(&ctr->capacity, 100);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 1, 60)), 0);
+	/* Not enforced: capacity is only reported. */
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 2, 60)), 0);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_L1, 2), 0);
+	t->limits.enforce_capacity = true;
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 2, 41)), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 2, 40)), 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_L1), 100);
+	/* Unknown capacity (0) is never enforced. */
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 1ULL << 40)), 0);
+}
+
+static void tt_test_peak(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_counter *ctr = &t->core->devs[0].mem[TT_ALLOC_MEM_TRACE];
+
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_TRACE, 1, 100)), 0);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_TRACE, 1), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_TRACE, 2, 50)), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctr->peak), 100);
+	tt_device_reset_peak(&t->core->devs[0], TT_ALLOC_MEM_TRACE);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctr->peak), 50);
+}
+
+static void tt_test_system_kernels(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_buffer b = buf(0, TT_ALLOC_MEM_KERNEL, 1, 56 << 10);
+
+	b.kind = TT_ALLOC_KERNEL_FABRIC;
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
+	b.id = 2;
+	b.kind = TT_ALLOC_KERNEL_DISPATCH;
+	b.size = 46 << 10;
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
+	b.id = 3;
+	b.kind = TT_ALLOC_KERNEL_APP;
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[0].system_bytes),
+			102 << 10);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_KERNEL, 1), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[0].system_bytes),
+			46 << 10);
+}
+
+static void tt_test_batch_stops_at_failure(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_op ops[4] = {
+		{ .op = TT_ALLOC_OP_ALLOC, .buf = buf(0, TT_ALLOC_MEM_DRAM, 1, 10) },
+		{ .op = TT_ALLOC_OP_ALLOC, .buf = buf(0, TT_ALLOC_MEM_DRAM, 2, 10) },
+		{ .op = TT_ALLOC_OP_FREE, .buf = buf(0, TT_ALLOC_MEM_DRAM, 9, 0) },
+		{ .op = TT_ALLOC_OP_ALLOC, .buf = buf(0, TT_ALLOC_MEM_DRAM, 3, 10) },
+	};
+	unsigned int applied = 99;
+
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 4, &applied,
+					      task_tgid(current), "kunit"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, applied, 2);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 20);
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_DRAM, 3), 0);
+
+	ops[0].reserved = 1;
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 1, &applied,
+					      task_tgid(current), "kunit"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, applied, 0);
+	ops[0].reserved = 0;
+	ops[0].op = 3;
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 1, &applied,
+					      task_tgid(current), "kunit"), -EINVAL);
+}
+
+static void tt_test_many_entries(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	const unsigned int n = 5000;
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < n; i++)
+		bad += !!alloc(t->c, buf(i % NDEV, i % TT_ALLOC_MEM_COUNT,
+					 (u64)i << 12, i + 1));
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, n);
+	/* The table grew with the entries, keeping the load factor <= 1. */
+	KUNIT_EXPECT_GE(test, 1ULL << t->c->bits, (u64)n);
+	for (i = 0; i < n; i++)
+		bad += tt_client_refs(t->c, i % NDEV, i % TT_ALLOC_MEM_COUNT,
+				      (u64)i << 12) != 1;
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	for (i = 0; i < n; i++)
+		bad += !!do_free(t->c, i % NDEV, i % TT_ALLOC_MEM_COUNT,
+				 (u64)i << 12);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	for (i = 0; i < NDEV * TT_ALLOC_MEM_COUNT; i++)
+		bad += !!dev_used(t->core, i / TT_ALLOC_MEM_COUNT,
+				  i % TT_ALLOC_MEM_COUNT);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+}
+
+static void tt_test_reclaim_on_destroy(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_client *other;
+	unsigned int i;
+
+	other = tt_client_create(t->core, task_tgid(current), "other");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
+	KUNIT_EXPECT_EQ(test, alloc(other, buf(3, TT_ALLOC_MEM_DRAM, 1, 1000)), 0);
+
+	for (i = 0; i < 100; i++)
+		KUNIT_EXPECT_EQ(test, alloc(t->c, buf(i % 2, TT_ALLOC_MEM_CB, i, 10)), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->core->devs[0].clients), 1);
+	tt_client_destroy(t->c);
+	t->c = NULL;
+
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_CB), 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_CB), 0);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 0, TT_ALLOC_MEM_CB), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->core->devs[0].clients), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[0].reclaimed_bytes), 500);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[1].reclaimed_entries), 50);
+	/* Another client's entries are untouched. */
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 3, TT_ALLOC_MEM_DRAM), 1000);
+	tt_client_destroy(other);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 3, TT_ALLOC_MEM_DRAM), 0);
+}
+
+static int tt_idle_thread(void *unused)
+{
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+/* A real thread group records, then exits; the sweep must notice. */
+static void tt_test_sweep_dead_recorder(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_buffer b;
+	struct task_struct *k;
+	struct pid *dead;
+
+	k = kthread_run(tt_idle_thread, NULL, "tt_alloc_kunit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	dead = get_pid(task_tgid(k));
+
+	b = buf(0, TT_ALLOC_MEM_DRAM, 1, 111);
+	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, dead, "doomed"), 0);
+	b = buf(1, TT_ALLOC_MEM_L1, 2, 222);
+	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, dead, "doomed"), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 3, 333)), 0);
+	/* A live recorder's later reference does not make the entry its own. */
+	b = buf(0, TT_ALLOC_MEM_DRAM, 1, 111);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
+
+	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 0);
+	KUNIT_EXPECT_FALSE(test, tt_pid_exited(dead));
+
+	kthread_stop(k);
+	KUNIT_EXPECT_TRUE(test, tt_pid_exited(dead));
+	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 2);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 333);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_L1), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[0].reclaimed_bytes), 111);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 1);
+	KUNIT_EXPECT_TRUE(test, list_is_singular(&t->c->recorders));
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 1), -ENOENT);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 3), 0);
+	put_pid(dead);
+}
+
+static void tt_test_clients_list(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct tt_alloc_client rows[4];
+	struct tt_client *idle;
+	u32 n;
+
+	idle = tt_client_create(t->core, task_tgid(current), "idle");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(idle));
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 10)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(2, TT_ALLOC_MEM_L1, 1, 20)), 0);
+
+	KUNIT_EXPECT_EQ(test, tt_core_list_clients(t->core, ns, NULL, 0), 3);
+	n = tt_core_list_clients(t->core, ns, rows, ARRAY_SIZE(rows));
+	KUNIT_ASSERT_EQ(test, n, 3);
+	KUNIT_EXPECT_EQ(test, rows[0].client_id, t->c->id);
+	KUNIT_EXPECT_EQ(test, rows[0].device, 0);
+	KUNIT_EXPECT_EQ(test, rows[0].used[TT_ALLOC_MEM_DRAM], 10);
+	KUNIT_EXPECT_EQ(test, rows[0].pid, task_tgid_vnr(current));
+	KUNIT_EXPECT_STREQ(test, (char *)rows[0].comm, "kunit");
+	KUNIT_EXPECT_EQ(test, rows[1].device, 2);
+	KUNIT_EXPECT_EQ(test, rows[1].allocations[TT_ALLOC_MEM_L1], 1);
+	KUNIT_EXPECT_EQ(test, rows[2].client_id, idle->id);
+	KUNIT_EXPECT_EQ(test, rows[2].device, TT_ALLOC_DEVICE_NONE);
+	KUNIT_EXPECT_EQ(test, rows[2].flags, 0);
+	/* Less room than rows: the first ones are written, all are counted. */
+	memset(rows, 0, sizeof(rows));
+	KUNIT_EXPECT_EQ(test, tt_core_list_clients(t->core, ns, rows, 1), 3);
+	KUNIT_EXPECT_EQ(test, rows[1].client_id, 0);
+	tt_client_destroy(idle);
+}
+
+static void tt_test_arch_presets(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_device *d = &t->core->devs[0];
+
+	KUNIT_EXPECT_STREQ(test, d->arch, "unknown");
+	KUNIT_EXPECT_EQ(test, tt_device_set_arch(d, "wormhole_b0"), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&d->mem[TT_ALLOC_MEM_DRAM].capacity),
+			12884901888LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&d->mem[TT_ALLOC_MEM_L1].capacity),
+			72LL * 1499136);
+	KUNIT_EXPECT_EQ(test, tt_device_set_arch(d, "blackhole"), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&d->mem[TT_ALLOC_MEM_DRAM].capacity),
+			34359738368LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&d->mem[TT_ALLOC_MEM_L1].capacity),
+			140LL * 1572864);
+	KUNIT_EXPECT_STREQ(test, d->arch, "blackhole");
+	KUNIT_EXPECT_EQ(test, tt_device_set_arch(d, "grayskull"), -EINVAL);
+	KUNIT_EXPECT_STREQ(test, d->arch, "blackhole");
+	KUNIT_EXPECT_EQ(test, tt_device_set_arch(d, ""), 0);
+	KUNIT_EXPECT_STREQ(test, d->arch, "unknown");
+	KUNIT_EXPECT_EQ(test, atomic64_read(&d->mem[TT_ALLOC_MEM_DRAM].capacity), 0);
+}
+
+static void tt_test_usage(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_usage u = { .device = 1, .scope = TT_ALLOC_SCOPE_FILE };
+	struct tt_client *other;
+
+	other = tt_client_create(t->core, task_tgid(current), "other");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_L1_SMALL, 1, 64)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(other, buf(1, TT_ALLOC_MEM_L1_SMALL, 1, 32)), 0);
+
+	KUNIT_EXPECT_EQ(test, tt_client_usage(t->c, &u), 0);
+	KUNIT_EXPECT_EQ(test, u.used[TT_ALLOC_MEM_L1_SMALL], 64);
+	KUNIT_EXPECT_EQ(test, u.allocations[TT_ALLOC_MEM_L1_SMALL], 1);
+	KUNIT_EXPECT_EQ(test, u.peak[TT_ALLOC_MEM_L1_SMALL], 0);
+	u.scope = TT_ALLOC_SCOPE_DEVICE;
+	KUNIT_EXPECT_EQ(test, tt_client_usage(t->c, &u), 0);
+	KUNIT_EXPECT_EQ(test, u.used[TT_ALLOC_MEM_L1_SMALL], 96);
+	KUNIT_EXPECT_EQ(test, u.allocations[TT_ALLOC_MEM_L1_SMALL], 2);
+	KUNIT_EXPECT_EQ(test, u.peak[TT_ALLOC_MEM_L1_SMALL], 96);
+	u.scope = 2;
+	KUNIT_EXPECT_EQ(test, tt_client_usage(t->c, &u), -EINVAL);
+	u.scope = TT_ALLOC_SCOPE_DEVICE;
+	u.device = NDEV;
+	KUNIT_EXPECT_EQ(test, tt_client_usage(t->c, &u), -ENODEV);
+	tt_client_destroy(other);
+}
+
+static struct kunit_case tt_alloc_core_cases[] = {
+	KUNIT_CASE(tt_test_alloc_free_refs),
+	KUNIT_CASE(tt_test_same_id_other_key),
+	KUNIT_CASE(tt_test_eexist),
+	KUNIT_CASE(tt_test_validation),
+	KUNIT_CASE(tt_test_overflow),
+	KUNIT_CASE(tt_test_edquot),
+	KUNIT_CASE(tt_test_enospc),
+	KUNIT_CASE(tt_test_peak),
+	KUNIT_CASE(tt_test_system_kernels),
+	KUNIT_CASE(tt_test_batch_stops_at_failure),
+	KUNIT_CASE(tt_test_many_entries),
+	KUNIT_CASE(tt_test_reclaim_on_destroy),
+	KUNIT_CASE(tt_test_sweep_dead_recorder),
+	KUNIT_CASE(tt_test_clients_list),
+	KUNIT_CASE(tt_test_arch_presets),
+	KUNIT_CASE(tt_test_usage),
+	{}
+};
+
+static struct kunit_suite tt_alloc_core_suite = {
+	.name = "tt_alloc_core",
+	.init = tt_test_init,
+	.exit = tt_test_exit,
+	.test_cases = tt_alloc_core_cases,
+};
+
+kunit_test_suite(tt_alloc_core_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the tt_alloc tracking core");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

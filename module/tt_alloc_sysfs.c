@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tt_alloc sysfs: /sys/class/tt_alloc/device<N>/, one value per file.
+ *
+ * Each memory type is a named attribute group (a subdirectory) whose
+ * attributes carry the type they describe, so one show() serves all seven.
+ */
+#include <linux/device.h>
+#include <linux/kernel.h>
+#include <linux/kstrtox.h>
+#include <linux/sysfs.h>
+
+#include "tt_alloc.h"
+
+struct tt_type_attr {
+	struct device_attribute attr;
+	unsigned int type;
+};
+
+#define to_tt_type(a) (container_of(a, struct tt_type_attr, attr)->type)
+
+static struct tt_counter *tt_attr_counter(struct device *dev,
+					  struct device_attribute *attr)
+{
+	struct tt_device *d = dev_get_drvdata(dev);
+
+	return &d->mem[to_tt_type(attr)];
+}
+
+static ssize_t used_bytes_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  (u64)atomic64_read(&tt_attr_counter(dev, attr)->used));
+}
+
+static ssize_t allocations_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  (u64)atomic64_read(&tt_attr_counter(dev, attr)->entries));
+}
+
+static ssize_t peak_bytes_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  (u64)atomic64_read(&tt_attr_counter(dev, attr)->peak));
+}
+
+/* Only "0" is accepted: it restarts the peak at the current use. */
+static ssize_t peak_bytes_store(struct device *dev,
+				struct device_attribute *attr,
+				const char *buf, size_t count)
+{
+	u64 val;
+	int ret;
+
+	ret = kstrtou64(buf, 0, &val);
+	if (ret)
+		return ret;
+	if (val)
+		return -EINVAL;
+	tt_device_reset_peak(dev_get_drvdata(dev), to_tt_type(attr));
+	return count;
+}
+
+static ssize_t capacity_bytes_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  (u64)atomic64_read(&tt_attr_counter(dev, attr)->capacity));
+}
+
+static ssize_t capacity_bytes_store(struct device *dev,
+				    struct device_attribute *attr,
+				    const char *buf, size_t count)
+{
+	u64 val;
+	int ret;
+
+	ret = kstrtou64(buf, 0, &val);
+	if (ret)
+		return ret;
+	atomic64_set(&tt_attr_counter(dev, attr)->capacity, val);
+	return count;
+}
+
+static ssize_t system_bytes_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct tt_device *d = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n", (u64)atomic64_read(&d->system_bytes));
+}
+static DEVICE_ATTR_RO(system_bytes);
+
+#define TT_TYPE_ATTR(_type, _name, _mode)				\
+	static struct tt_type_attr tt_attr_##_type##_##_name = {	\
+		.attr = __ATTR(_name, _mode, _name##_show, _name##_store), \
+		.type = TT_ALLOC_MEM_##_type,				\
+	}
+
+#define TT_TYPE_ATTR_RO(_type, _name)					\
+	static struct tt_type_attr tt_attr_##_type##_##_name = {	\
+		.attr = __ATTR_RO(_name),				\
+		.type = TT_ALLOC_MEM_##_type,				\
+	}
+
+/* capacity_bytes and peak_bytes are writable by root only (mode 0644). */
+#define TT_TYPE_GROUP(type, _dir, ...)					\
+	TT_TYPE_ATTR_RO(type, used_bytes);				\
+	TT_TYPE_ATTR_RO(type, allocations);				\
+	TT_TYPE_ATTR(type, peak_bytes, 0644);				\
+	TT_TYPE_ATTR(type, capacity_bytes, 0644);			\
+	static struct attribute *tt_##type##_attrs[] = {		\
+		&tt_attr_##type##_used_bytes.attr.attr,		\
+		&tt_attr_##type##_allocations.attr.attr,		\
+		&tt_attr_##type##_peak_bytes.attr.attr,		\
+		&tt_attr_##type##_capacity_bytes.attr.attr,		\
+		##__VA_ARGS__,						\
+		NULL							\
+	};								\
+	static const struct attribute_group tt_##type##_group = {	\
+		.name = _dir,						\
+		.attrs = tt_##type##_attrs,				\
+	}
+
+TT_TYPE_GROUP(DRAM, "dram");
+TT_TYPE_GROUP(L1, "l1");
+TT_TYPE_GROUP(SYSTEM, "system");
+TT_TYPE_GROUP(L1_SMALL, "l1_small");
+TT_TYPE_GROUP(TRACE, "trace");
+TT_TYPE_GROUP(CB, "cb");
+TT_TYPE_GROUP(KERNEL, "kernel", &dev_attr_system_bytes.attr);
+
+static ssize_t arch_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct tt_device *d = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%s\n", d->arch);
+}
+static DEVICE_ATTR_RO(arch);
+
+static ssize_t clients_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct tt_device *d = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&d->clients));
+}
+static DEVICE_ATTR_RO(clients);
+
+static ssize_t reclaimed_bytes_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct tt_device *d = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n", (u64)atomic64_read(&d->reclaimed_bytes));
+}
+static DEVICE_ATTR_RO(reclaimed_bytes);
+
+static ssize_t reclaimed_allocations_show(struct device *dev,
+					  struct device_attribute *attr,
+					  char *buf)
+{
+	struct tt_device *d = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n",
+			  (u64)atomic64_read(&d->reclaimed_entries));
+}
+static DEVICE_ATTR_RO(reclaimed_allocations);
+
+static struct attribute *tt_device_attrs[] = {
+	&dev_attr_arch.attr,
+	&dev_attr_clients.attr,
+	&dev_attr_reclaimed_bytes.attr,
+	&dev_attr_reclaimed_allocations.attr,
+	NULL
+};
+
+static const struct attribute_group tt_device_group = {
+	.attrs = tt_device_attrs,
+};
+
+static const struct attribute_group *tt_device_groups[] = {
+	&tt_device_group,
+	&tt_DRAM_group,
+	&tt_L1_group,
+	&tt_SYSTEM_group,
+	&tt_L1_SMALL_group,
+	&tt_TRACE_group,
+	&tt_CB_group,
+	&tt_KERNEL_group,
+	NULL
+};
+
+static struct class tt_class = {
+	.name = "tt_alloc",
+	.dev_groups = tt_device_groups,
+};
+
+static struct device *tt_sysfs_devs[TT_ALLOC_MAX_DEVICES];
+
+static void tt_sysfs_remove(unsigned int n)
+{
+	while (n--)
+		device_unregister(tt_sysfs_devs[n]);
+}
+
+/**
+ * tt_sysfs_init() - create /sys/class/tt_alloc/device<N> for every device
+ * @core: the instance
+ *
+ * Return: 0 or a negative errno.
+ */
+int tt_sysfs_init(struct tt_core *core)
+{
+	struct device *dev;
+	unsigned int i;
+	int ret;
+
+	ret = class_register(&tt_class);
+	if (ret)
+		return ret;
+	for (i = 0; i < core->ndev; i++) {
+		/* Counters only: no char device behind them, so no devt. */
+		dev = device_create(&tt_class, NULL, 0, &core->devs[i],
+				    "device%u", i);
+		if (IS_ERR(dev)) {
+			tt_sysfs_remove(i);
+			class_unregister(&tt_class);
+			return PTR_ERR(dev);
+		}
+		tt_sysfs_devs[i] = dev;
+	}
+	return 0;
+}
+
+/**
+ * tt_sysfs_exit() - remove what tt_sysfs_init() created
+ * @core: the instance
+ */
+void tt_sysfs_exit(struct tt_core *core)
+{
+	tt_sysfs_remove(core->ndev);
+	class_unregister(&tt_class);
+}
