@@ -181,7 +181,8 @@ void tt_client_destroy(struct tt_client *c);
 
 int tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
 		    struct pid *tgid, const char *comm);
-int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b);
+int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
+		   struct pid *tgid);
 int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
 		    unsigned int n, unsigned int *applied, struct pid *tgid,
 		    const char *comm);

@@ -23,6 +23,9 @@
 
 #include "tt_alloc.h"
 
+#define CREATE_TRACE_POINTS
+#include "tt_alloc_trace.h"
+
 #include <kunit/visibility.h>
 
 #define TT_HASH_MIN_BITS	4
@@ -438,6 +441,8 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 		if (e->refs == U32_MAX)
 			return -EOVERFLOW;
 		e->refs++;
+		trace_alloc(c->id, tgid, e->device, e->type, e->kind, e->id,
+			    e->size, e->refs);
 		return 0;
 	}
 	if (c->nr_entries >= READ_ONCE(core->limits->max_entries))
@@ -474,6 +479,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 	e->kind = b->kind;
 	hlist_add_head(&e->node, tt_bucket(c, b->device, b->type, b->id));
 	tt_file_charge(c, e);
+	trace_alloc(c->id, tgid, e->device, e->type, e->kind, e->id, e->size, 1);
 	tt_maybe_grow(c);
 	return 0;
 
@@ -485,7 +491,8 @@ err_entry:
 	return ret;
 }
 
-static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b)
+static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
+			    struct pid *tgid)
 {
 	struct tt_entry *e;
 	int ret;
@@ -497,7 +504,10 @@ static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b
 	e = tt_lookup(c, b->device, b->type, b->id);
 	if (!e)
 		return -ENOENT;
-	if (--e->refs)
+	e->refs--;
+	trace_free(c->id, tgid, e->device, e->type, e->kind, e->id, e->size,
+		   e->refs);
+	if (e->refs)
 		return 0;
 
 	/*
@@ -534,16 +544,18 @@ EXPORT_SYMBOL_IF_KUNIT(tt_client_alloc);
  * tt_client_free() - drop one reference to an allocation
  * @c: the client
  * @b: the allocation (size and kind are ignored)
+ * @tgid: thread group freeing it (for tracing)
  *
  * Return: 0 or a negative errno as documented for TT_ALLOC_IOC_FREE; on
  * error nothing changed.
  */
-int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b)
+int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
+		   struct pid *tgid)
 {
 	int ret;
 
 	mutex_lock(&c->lock);
-	ret = __tt_client_free(c, b);
+	ret = __tt_client_free(c, b, tgid);
 	mutex_unlock(&c->lock);
 	return ret;
 }
@@ -576,7 +588,7 @@ int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
 		else if (op->op == TT_ALLOC_OP_ALLOC)
 			ret = __tt_client_alloc(c, &op->buf, tgid, comm);
 		else if (op->op == TT_ALLOC_OP_FREE)
-			ret = __tt_client_free(c, &op->buf);
+			ret = __tt_client_free(c, &op->buf, tgid);
 		else
 			ret = -EINVAL;
 		if (ret)
@@ -713,6 +725,8 @@ static u64 tt_client_reclaim_dead(struct tt_client *c, bool swept)
 			if (!e->rec->dead)
 				continue;
 			tt_tally_add(&e->rec->tally, e);
+			trace_reclaim(c->id, e->rec->tgid, e->device, e->type,
+				      e->kind, e->id, e->size, e->refs);
 			tt_entry_remove(c, e, true);
 			nr++;
 		}

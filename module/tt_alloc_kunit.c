@@ -60,7 +60,7 @@ static int do_free(struct tt_client *c, u32 device, u32 type, u64 id)
 {
 	struct tt_alloc_buffer b = buf(device, type, id, 0);
 
-	return tt_client_free(c, &b);
+	return tt_client_free(c, &b, task_tgid(current));
 }
 
 static u64 dev_used(struct tt_core *core, u32 device, u32 type)
@@ -135,7 +135,7 @@ static void tt_test_validation(struct kunit *test)
 	b = buf(0, TT_ALLOC_MEM_DRAM, 1, 1);
 	b.flags = 1;
 	KUNIT_EXPECT_EQ(test, alloc(t->c, b), -EINVAL);
-	KUNIT_EXPECT_EQ(test, tt_client_free(t->c, &b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tt_client_free(t->c, &b, task_tgid(current)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_COUNT, 1, 1)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 0)), -EINVAL);
 	b = buf(0, TT_ALLOC_MEM_DRAM, 1, 1);

@@ -115,7 +115,7 @@ static long tt_ioctl_buffer(struct tt_client *c, void __user *uarg, bool alloc)
 	if (copy_from_user(&b, uarg, sizeof(b)))
 		return -EFAULT;
 	if (!alloc)
-		return tt_client_free(c, &b);
+		return tt_client_free(c, &b, task_tgid(current));
 	get_task_comm(comm, current);
 	return tt_client_alloc(c, &b, task_tgid(current), comm);
 }
@@ -275,7 +275,6 @@ static struct miscdevice tt_misc = {
  * the client list locked from start to stop.
  */
 static void *tt_dbg_start(struct seq_file *m, loff_t *pos)
-	__acquires(&tt_core->clients_lock)
 {
 	mutex_lock(&tt_core->clients_lock);
 	return seq_list_start_head(&tt_core->clients, *pos);
@@ -287,7 +286,6 @@ static void *tt_dbg_next(struct seq_file *m, void *v, loff_t *pos)
 }
 
 static void tt_dbg_stop(struct seq_file *m, void *v)
-	__releases(&tt_core->clients_lock)
 {
 	mutex_unlock(&tt_core->clients_lock);
 }
