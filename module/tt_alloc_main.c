@@ -110,14 +110,16 @@ static long tt_ioctl_info(struct tt_client *c, void __user *uarg)
 static long tt_ioctl_buffer(struct tt_client *c, void __user *uarg, bool alloc)
 {
 	struct tt_alloc_buffer b;
-	char comm[TASK_COMM_LEN];
 
 	if (copy_from_user(&b, uarg, sizeof(b)))
 		return -EFAULT;
 	if (!alloc)
 		return tt_client_free(c, &b, task_tgid(current));
-	get_task_comm(comm, current);
-	return tt_client_alloc(c, &b, task_tgid(current), comm);
+	/*
+	 * Our own comm, read without task_lock(): it is copied only when a
+	 * new recorder is created, and a racing rename is harmless there.
+	 */
+	return tt_client_alloc(c, &b, task_tgid(current), current->comm);
 }
 
 static long tt_ioctl_batch(struct tt_client *c, void __user *uarg)
@@ -125,7 +127,6 @@ static long tt_ioctl_batch(struct tt_client *c, void __user *uarg)
 	struct tt_alloc_batch __user *ubatch = uarg;
 	struct tt_alloc_op __user *uops;
 	struct tt_alloc_batch batch;
-	char comm[TASK_COMM_LEN];
 	struct tt_alloc_op *ops;
 	unsigned int n, applied;
 	unsigned long left;
@@ -144,7 +145,6 @@ static long tt_ioctl_batch(struct tt_client *c, void __user *uarg)
 					  sizeof(*ops), GFP_KERNEL) : NULL;
 	if (batch.count && !ops)
 		ret = -ENOMEM;
-	get_task_comm(comm, current);
 
 	while (!ret && done < batch.count) {
 		n = min(batch.count - done, TT_BATCH_CHUNK);
@@ -160,7 +160,8 @@ static long tt_ioctl_batch(struct tt_client *c, void __user *uarg)
 				n = 1;
 			}
 		}
-		ret = tt_client_apply(c, ops, n, &applied, task_tgid(current), comm);
+		ret = tt_client_apply(c, ops, n, &applied, task_tgid(current),
+				      current->comm);
 		done += applied;
 	}
 	kfree(ops);
