@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest test of libttalloc against the real module (loaded with defaults,
+ * run as root). Every library call, the no-op contract checked with a raw
+ * ioctl, the batch queue and its automatic flush, thread safety. TAP.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "tt_alloc/libttalloc.h"
+
+static int n, failed;
+
+static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d ", cond ? "" : "not ", ++n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	if (!cond)
+		failed++;
+}
+
+static const char *devpath(void)
+{
+	const char *p = getenv("TT_ALLOC_DEVICE");
+
+	return p && *p ? p : "/dev/tt_alloc";
+}
+
+/* Device-scope USAGE through a raw ioctl on a fresh read-only fd. */
+static int raw_usage(uint32_t dev, struct tt_alloc_usage *u)
+{
+	int fd = open(devpath(), O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	memset(u, 0, sizeof(*u));
+	u->device = dev;
+	u->scope = TT_ALLOC_SCOPE_DEVICE;
+	ret = ioctl(fd, TT_ALLOC_IOC_USAGE, u) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static uint64_t total_used(const struct tt_alloc_usage *u)
+{
+	uint64_t s = 0;
+	int t;
+
+	for (t = 0; t < TT_ALLOC_MEM_MAX; t++)
+		s += u->used[t] + u->allocations[t];
+	return s;
+}
+
+static long long read_sysfs_u64(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+struct thr {
+	struct tt_alloc_ctx *ctx;
+	int idx, errors;
+};
+
+#define PER_THREAD 1000
+
+static void *thr_fn(void *arg)
+{
+	struct thr *t = arg;
+	int i;
+
+	for (i = 0; i < PER_THREAD; i++)
+		if (tt_alloc_queue_record(t->ctx, 0, TT_ALLOC_MEM_L1,
+					  ((uint64_t)t->idx << 32) | (uint64_t)i, 128, 0))
+			t->errors++;
+	for (i = 0; i < PER_THREAD; i += 2)
+		if (tt_alloc_free(t->ctx, 0, TT_ALLOC_MEM_L1, 0) != -ENOENT)
+			t->errors++;	/* single ioctls run concurrently, unlocked */
+	return NULL;
+}
+
+int main(void)
+{
+	struct tt_alloc_ctx *ctx = NULL, *ctx2 = NULL;
+	struct tt_alloc_info info;
+	struct tt_alloc_usage u, base, after;
+	struct tt_alloc_client *rows = NULL;
+	size_t count = 0, i;
+	uint32_t done = 99;
+	int ret, found;
+	pthread_t th[4];
+	struct thr td[4];
+	long long sys0;
+
+	unsetenv("TT_ALLOC_BATCH_SIZE");
+	setenv("TT_ALLOC_TRACKING_ENABLED", "1", 1);
+
+	ok(raw_usage(0, &base) == 0, "raw USAGE of device 0 works");
+	ret = tt_alloc_open(&ctx);
+	ok(ret == 0 && tt_alloc_enabled(ctx) && tt_alloc_fd(ctx) >= 0, "open with TT_ALLOC_TRACKING_ENABLED=1 tracks");
+
+	ret = tt_alloc_info(ctx, &info);
+	ok(ret == 0 && info.api_version == TT_ALLOC_API_VERSION && info.num_devices >= 1 &&
+	   info.num_mem_types == TT_ALLOC_MEM_COUNT, "info: api %u, %u devices, %u types",
+	   info.api_version, info.num_devices, info.num_mem_types);
+
+	ret = tt_alloc_record(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000, 1 << 20, 0);
+	ok(ret == 0, "record 1 MiB DRAM");
+	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(u.used[TT_ALLOC_MEM_DRAM] == 1 << 20 && u.allocations[TT_ALLOC_MEM_DRAM] == 1,
+	   "file usage: 1 MiB in 1 DRAM entry");
+	raw_usage(0, &after);
+	ok(after.used[TT_ALLOC_MEM_DRAM] == base.used[TT_ALLOC_MEM_DRAM] + (1 << 20),
+	   "device usage (raw ioctl) grew by 1 MiB");
+	ret = tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_DEVICE, &u);
+	ok(ret == 0 && u.used[TT_ALLOC_MEM_DRAM] == after.used[TT_ALLOC_MEM_DRAM],
+	   "device usage through the library matches");
+
+	ok(tt_alloc_record(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000, 1 << 20, 0) == 0,
+	   "record of the same key and size takes a reference");
+	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(u.used[TT_ALLOC_MEM_DRAM] == 1 << 20 && u.allocations[TT_ALLOC_MEM_DRAM] == 1,
+	   "a second reference changes no counter");
+	ret = tt_alloc_record(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000, 2 << 20, 0);
+	ok(ret == -EEXIST, "same key, other size: -EEXIST (%d: %s)", ret, tt_alloc_strerror(ret));
+	ok(tt_alloc_free(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000) == 0, "free drops one reference");
+	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(u.used[TT_ALLOC_MEM_DRAM] == 1 << 20, "still recorded after the first free");
+	ok(tt_alloc_free(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000) == 0, "free the last reference");
+	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(u.used[TT_ALLOC_MEM_DRAM] == 0 && u.allocations[TT_ALLOC_MEM_DRAM] == 0, "gone after the last free");
+	ret = tt_alloc_free(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000);
+	ok(ret == -ENOENT, "free of an unknown key: -ENOENT (%d)", ret);
+
+	ret = tt_alloc_record(ctx, info.num_devices, TT_ALLOC_MEM_DRAM, 1, 1, 0);
+	ok(ret == -ENODEV, "record on device %u: -ENODEV (%d)", info.num_devices, ret);
+	ret = tt_alloc_record(ctx, 0, TT_ALLOC_MEM_COUNT, 1, 1, 0);
+	ok(ret == -EINVAL, "record of type %d: -EINVAL (%d)", TT_ALLOC_MEM_COUNT, ret);
+	ret = tt_alloc_record(ctx, 0, TT_ALLOC_MEM_DRAM, 1, 0, 0);
+	ok(ret == -EINVAL, "record of size 0: -EINVAL (%d)", ret);
+	ret = tt_alloc_record(ctx, 0, TT_ALLOC_MEM_DRAM, 1, 1, TT_ALLOC_KERNEL_FABRIC);
+	ok(ret == -EINVAL, "kind on a DRAM buffer: -EINVAL (%d)", ret);
+	ret = tt_alloc_record(ctx, 0, TT_ALLOC_MEM_KERNEL, 1, 1, 7);
+	ok(ret == -EINVAL, "unknown kernel kind: -EINVAL (%d)", ret);
+	ret = tt_alloc_usage(ctx, 0, 7, &u);
+	ok(ret == -EINVAL, "usage with a bad scope: -EINVAL (%d)", ret);
+	ret = tt_alloc_usage(ctx, info.num_devices, TT_ALLOC_SCOPE_DEVICE, &u);
+	ok(ret == -ENODEV, "usage of a missing device: -ENODEV (%d)", ret);
+
+	sys0 = read_sysfs_u64("/sys/class/tt_alloc/device0/kernel/system_bytes");
+	ret = tt_alloc_record(ctx, 0, TT_ALLOC_MEM_KERNEL, 0xf000, 56 << 10, TT_ALLOC_KERNEL_FABRIC);
+	ok(ret == 0, "record a 56 KiB fabric kernel");
+	ok(read_sysfs_u64("/sys/class/tt_alloc/device0/kernel/system_bytes") == sys0 + (56 << 10),
+	   "sysfs kernel/system_bytes grew by 56 KiB");
+
+	ret = tt_alloc_clients(ctx, &rows, &count);
+	found = 0;
+	for (i = 0; i < count; i++)
+		if (rows[i].pid == (uint32_t)getpid() && rows[i].device == 0 &&
+		    rows[i].client_id == info.client_id &&
+		    rows[i].used[TT_ALLOC_MEM_KERNEL] == 56 << 10 &&
+		    !strncmp((const char *)rows[i].comm, "tt-alloc-lib-te", 15))
+			found = 1;
+	ok(ret == 0 && found, "clients lists this process (pid, comm, client id, kernel bytes)");
+	tt_alloc_clients_free(rows);
+	ok(tt_alloc_free(ctx, 0, TT_ALLOC_MEM_KERNEL, 0xf000) == 0, "free the kernel");
+
+	/* batch queue */
+	ok(tt_alloc_set_batch_size(ctx, 4) == 0 && tt_alloc_batch_size(ctx) == 4, "batch size 4");
+	for (i = 0; i < 3; i++)
+		tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_CB, 0x100 + i, 4096, 0);
+	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(tt_alloc_queued(ctx) == 3 && u.allocations[TT_ALLOC_MEM_CB] == 0,
+	   "3 queued operations are not applied yet");
+	ret = tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_CB, 0x103, 4096, 0);
+	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(ret == 0 && tt_alloc_queued(ctx) == 0 && u.allocations[TT_ALLOC_MEM_CB] == 4 &&
+	   u.used[TT_ALLOC_MEM_CB] == 4 * 4096, "the 4th queued operation flushes the batch");
+	tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_CB, 0x100);
+	tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_CB, 0x101);
+	ret = tt_alloc_flush(ctx, &done);
+	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(ret == 0 && done == 2 && u.allocations[TT_ALLOC_MEM_CB] == 2, "explicit flush: done 2");
+	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_CB, 0x200, 4096, 0);
+	tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_CB, 0x999);
+	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_CB, 0x201, 4096, 0);
+	ret = tt_alloc_flush(ctx, &done);
+	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(ret == -ENOENT && done == 1 && tt_alloc_queued(ctx) == 0 && u.allocations[TT_ALLOC_MEM_CB] == 3,
+	   "failing batch: -ENOENT, done 1, ops after the failure not applied (ret %d done %u)", ret, done);
+	ok(tt_alloc_flush(ctx, &done) == 0 && done == 0, "flush of an empty queue");
+	tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_CB, 0x102);
+	tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_CB, 0x103);
+	ok(tt_alloc_set_batch_size(ctx, 1) == 0 && tt_alloc_queued(ctx) == 0,
+	   "lowering the batch size below the queue flushes it");
+	tt_alloc_free(ctx, 0, TT_ALLOC_MEM_CB, 0x200);
+	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(total_used(&u) == 0, "file holds nothing");
+
+	/* threads */
+	tt_alloc_set_batch_size(ctx, 100);
+	for (i = 0; i < 4; i++) {
+		td[i].ctx = ctx;
+		td[i].idx = (int)i + 1;
+		td[i].errors = 0;
+		pthread_create(&th[i], NULL, thr_fn, &td[i]);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	ret = tt_alloc_flush(ctx, NULL);
+	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(ret == 0 && !td[0].errors && !td[1].errors && !td[2].errors && !td[3].errors &&
+	   u.allocations[TT_ALLOC_MEM_L1] == 4 * PER_THREAD && u.used[TT_ALLOC_MEM_L1] == 4 * PER_THREAD * 128,
+	   "4 threads queued %d records each, all applied (%llu)", PER_THREAD,
+	   (unsigned long long)u.allocations[TT_ALLOC_MEM_L1]);
+
+	/* a second context, closed: its entries come back */
+	tt_alloc_open(&ctx2);
+	tt_alloc_record(ctx2, 0, TT_ALLOC_MEM_TRACE, 1, 8 << 20, 0);
+	tt_alloc_queue_record(ctx2, 0, TT_ALLOC_MEM_TRACE, 2, 8 << 20, 0);
+	raw_usage(0, &u);
+	ok(u.used[TT_ALLOC_MEM_TRACE] == base.used[TT_ALLOC_MEM_TRACE] + (8 << 20), "second context: 8 MiB TRACE, 8 MiB queued");
+	ok(tt_alloc_close(ctx2) == 0, "close flushes the queue");
+	raw_usage(0, &u);
+	ok(u.used[TT_ALLOC_MEM_TRACE] == base.used[TT_ALLOC_MEM_TRACE], "closing the second context released its entries");
+
+	ok(tt_alloc_close(ctx) == 0, "close the first context");
+	raw_usage(0, &u);
+	ok(total_used(&u) == total_used(&base), "device usage back to where it started");
+
+	/* no-op mode: nothing reaches the kernel */
+	unsetenv("TT_ALLOC_TRACKING_ENABLED");
+	ret = tt_alloc_open(&ctx);
+	ok(ret == 0 && !tt_alloc_enabled(ctx), "env unset: no-op context");
+	ok(tt_alloc_record(ctx, 0, TT_ALLOC_MEM_DRAM, 1, 1ULL << 30, 0) == 0 &&
+	   tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_L1, 1, 4096, 0) == 0 &&
+	   tt_alloc_flush(ctx, NULL) == 0 && tt_alloc_free(ctx, 0, TT_ALLOC_MEM_DRAM, 77) == 0 &&
+	   tt_alloc_record(ctx, 0, TT_ALLOC_MEM_KERNEL, 5, 56 << 10, TT_ALLOC_KERNEL_FABRIC) == 0,
+	   "env unset: every call succeeds");
+	raw_usage(0, &u);
+	ok(total_used(&u) == total_used(&base) && u.used[TT_ALLOC_MEM_DRAM] == base.used[TT_ALLOC_MEM_DRAM],
+	   "env unset: device usage (raw ioctl) unchanged");
+	tt_alloc_close(ctx);
+
+	setenv("TT_ALLOC_TRACKING_ENABLED", "1", 1);
+	setenv("TT_ALLOC_DEVICE", "/nonexistent/tt_alloc", 1);
+	ret = tt_alloc_open(&ctx);
+	ok(ret == 0 && !tt_alloc_enabled(ctx) && tt_alloc_record(ctx, 0, 0, 1, 1, 0) == 0,
+	   "env=1 but device absent: no-op success");
+	tt_alloc_close(ctx);
+	unsetenv("TT_ALLOC_DEVICE");
+	raw_usage(0, &u);
+	ok(total_used(&u) == total_used(&base), "still nothing recorded");
+
+	ret = tt_alloc_open_ex(NULL, TT_ALLOC_OPEN_MONITOR, &ctx);
+	ok(ret == 0 && tt_alloc_enabled(ctx) && tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_DEVICE, &u) == 0,
+	   "monitor (read-only) context can query usage");
+	tt_alloc_close(ctx);
+
+	printf("1..%d\n", n);
+	return failed ? 1 : 0;
+}
