@@ -31,10 +31,21 @@ static char *arch;
 module_param(arch, charp, 0444);
 MODULE_PARM_DESC(arch, "Comma list of device architectures (wormhole_b0, blackhole); sets default capacities");
 
+static void tt_sweep_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(tt_sweep_work, tt_sweep_fn);
+/* Whether the sweep may be (re)armed; under kernel_param_lock(). */
+static bool tt_sweep_armed;
+
 static unsigned int sweep_interval_ms = 5000;
 static int tt_set_sweep_interval(const char *val, const struct kernel_param *kp)
 {
-	return param_set_uint_minmax(val, kp, 1, 3600 * 1000);
+	int ret = param_set_uint_minmax(val, kp, 1, 3600 * 1000);
+
+	/* A shorter interval must not wait for a sweep armed with the old one. */
+	if (!ret && tt_sweep_armed)
+		mod_delayed_work(system_wq, &tt_sweep_work,
+				 msecs_to_jiffies(sweep_interval_ms));
+	return ret;
 }
 
 static const struct kernel_param_ops tt_sweep_interval_ops = {
@@ -66,7 +77,6 @@ MODULE_PARM_DESC(enforce_capacity, "Refuse allocations beyond a known capacity w
 
 static struct tt_core *tt_core;
 static struct dentry *tt_debugfs;
-static struct delayed_work tt_sweep_work;
 
 static void tt_sweep_fn(struct work_struct *work)
 {
@@ -366,8 +376,10 @@ static int __init tt_alloc_init(void)
 	tt_debugfs = debugfs_create_dir("tt_alloc", NULL);
 	debugfs_create_file("allocations", 0400, tt_debugfs, NULL, &tt_dbg_fops);
 
-	INIT_DELAYED_WORK(&tt_sweep_work, tt_sweep_fn);
+	kernel_param_lock(THIS_MODULE);
+	tt_sweep_armed = true;
 	schedule_delayed_work(&tt_sweep_work, msecs_to_jiffies(sweep_interval_ms));
+	kernel_param_unlock(THIS_MODULE);
 	pr_info("tracking %u devices (version %s)\n", devices, TT_ALLOC_VERSION);
 	return 0;
 
@@ -382,7 +394,14 @@ err_cache:
 
 static void __exit tt_alloc_exit(void)
 {
-	/* No file is open: the device holds a module reference per file. */
+	/*
+	 * No file is open: the device holds a module reference per file.
+	 * The parameter files outlive this function, so stop them re-arming
+	 * the sweep before cancelling it.
+	 */
+	kernel_param_lock(THIS_MODULE);
+	tt_sweep_armed = false;
+	kernel_param_unlock(THIS_MODULE);
 	cancel_delayed_work_sync(&tt_sweep_work);
 	debugfs_remove(tt_debugfs);
 	misc_deregister(&tt_misc);
