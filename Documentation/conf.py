@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sphinx configuration of the tt_alloc documentation.
+#   make htmldocs   (mk/packaging.mk: sphinx-build -W into out/htmldocs)
+# Plain Sphinx (python3-sphinx from Debian), no extensions: the pages are
+# written in the kernel's reStructuredText style but need none of its
+# Sphinx extensions.
+
+import os
+import re
+
+_here = os.path.dirname(os.path.abspath(__file__))
+
+
+def _version():
+    try:
+        with open(os.path.join(_here, '..', 'VERSION')) as f:
+            return f.read().strip()
+    except OSError:
+        return 'unknown'
+
+
+project = 'tt_alloc'
+author = 'The tt_alloc authors'
+copyright = 'The tt_alloc authors; GPL-2.0'
+version = release = _version()
+
+extensions = []
+master_doc = root_doc = 'index'
+source_suffix = {'.rst': 'restructuredtext'}
+# ABI/testing/* is the kernel's ABI format (not reStructuredText), and
+# nothing outside the toctree belongs to the book.
+exclude_patterns = ['ABI', '_build', 'output', 'Thumbs.db', '.DS_Store']
+highlight_language = 'none'
+language = 'en'
+pygments_style = 'sphinx'
+html_theme = 'alabaster'
+html_title = 'tt_alloc %s documentation' % release
+html_static_path = []
+html_show_sourcelink = False
+smartquotes = False
+# -W turns warnings into errors. A literal block that its declared
+# language's lexer cannot parse (e.g. JSON abridged with "{...}") is only
+# shown without colours: not worth failing the build for.
+suppress_warnings = ['misc.highlighting_failure']
+
+
+# Pages other engineers are still writing may be absent: drop the toctree
+# entries of index.rst whose page does not exist, rather than failing the
+# -W build with "toctree contains reference to nonexisting document".
+optional_toctree_entries = {
+    'admin-guide/tt-alloc-smi',
+    'userspace-api/libttalloc',
+}
+
+
+def _drop_missing_entries(app, docname, source):
+    if docname != 'index':
+        return
+
+    def keep(line):
+        m = re.match(r'^ {3}([\w./-]+)$', line)
+        if not m or m.group(1) not in optional_toctree_entries:
+            return True
+        return os.path.exists(os.path.join(app.srcdir, m.group(1) + '.rst'))
+
+    source[0] = '\n'.join(l for l in source[0].split('\n') if keep(l))
+
+
+def setup(app):
+    app.connect('source-read', _drop_missing_entries)
+    return {'parallel_read_safe': True}
