@@ -298,10 +298,13 @@ static void tt_maybe_grow(struct tt_client *c)
 	nb = kvcalloc(1U << bits, sizeof(*nb), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!nb)
 		return;
-	for (i = 0; i < (1U << c->bits); i++)
+	for (i = 0; i < (1U << c->bits); i++) {
 		hlist_for_each_entry_safe(e, tmp, &c->buckets[i], node)
 			hlist_add_head(&e->node,
 				       &nb[tt_hash(e->device, e->type, e->id, bits)]);
+		if (!(i & 1023))
+			cond_resched();
+	}
 	kvfree(c->buckets);
 	c->buckets = nb;
 	c->bits = bits;
@@ -906,11 +909,14 @@ void tt_client_show_entries(struct tt_client *c, struct seq_file *m)
 	unsigned int i;
 
 	mutex_lock(&c->lock);
-	for (i = 0; i < (1U << c->bits); i++)
+	for (i = 0; i < (1U << c->bits); i++) {
 		hlist_for_each_entry(e, &c->buckets[i], node)
 			seq_printf(m, "%llu\t%d\t%s\t%u\t%s\t%u\t0x%llx\t%llu\t%u\n",
 				   c->id, pid_nr(e->rec->tgid), e->rec->comm,
 				   e->device, tt_mem_names[e->type], e->kind,
 				   e->id, e->size, e->refs);
+		if (!(i & 1023))
+			cond_resched();
+	}
 	mutex_unlock(&c->lock);
 }

@@ -173,6 +173,8 @@ static long tt_ioctl_batch(struct tt_client *c, void __user *uarg)
 		ret = tt_client_apply(c, ops, n, &applied, task_tgid(current),
 				      current->comm);
 		done += applied;
+		/* Up to TT_ALLOC_BATCH_MAX ops: let others run between chunks. */
+		cond_resched();
 	}
 	kfree(ops);
 

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tt_alloc: out-of-tree kernel module + userspace tools.
+#
+#   make                 modules + tools (KDIR: kernel build tree)
+#   make modules         the module against KDIR (default: running kernel)
+#   make tools           userspace tools, libs and guest tests into out/
+#   make selftests       kselftest-harness tests into out/tests
+#   make deps            install build/test dependencies + stock kernels
+#   make kernel          build (or reuse) the debug test kernel
+#   make lint            static checks (checkpatch, sparse, W=1, uapi)
+#   make check           everything, tested in QEMU; ends with the summary
+#   make demo            the demo in a VM on the stock 6.12 kernel
+#   make install         module, tools, library, udev/modprobe files
+#                        (PREFIX, DESTDIR); make uninstall
+#   make dkms-install    register with DKMS; make dkms-remove
+#   make htmldocs        Documentation/ as HTML into out/htmldocs
+#   make bench           benchmarks in a VM (bench/results.json, plots)
+#   make clean
+
+KDIR	?= /lib/modules/$(shell uname -r)/build
+OUT	:= $(CURDIR)/out
+
+.PHONY: all modules tools selftests deps kernel stock-kernels lint check demo clean help
+
+all: modules tools
+
+modules:
+	@test -f "$(KDIR)/Makefile" || { \
+	  echo "error: no kernel build tree at KDIR=$(KDIR)" >&2; \
+	  echo "       install linux-headers-$$(uname -r) or pass KDIR=/path/to/kernel/build" >&2; \
+	  exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tools:
+	@if [ -f userspace-tools/Makefile ]; then \
+	  $(MAKE) -C userspace-tools OUT=$(OUT); \
+	else echo "note: userspace-tools/Makefile missing: no tools built"; fi
+
+# The kselftest harness header comes from the linux-source-6.12 tree.
+SELFTEST_DIRS := selftests/tt_alloc selftests/reliability selftests/trace
+
+selftests:
+	ksrc=$$(scripts/kernel-source.sh) && \
+	for d in $(SELFTEST_DIRS); do \
+	  $(MAKE) -C $$d OUT=$(OUT) KSRC=$$ksrc || exit 1; \
+	done
+
+deps:
+	scripts/deps.sh
+
+kernel:
+	scripts/build-kernel.sh
+
+stock-kernels:
+	scripts/fetch-kernel.sh 6.1
+	scripts/fetch-kernel.sh 6.12
+
+lint:
+	scripts/build-kernel.sh
+	scripts/lint.sh
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/deps.sh
+	$(MAKE) tools
+	scripts/build-module.sh 6.12
+	selftests/vm/run --kernel 6.12 --timeout 900 -- sh /opt/tt_alloc/share/demo.sh
+
+clean:
+	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	@if [ -f userspace-tools/Makefile ]; then $(MAKE) -C userspace-tools OUT=$(OUT) clean; fi
+	for d in $(SELFTEST_DIRS) bench; do $(MAKE) -C $$d OUT=$(OUT) clean; done
+	rm -rf $(OUT)
+
+# install, uninstall, dkms-install, dkms-remove, htmldocs
+include mk/packaging.mk
+# bench, bench-quick
+include mk/bench.mk
+
+help:
+	@sed -n '3,21s/^# \{0,1\}//p' Makefile

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the tt_alloc build/test scripts (sourced, not run).
+# shellcheck shell=bash disable=SC2034
+
+TT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TT_CACHE=${TT_ALLOC_CACHE:-$HOME/.cache/tt_alloc}
+TT_OUT=${TT_OUT:-$TT_ROOT/out}
+# Debian package providing the debug kernel's source and the lint tools.
+TT_SRC_PKG=linux-source-6.12
+TT_SRC_TARBALL=/usr/src/linux-source-6.12.tar.xz
+
+die() { echo "error: $*" >&2; exit 1; }
+note() { echo ">>> $*" >&2; }
+
+# pkg_version PKG: installed version of a Debian package, empty if absent.
+pkg_version() {
+	dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |
+		awk '$1 == "install" && $3 == "installed" { print $4 }'
+}
+
+# kernel_env TAG: path of the env file describing a prepared kernel.
+kernel_env() { echo "$TT_OUT/kernels/$1.env"; }
+
+# load_kernel TAG: source the env file (KTAG KDIR VMLINUZ KREL KSRC) of a
+# kernel prepared by scripts/build-kernel.sh or scripts/fetch-kernel.sh.
+load_kernel() {
+	local f
+	f=$(kernel_env "$1")
+	if [ ! -f "$f" ]; then
+		case $1 in
+		debug) die "debug kernel not prepared ($f missing): run 'make kernel' (scripts/build-kernel.sh)" ;;
+		*) die "kernel '$1' not prepared ($f missing): run 'make stock-kernels' (scripts/fetch-kernel.sh $1)" ;;
+		esac
+	fi
+	# shellcheck disable=SC1090
+	. "$f"
+}
+
+now() { date +%s; }

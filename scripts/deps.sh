@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install what building and testing tt_alloc needs (Debian 12), then
+# prepare the stock test kernels. Idempotent: a no-op (no apt-get update)
+# when everything is present.
+#   scripts/deps.sh [--no-stock]
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+pkgs=(
+	# build
+	build-essential gcc make perl python3 pkg-config xz-utils gzip
+	# kernel build
+	linux-source-6.12 flex bison bc libelf-dev libssl-dev cpio kmod dwarves
+	# lint
+	sparse
+	# tools and their host tests
+	libkmod-dev valgrind
+	# packaging (DKMS signs with openssl) and docs
+	dkms openssl python3-sphinx
+	# bench plots
+	gnuplot-nox
+	# test VM
+	qemu-system-x86 busybox-static jq
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	[ -n "$(pkg_version "$p")" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run 'make deps' as root)"
+	note "installing: ${missing[*]}"
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+	echo "deps: all ${#pkgs[@]} packages present" >&2
+fi
+
+if [ "${1:-}" != --no-stock ]; then
+	for k in 6.1 6.12; do
+		"$TT_ROOT/scripts/fetch-kernel.sh" "$k"
+	done
+fi

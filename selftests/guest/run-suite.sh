@@ -1,0 +1,92 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of `make check` (busybox sh, runs as root inside the VM).
+#   run-suite.sh [--kunit] [--no-module] [--timeout SECS] [--tests DIR] [TEST...]
+# --kunit: load tt_alloc_kunit (KUnit runs at load) and print the KTAP
+#          results of every suite named tt_alloc* from debugfs.
+# Then for every executable in DIR (/opt/tt_alloc/tests; sorted), or only
+# the named ones: modprobe tt_alloc, run it (per-test timeout, default
+# 300s), rmmod tt_alloc. Each program's output is framed by
+#   # tt-suite-begin: NAME   ...   # tt-suite-end: NAME rc=RC
+# and a failing modprobe/rmmod prints '# tt-suite-<op>: NAME FAILED'.
+# --no-module: run the programs without loading tt_alloc (harness tests).
+# Exit status: 0 if every program exited 0 (or 4, kselftest's skip) and
+# every modprobe/rmmod worked, 1 otherwise.
+
+kunit=0
+module=1
+tmo=${TT_TEST_TIMEOUT:-300}
+dir=/opt/tt_alloc/tests
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kunit) kunit=1; shift ;;
+	--no-module) module=0; shift ;;
+	--timeout) tmo=$2; shift 2 ;;
+	--tests) dir=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+
+status=0
+fail() { echo "# tt-suite-$1: $2 FAILED${3:+ ($3)}"; status=1; }
+oneline() { tr '\n' ' ' <"$1"; }
+
+unload() { # NAME MODULES...: rmmod, a failure is NAME's failure
+	n=$1
+	shift
+	if ! rmmod "$@" 2>/tmp/rmmod.err; then
+		fail rmmod "$n" "$(oneline /tmp/rmmod.err)"
+		lsmod
+		for fd in /proc/[0-9]*/fd/*; do
+			case $(readlink "$fd" 2>/dev/null) in
+			*tt_alloc*) echo "# still open: $fd" ;;
+			esac
+		done
+		sleep 2
+		rmmod "$@" 2>/dev/null
+	fi
+}
+
+if [ "$kunit" = 1 ]; then
+	if modprobe tt_alloc_kunit 2>/tmp/modprobe.err; then
+		found=0
+		for d in /sys/kernel/debug/kunit/tt_alloc*; do
+			[ -f "$d/results" ] || continue
+			found=1
+			s=${d##*/}
+			echo "# tt-suite-begin: kunit/$s"
+			cat "$d/results"
+			echo "# tt-suite-end: kunit/$s rc=0"
+		done
+		[ "$found" = 1 ] || fail modprobe kunit "no tt_alloc* suite in /sys/kernel/debug/kunit"
+		unload kunit tt_alloc_kunit tt_alloc
+	else
+		fail modprobe kunit "$(oneline /tmp/modprobe.err)"
+	fi
+fi
+
+if [ $# -gt 0 ]; then
+	tests=$*
+else
+	tests=$(cd "$dir" 2>/dev/null && for f in *; do echo "$f"; done | sort)
+fi
+ran=0
+for t in $tests; do
+	case $t in /*) path=$t ;; *) path=$dir/$t ;; esac
+	if [ ! -f "$path" ] || [ ! -x "$path" ]; then continue; fi
+	name=${path##*/}
+	if [ "$module" = 1 ] && ! modprobe tt_alloc 2>/tmp/modprobe.err; then
+		fail modprobe "$name" "$(oneline /tmp/modprobe.err)"
+		continue
+	fi
+	ran=$((ran + 1))
+	echo "# tt-suite-begin: $name"
+	(cd "${path%/*}" && exec timeout "$tmo" "$path") 2>&1
+	rc=$?
+	[ "$rc" = 124 ] || [ "$rc" = 143 ] && echo "# $name: TIMEOUT after ${tmo}s (rc=$rc)"
+	echo "# tt-suite-end: $name rc=$rc"
+	[ "$rc" = 0 ] || [ "$rc" = 4 ] || status=1
+	[ "$module" = 1 ] && unload "$name" tt_alloc
+done
+echo "# tt-suite: ran $ran test program(s) from $dir"
+exit $status
