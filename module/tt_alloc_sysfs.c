@@ -3,7 +3,8 @@
  * tt_alloc sysfs: /sys/class/tt_alloc/device<N>/, one value per file.
  *
  * Each memory type is a named attribute group (a subdirectory) whose
- * attributes carry the type they describe, so one show() serves all seven.
+ * attributes carry the type and counter they show, so one show() serves
+ * all 28 of them.
  */
 #include <linux/device.h>
 #include <linux/kernel.h>
@@ -15,43 +16,29 @@
 struct tt_type_attr {
 	struct device_attribute attr;
 	unsigned int type;
+	size_t field;	/* offset of the value in struct tt_counter */
 };
 
-#define to_tt_type(a) (container_of(a, struct tt_type_attr, attr)->type)
+#define to_tt_type_attr(a) container_of(a, struct tt_type_attr, attr)
 
-static struct tt_counter *tt_attr_counter(struct device *dev,
-					  struct device_attribute *attr)
+static atomic64_t *tt_attr_value(struct device *dev,
+				 struct device_attribute *attr)
 {
+	struct tt_type_attr *ta = to_tt_type_attr(attr);
 	struct tt_device *d = dev_get_drvdata(dev);
 
-	return &d->mem[to_tt_type(attr)];
+	return (atomic64_t *)((u8 *)&d->mem[ta->type] + ta->field);
 }
 
-static ssize_t used_bytes_show(struct device *dev,
+static ssize_t tt_counter_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%llu\n",
-			  (u64)atomic64_read(&tt_attr_counter(dev, attr)->used));
-}
-
-static ssize_t allocations_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%llu\n",
-			  (u64)atomic64_read(&tt_attr_counter(dev, attr)->entries));
-}
-
-static ssize_t peak_bytes_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%llu\n",
-			  (u64)atomic64_read(&tt_attr_counter(dev, attr)->peak));
+	return sysfs_emit(buf, "%llu\n", (u64)atomic64_read(tt_attr_value(dev, attr)));
 }
 
 /* Only "0" is accepted: it restarts the peak at the current use. */
-static ssize_t peak_bytes_store(struct device *dev,
-				struct device_attribute *attr,
-				const char *buf, size_t count)
+static ssize_t tt_peak_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
 {
 	u64 val;
 	int ret;
@@ -61,20 +48,13 @@ static ssize_t peak_bytes_store(struct device *dev,
 		return ret;
 	if (val)
 		return -EINVAL;
-	tt_device_reset_peak(dev_get_drvdata(dev), to_tt_type(attr));
+	tt_device_reset_peak(dev_get_drvdata(dev), to_tt_type_attr(attr)->type);
 	return count;
 }
 
-static ssize_t capacity_bytes_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%llu\n",
-			  (u64)atomic64_read(&tt_attr_counter(dev, attr)->capacity));
-}
-
-static ssize_t capacity_bytes_store(struct device *dev,
-				    struct device_attribute *attr,
-				    const char *buf, size_t count)
+static ssize_t tt_capacity_store(struct device *dev,
+				 struct device_attribute *attr,
+				 const char *buf, size_t count)
 {
 	u64 val;
 	int ret;
@@ -82,7 +62,7 @@ static ssize_t capacity_bytes_store(struct device *dev,
 	ret = kstrtou64(buf, 0, &val);
 	if (ret)
 		return ret;
-	atomic64_set(&tt_attr_counter(dev, attr)->capacity, val);
+	atomic64_set(tt_attr_value(dev, attr), val);
 	return count;
 }
 
@@ -95,28 +75,23 @@ static ssize_t system_bytes_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(system_bytes);
 
-#define TT_TYPE_ATTR(_type, _name, _mode)				\
+#define TT_TYPE_ATTR(_type, _name, _field, _mode, _store)		\
 	static struct tt_type_attr tt_attr_##_type##_##_name = {	\
-		.attr = __ATTR(_name, _mode, _name##_show, _name##_store), \
+		.attr = __ATTR(_name, _mode, tt_counter_show, _store),	\
 		.type = TT_ALLOC_MEM_##_type,				\
-	}
-
-#define TT_TYPE_ATTR_RO(_type, _name)					\
-	static struct tt_type_attr tt_attr_##_type##_##_name = {	\
-		.attr = __ATTR_RO(_name),				\
-		.type = TT_ALLOC_MEM_##_type,				\
+		.field = offsetof(struct tt_counter, _field),		\
 	}
 
 /* capacity_bytes and peak_bytes are writable by root only (mode 0644). */
 #define TT_TYPE_GROUP(type, _dir, ...)					\
-	TT_TYPE_ATTR_RO(type, used_bytes);				\
-	TT_TYPE_ATTR_RO(type, allocations);				\
-	TT_TYPE_ATTR(type, peak_bytes, 0644);				\
-	TT_TYPE_ATTR(type, capacity_bytes, 0644);			\
+	TT_TYPE_ATTR(type, used_bytes, used, 0444, NULL);		\
+	TT_TYPE_ATTR(type, allocations, entries, 0444, NULL);		\
+	TT_TYPE_ATTR(type, peak_bytes, peak, 0644, tt_peak_store);	\
+	TT_TYPE_ATTR(type, capacity_bytes, capacity, 0644, tt_capacity_store); \
 	static struct attribute *tt_##type##_attrs[] = {		\
-		&tt_attr_##type##_used_bytes.attr.attr,		\
+		&tt_attr_##type##_used_bytes.attr.attr,			\
 		&tt_attr_##type##_allocations.attr.attr,		\
-		&tt_attr_##type##_peak_bytes.attr.attr,		\
+		&tt_attr_##type##_peak_bytes.attr.attr,			\
 		&tt_attr_##type##_capacity_bytes.attr.attr,		\
 		##__VA_ARGS__,						\
 		NULL							\
