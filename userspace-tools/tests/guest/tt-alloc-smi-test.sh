@@ -107,6 +107,14 @@ grep -qx 'tt_alloc_used_bytes{device="0",type="dram"} 83886080' $T/smi.prom &&
 	grep -q "^tt_alloc_process_used_bytes{pid=\"$pid\",comm=\"tt-alloc-replay\",client=\"[0-9]*\",device=\"0\",type=\"kernel\"} 208896$" $T/smi.prom
 ok $? "--prometheus: device and process samples"
 
+# Displaying needs no privilege: the same devices and process as uid 1000.
+su -s /bin/sh tttest -c "$BIN/tt-alloc-smi --json" > $T/user.json 2> $T/user.err &&
+	jq -e --slurpfile root $T/smi.json \
+		".devices == \$root[0].devices and ([.processes[].pid] | index($pid)) != null" \
+		$T/user.json > /dev/null
+ok $? "as an unprivileged user (uid 1000): same devices, the holder's process row"
+[ -s $T/user.err ] && sed 's/^/# /' $T/user.err
+
 $BIN/tt-alloc-smi --json -d 1 > $T/d1.json && jq -e '[.devices[].device] == [1] and ([.processes[].device] | unique) == [1]' $T/d1.json > /dev/null
 ok $? "-d 1 restricts devices and processes"
 
