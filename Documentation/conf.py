@@ -6,7 +6,6 @@
 # Sphinx extensions.
 
 import os
-import re
 
 _here = os.path.dirname(os.path.abspath(__file__))
 
@@ -42,30 +41,3 @@ smartquotes = False
 # language's lexer cannot parse (e.g. JSON abridged with "{...}") is only
 # shown without colours: not worth failing the build for.
 suppress_warnings = ['misc.highlighting_failure']
-
-
-# Pages other engineers are still writing may be absent: drop the toctree
-# entries of index.rst whose page does not exist, rather than failing the
-# -W build with "toctree contains reference to nonexisting document".
-optional_toctree_entries = {
-    'admin-guide/tt-alloc-smi',
-    'userspace-api/libttalloc',
-}
-
-
-def _drop_missing_entries(app, docname, source):
-    if docname != 'index':
-        return
-
-    def keep(line):
-        m = re.match(r'^ {3}([\w./-]+)$', line)
-        if not m or m.group(1) not in optional_toctree_entries:
-            return True
-        return os.path.exists(os.path.join(app.srcdir, m.group(1) + '.rst'))
-
-    source[0] = '\n'.join(l for l in source[0].split('\n') if keep(l))
-
-
-def setup(app):
-    app.connect('source-read', _drop_missing_entries)
-    return {'parallel_read_safe': True}
