@@ -3,7 +3,8 @@
 # shellcheck shell=bash disable=SC2034
 
 TT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TT_CACHE=${TT_ALLOC_CACHE:-$HOME/.cache/tt_alloc}
+# CI may run with a bare environment: fall back to the passwd home.
+TT_CACHE=${TT_ALLOC_CACHE:-${HOME:-$(getent passwd "$(id -un)" | cut -d: -f6)}/.cache/tt_alloc}
 TT_OUT=${TT_OUT:-$TT_ROOT/out}
 # Debian package providing the debug kernel's source and the lint tools.
 TT_SRC_PKG=linux-source-6.12
