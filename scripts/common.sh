@@ -38,3 +38,20 @@ load_kernel() {
 }
 
 now() { date +%s; }
+
+# record STATUS NAME [LOGFILE]: report one check of lint.sh or the harness
+# self-tests; appended to $results (ktap.py record) when set, the tail of
+# LOGFILE shown for a failure, which also sets failed=1.
+record() {
+	if [ -n "${results:-}" ]; then
+		python3 "$TT_ROOT/selftests/vm/ktap.py" record "$results" "$@" >/dev/null
+	fi
+	if [ "$1" = FAIL ]; then
+		failed=1
+		echo "FAIL: $2" >&2
+		[ -n "${3:-}" ] && sed 's/^/    /' "$3" | tail -100 >&2
+	else
+		echo "$1: $2" >&2
+	fi
+	return 0
+}

@@ -25,19 +25,6 @@ rm -rf "$work"
 mkdir -p "$work"
 failed=0
 
-record() { # STATUS NAME [LOGFILE]
-	if [ -n "$results" ]; then
-		python3 "$ktap" record "$results" "$@" >/dev/null
-	fi
-	if [ "$1" = FAIL ]; then
-		failed=1
-		echo "FAIL: $2" >&2
-		[ -n "${3:-}" ] && sed 's/^/    /' "$3" | tail -100 >&2
-	else
-		echo "$1: $2" >&2
-	fi
-	return 0
-}
 
 cd "$TT_ROOT"
 header=uapi/linux/tt_alloc.h

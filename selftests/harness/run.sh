@@ -27,17 +27,6 @@ work=$TT_OUT/harness
 rm -rf "$work"
 mkdir -p "$work"
 failed=0
-record() { # STATUS NAME [LOGFILE]
-	[ -n "$results" ] && python3 "$ktap" record "$results" "$@" >/dev/null
-	if [ "$1" = FAIL ]; then
-		failed=1
-		echo "FAIL: $2" >&2
-		[ -n "${3:-}" ] && sed 's/^/    /' "$3" | tail -80 >&2
-	else
-		echo "$1: $2" >&2
-	fi
-	return 0
-}
 
 # (a) the aggregator on canned input
 for log in "$here"/cases/*.log; do
