@@ -10,6 +10,7 @@
 #   make kernel          build (or reuse) the debug test kernel
 #   make lint            static checks (checkpatch, sparse, W=1, uapi)
 #   make check           everything, tested in QEMU; ends with the summary
+#   make check-full      the same with the long programs at full length
 #   make demo            the demo in a VM on the stock 6.12 kernel
 #   make install         module, tools, library, udev/modprobe files
 #                        (PREFIX, DESTDIR); make uninstall
@@ -21,7 +22,7 @@
 KDIR	?= /lib/modules/$(shell uname -r)/build
 OUT	:= $(CURDIR)/out
 
-.PHONY: all modules tools selftests deps kernel stock-kernels lint check demo clean help
+.PHONY: all modules tools selftests deps kernel stock-kernels lint check check-full demo clean help
 
 all: modules tools
 
@@ -63,6 +64,9 @@ lint:
 check:
 	scripts/check.sh
 
+check-full:
+	TT_CHECK_FULL=1 scripts/check.sh
+
 demo:
 	scripts/deps.sh
 	$(MAKE) tools
@@ -81,4 +85,4 @@ include mk/packaging.mk
 include mk/bench.mk
 
 help:
-	@sed -n '3,21s/^# \{0,1\}//p' Makefile
+	@sed -n '3,22s/^# \{0,1\}//p' Makefile

@@ -3,126 +3,209 @@
 # `make check`: install deps, build the module, tools, selftests and the
 # debug kernel, run every suite in QEMU, and end with ONE summary line
 #   N passed, N failed[, N skipped]
-# preceded by a FAIL: line per failing test. Exit 1 if anything failed.
+# preceded by one line per suite (kernel, suite, passed, failed, skipped,
+# seconds) and a FAIL: line per failing test. Exit 1 if anything failed.
+#
+# Before it boots anything it writes down which suites it expects (every
+# guest test program the Makefiles build, on every kernel, the KUnit
+# suites on the debug kernel, the host suites): an expected suite that
+# reports nothing is a failure named with the reason. Skips are allowed
+# only where selftests/skips lists them.
+#
 #   TT_CHECK_KERNELS="debug 6.1 6.12"  kernels to run the suite on
 #   TT_CHECK_HARNESS=0                 skip the harness self-tests
-set -euo pipefail
+#   TT_CHECK_DEADLINE=SECONDS          overall budget (default 3600): a
+#                                      stage that would not finish in time
+#                                      is reported "not run: deadline"
+#   TT_CHECK_FULL=1                    long programs at full length (make
+#                                      check-full); the deadline grows to 3h
+#   TT_CHECK_WORK=DIR                  results and logs (default out/)
+set -uo pipefail
 . "$(dirname "$0")/common.sh"
-cd "$TT_ROOT"
+cd "$TT_ROOT" || exit 1
 
 ktap=$TT_ROOT/selftests/vm/ktap.py
-res=$TT_OUT/results
-logs=$TT_OUT/logs
+work=${TT_CHECK_WORK:-$TT_OUT}
+res=$work/results
+logs=$work/logs
 rm -rf "$res" "$logs"
 mkdir -p "$res" "$logs"
+expected=$res/expected.txt
+: >"$expected"
 kernels=${TT_CHECK_KERNELS:-debug 6.1 6.12}
+full=${TT_CHECK_FULL:-0}
+if [ "$full" = 1 ]; then
+	budget=${TT_CHECK_DEADLINE:-10800}
+else
+	budget=${TT_CHECK_DEADLINE:-3600}
+fi
 t0=$(now)
-timings=()
+deadline=$((t0 + budget))
 
-stage() { # NAME CMD...: run a stage, print and keep its duration
-	local name=$1 s rc
+# VM sizing, from measured runs (TCG, 2 vCPUs, this machine; see the
+# README): the debug suite takes about DEBUG_TYPICAL seconds, a stock
+# kernel's about STOCK_TYPICAL. A VM may take 3x its typical time; a stage
+# is not started when even its typical time no longer fits the deadline.
+DEBUG_TYPICAL=600 STOCK_TYPICAL=90
+[ "$full" = 1 ] && DEBUG_TYPICAL=1500 STOCK_TYPICAL=300
+
+stage_s=0
+stage() { # NAME CMD...: run a stage, print its duration
+	local name=$1 rc=0
 	shift
 	echo
 	echo "=== $name"
-	s=$(now)
-	set +e
-	"$@"
-	rc=$?
-	set -e
-	timings+=("$(printf '%-28s %5ss%s' "$name" $(( $(now) - s )) "$([ $rc = 0 ] || echo "  (exit $rc)")")")
-	echo "=== $name: $(( $(now) - s ))s (exit $rc)"
+	stage_s=$(now)
+	"$@" || rc=$?
+	echo "=== $name: $(($(now) - stage_s))s (exit $rc)"
 	return $rc
 }
-record() { python3 "$ktap" record "$res/$1.res" "${@:2}"; }
+record() { python3 "$ktap" record "$res/$1.res" "${@:2}" >/dev/null; }
+expect() { # KERNEL SUITE...
+	local k=$1
+	shift
+	printf "$k %s\n" "$@" >>"$expected"
+}
+missing() { # RESFILE KERNEL REASON SUITE...
+	python3 "$ktap" missing "$res/$1.res" --kernel "$2" --reason "$3" "${@:4}"
+}
+timed() { python3 "$ktap" time "$res/times.res" "$@"; }
+left() { echo $((deadline - $(now))); }
+summary() {
+	echo
+	python3 "$ktap" summarize --expected "$expected" --skips "$TT_ROOT/selftests/skips" \
+		"$res"/*.res
+	exit $?
+}
 
-# build STEP CMD...: a build step counted as a test (build/STEP)
+# build NAME CMD...: a build step is not a test; a failed one is a
+# named failure (build/NAME) with the tail of its log.
 build() {
 	local name=$1
 	shift
 	if "$@" >"$logs/build-$name.log" 2>&1; then
-		record build "PASS" "build/$name"
-	else
-		tail -40 "$logs/build-$name.log"
-		record build "FAIL" "build/$name" "$logs/build-$name.log"
-		return 1
+		return 0
 	fi
+	tail -40 "$logs/build-$name.log"
+	record build FAIL "build/$name" "$logs/build-$name.log"
+	return 1
 }
 
-stage deps scripts/deps.sh || { echo "error: make deps failed" >&2; exit 1; }
+if ! stage deps build deps scripts/deps.sh; then
+	echo "error: make deps failed: nothing else can run" >&2
+	summary
+fi
+
+# What must report, decided before anything boots.
+guest_tests=()
+for d in selftests/tt_alloc selftests/reliability selftests/trace userspace-tools; do
+	mapfile -t -O ${#guest_tests[@]} guest_tests < <(make -s -C "$d" list-tests)
+done
+kunit_suites=()
+mapfile -t kunit_suites < <(sed -n 's/^[[:space:]]*\.name = "\(tt_alloc[a-z0-9_]*\)",$/\1/p' module/tt_alloc_kunit.c)
+host_suites=(host-tests packaging lint bench-quick)
+[ "${TT_CHECK_HARNESS:-1}" = 1 ] && host_suites+=(harness)
+expect host "${host_suites[@]}"
+for k in $kernels; do
+	expect "$k" "${guest_tests[@]}" vm
+	[ "$k" = debug ] && expect "$k" "${kunit_suites[@]/#/kunit/}"
+done
 
 kernel_ok=1
 stage kernel-debug build kernel-debug scripts/build-kernel.sh || kernel_ok=0
 tail -3 "$logs/build-kernel-debug.log"
+stage tools build tools make -C userspace-tools OUT="$TT_OUT"
+stage selftests build selftests make selftests
 
-if [ -f userspace-tools/Makefile ]; then
-	stage tools build tools make -C userspace-tools OUT="$TT_OUT" || true
-else
-	echo "note: userspace-tools/Makefile missing: no tools"
-fi
-stage selftests build selftests make selftests || true
-
-# tap_stage NAME CMD...: a host-side stage whose output is TAP, counted
+# tap_stage NAME TYPICAL CMD...: a host-side stage whose output is TAP
 tap_stage() {
-	local name=$1 rc=0
-	shift
-	stage "$name" sh -c '"$@" >"$0" 2>&1' "$logs/$name.tap" "$@" || rc=$?
-	grep -E '^(not ok|ok) ' "$logs/$name.tap" | grep -v '^ok ' | sed 's/^/  /' || true
-	python3 "$ktap" parse-tap --prefix "$name" --rc "$rc" \
-		--out "$res/$name.res" "$logs/$name.tap" || true
+	local name=$1 typ=$2 rc=0
+	shift 2
+	if [ "$(left)" -lt "$typ" ]; then
+		missing "$name" host "not run: deadline (${typ}s needed, $(left)s left of TT_CHECK_DEADLINE=$budget)" "$name"
+		return
+	fi
+	stage "$name" timeout "$(left)" sh -c '"$@" >"$0" 2>&1' "$logs/$name.tap" "$@" || rc=$?
+	timed host "$name" $(($(now) - stage_s))
+	grep -E '^not ok ' "$logs/$name.tap" | sed 's/^/  /'
+	[ "$rc" = 124 ] && echo "not ok - $name: stopped at the deadline" >>"$logs/$name.tap"
+	python3 "$ktap" parse-tap --prefix "$name" --rc "$rc" --out "$res/$name.res" "$logs/$name.tap"
 }
 
 # Library, smi and replay tests that need no kernel, under ASan+UBSan
 # and valgrind.
-tap_stage host-tests make -C userspace-tools OUT="$TT_OUT" test-host
+tap_stage host-tests 60 make -C userspace-tools OUT="$TT_OUT" test-host
 # make install/uninstall, DKMS against the stock headers, htmldocs.
-tap_stage packaging scripts/packaging-test.sh
+tap_stage packaging 60 scripts/packaging-test.sh
 
-if [ "$kernel_ok" = 1 ]; then
-	stage lint scripts/lint.sh --results "$res/lint.res" || true
+if [ "$(left)" -lt 120 ]; then
+	missing lint host "not run: deadline (about 120s needed, $(left)s left)" lint
+elif [ "$kernel_ok" = 1 ]; then
+	stage lint timeout "$(left)" scripts/lint.sh --results "$res/lint.res"
+	timed host lint $(($(now) - stage_s))
 else
-	record lint FAIL lint "$logs/build-kernel-debug.log"
+	missing lint host "not run: the debug kernel did not build (build/kernel-debug)" lint
 fi
 
 for k in $kernels; do
+	suites=("${guest_tests[@]}" vm)
+	[ "$k" = debug ] && suites+=("${kunit_suites[@]/#/kunit/}")
 	if [ "$k" = debug ] && [ "$kernel_ok" = 0 ]; then
-		record "vm-$k" FAIL "$k/suite" "$logs/build-kernel-debug.log"
+		missing "vm-$k" "$k" "not run: the debug kernel did not build (build/kernel-debug)" "${suites[@]}"
 		continue
 	fi
-	stage "modules-$k" build "modules-$k" scripts/build-module.sh "$k" || continue
-	# TCG is slow, KASAN + lockdep + kmemleak much more so: generous
-	# per-program (guest) and whole-run (host) timeouts.
-	suite=(/opt/tt_alloc/run-suite.sh --timeout 600)
-	parse=()
-	tmo=1500
-	if [ "$k" = debug ]; then
-		suite=(/opt/tt_alloc/run-suite.sh --kunit --timeout 1200)
-		parse=(--expect-kunit --expect-kmemleak)
-		tmo=3600
+	if ! stage "modules-$k" build "modules-$k" scripts/build-module.sh "$k"; then
+		missing "vm-$k" "$k" "not run: the module did not build for $k (build/modules-$k)" "${suites[@]}"
+		continue
 	fi
+	typ=$STOCK_TYPICAL
+	suite=(/opt/tt_alloc/run-suite.sh)
+	parse=()
+	if [ "$k" = debug ]; then
+		typ=$DEBUG_TYPICAL
+		suite+=(--kunit)
+		parse=(--expect-kmemleak "${kunit_suites[@]/#/--expect-kunit=}")
+	fi
+	if [ "$(left)" -lt "$typ" ]; then
+		missing "vm-$k" "$k" "not run: deadline (about ${typ}s needed, $(left)s left of TT_CHECK_DEADLINE=$budget)" "${suites[@]}"
+		continue
+	fi
+	tmo=$((3 * typ))
+	[ "$tmo" -le "$(left)" ] || tmo=$(left)
+	# A program may take the VM's whole typical time, never the VM's
+	# timeout: the guest reports a hung program and goes on.
+	ptmo=$typ
+	[ "$ptmo" -le "$tmo" ] || ptmo=$tmo
+	[ "$full" = 1 ] && suite+=(--full)
+	suite+=(--timeout "$ptmo" "${guest_tests[@]}")
 	rc=0
 	stage "vm-$k" selftests/vm/run --kernel "$k" --quiet --timeout "$tmo" \
 		--log "$logs/vm-$k.console" -- "${suite[@]}" 2>"$logs/vm-$k.runner" || rc=$?
+	timed "$k" vm $(($(now) - stage_s))
 	echo "runner exit status $rc (console: $logs/vm-$k.console)"
+	grep '^run: ' "$logs/vm-$k.runner" | sed 's/^/  /'
 	python3 "$ktap" parse --tag "$k" --log "$logs/vm-$k.console" --out "$res/vm-$k.res" \
-		--runner-rc "$rc" "${parse[@]}" || true
-	grep -E '^(not ok|ok) |^ +(not ok|ok) |^# tt-suite-(end|rmmod|modprobe)' "$logs/vm-$k.console" | sed 's/^/  /' | tail -200
+		--runner-rc "$rc" --runner-log "$logs/vm-$k.runner" \
+		"${guest_tests[@]/#/--expect=}" "${parse[@]}"
+	grep -E '^(not ok|ok) |^ +(not ok|ok) |^# tt-suite-(end|rmmod|modprobe|missing)' "$logs/vm-$k.console" |
+		grep -vE '^ *ok ' | sed 's/^/  /' | tail -100
 done
 
 # The benchmarks' code paths, briefly: nothing is timed against a target.
-tap_stage bench-quick make bench-quick
+tap_stage bench-quick 120 make bench-quick
 
 if [ "${TT_CHECK_HARNESS:-1}" = 1 ]; then
-	if [ "$kernel_ok" = 1 ]; then
-		stage harness selftests/harness/run.sh --results "$res/harness.res" || true
+	if [ "$(left)" -lt 300 ]; then
+		missing harness host "not run: deadline (about 300s needed, $(left)s left)" harness
+	elif [ "$kernel_ok" = 1 ]; then
+		stage harness selftests/harness/run.sh --results "$res/harness.res"
+		timed host harness $(($(now) - stage_s))
 	else
-		selftests/harness/run.sh --no-vm --results "$res/harness.res" || true
+		selftests/harness/run.sh --no-vm --results "$res/harness.res"
 		record harness FAIL harness/vm "$logs/build-kernel-debug.log"
 	fi
 fi
 
 echo
-echo "=== timings"
-printf '  %s\n' "${timings[@]}"
-printf '  %-28s %5ss\n' total $(( $(now) - t0 ))
-echo
-python3 "$ktap" summarize "$res"/*.res
+echo "=== total: $(($(now) - t0))s"
+summary

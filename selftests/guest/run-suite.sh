@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of `make check` (busybox sh, runs as root inside the VM).
-#   run-suite.sh [--kunit] [--no-module] [--timeout SECS] [--tests DIR] [TEST...]
+#   run-suite.sh [--kunit] [--no-module] [--full] [--timeout SECS] [--tests DIR] [TEST...]
 # --kunit: load tt_alloc_kunit (KUnit runs at load) and print the KTAP
 #          results of every suite named tt_alloc* from debugfs.
 # Then for every executable in DIR (/opt/tt_alloc/tests; sorted), or only
@@ -10,6 +10,7 @@
 #   # tt-suite-begin: NAME   ...   # tt-suite-end: NAME rc=RC
 # and a failing modprobe/rmmod prints '# tt-suite-<op>: NAME FAILED'.
 # --no-module: run the programs without loading tt_alloc (harness tests).
+# --full: TT_TEST_FULL=1 for the programs: long ones run at full length.
 # Exit status: 0 if every program exited 0 (or 4, kselftest's skip) and
 # every modprobe/rmmod worked, 1 otherwise.
 
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
 	--no-module) module=0; shift ;;
 	--timeout) tmo=$2; shift 2 ;;
 	--tests) dir=$2; shift 2 ;;
+	--full) export TT_TEST_FULL=1; shift ;;
 	*) break ;;
 	esac
 done
@@ -48,7 +50,9 @@ unload() { # NAME MODULES...: rmmod, a failure is NAME's failure
 }
 
 if [ "$kunit" = 1 ]; then
+	t0=$(date +%s)
 	if modprobe tt_alloc_kunit 2>/tmp/modprobe.err; then
+		secs=$(($(date +%s) - t0)) # every suite ran during the load
 		found=0
 		for d in /sys/kernel/debug/kunit/tt_alloc*; do
 			[ -f "$d/results" ] || continue
@@ -56,7 +60,8 @@ if [ "$kunit" = 1 ]; then
 			s=${d##*/}
 			echo "# tt-suite-begin: kunit/$s"
 			cat "$d/results"
-			echo "# tt-suite-end: kunit/$s rc=0"
+			echo "# tt-suite-end: kunit/$s rc=0 secs=$secs"
+			secs=0
 		done
 		[ "$found" = 1 ] || fail modprobe kunit "no tt_alloc* suite in /sys/kernel/debug/kunit"
 		unload kunit tt_alloc_kunit tt_alloc
@@ -73,18 +78,26 @@ fi
 ran=0
 for t in $tests; do
 	case $t in /*) path=$t ;; *) path=$dir/$t ;; esac
-	if [ ! -f "$path" ] || [ ! -x "$path" ]; then continue; fi
 	name=${path##*/}
+	if [ -d "$path" ]; then
+		[ $# -gt 0 ] || continue # a data directory beside the programs
+	fi
+	if [ ! -f "$path" ] || [ ! -x "$path" ]; then
+		echo "# tt-suite-missing: $name (no executable $path in the guest)"
+		status=1
+		continue
+	fi
 	if [ "$module" = 1 ] && ! modprobe tt_alloc 2>/tmp/modprobe.err; then
 		fail modprobe "$name" "$(oneline /tmp/modprobe.err)"
 		continue
 	fi
 	ran=$((ran + 1))
 	echo "# tt-suite-begin: $name"
+	t0=$(date +%s)
 	(cd "${path%/*}" && exec timeout "$tmo" "$path") 2>&1
 	rc=$?
 	[ "$rc" = 124 ] || [ "$rc" = 143 ] && echo "# $name: TIMEOUT after ${tmo}s (rc=$rc)"
-	echo "# tt-suite-end: $name rc=$rc"
+	echo "# tt-suite-end: $name rc=$rc secs=$(($(date +%s) - t0))"
 	[ "$rc" = 0 ] || [ "$rc" = 4 ] || status=1
 	[ "$module" = 1 ] && unload "$name" tt_alloc
 done

@@ -4,8 +4,11 @@
 # Host-side tests of the userspace tools (no kernel needed), run by
 # `make -C userspace-tools OUT=<dir> test-host`. Every test program runs
 # twice: built with ASan+UBSan ($OUT/asan), and the normal build under
-# valgrind --leak-check=full --error-exitcode=1. Output: one TAP stream
-# ("ok N flavour: test: name"), the plan "1..N", then
+# valgrind --leak-check=full. A case is counted once: it passes only if
+# it passed in both runs (the per-run detail is printed as comments).
+# Each program adds one case of its own: it exited 0 in both runs and
+# neither ASan/UBSan nor valgrind reported anything.
+# Output: one TAP stream ("ok N program: name"), the plan "1..N", then
 # "test-host: N passed, N failed". Exit status 1 on any failure.
 #
 # usage: run.sh OUT SRCDIR
@@ -14,85 +17,87 @@ OUT=$1
 SRC=$2
 tmp=$(mktemp -d /tmp/tt-alloc-test-host.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86:log_path=$tmp/san
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86:log_path=$tmp/san
 pass=0
 fail=0
 n=0
+# what the library must say its version is (test-lib-noop)
+TT_EXPECT_VERSION=$(cat "$SRC/../VERSION")
+export TT_EXPECT_VERSION
 
-
-# Renumber a sub-test's TAP into the global stream.
-collect() { # prefix file
-	while IFS= read -r line; do
-		case $line in
-		"ok "*)
-			n=$((n + 1)); pass=$((pass + 1))
-			echo "ok $n $1: ${line#ok [0-9]* }" ;;
-		"not ok "*)
-			n=$((n + 1)); fail=$((fail + 1))
-			echo "not ok $n $1: ${line#not ok [0-9]* }" ;;
-		"1.."*) ;;
-		*) echo "# $line" ;;
-		esac
-	done < "$2"
-}
-
-# A whole program's status as one more test line.
-status_line() { # name rc
+result() { # ok|"not ok" name
 	n=$((n + 1))
-	if [ "$2" -eq 0 ]; then
-		pass=$((pass + 1)); echo "ok $n $1"
-	else
-		fail=$((fail + 1)); echo "not ok $n $1 (exit $2)"
-	fi
+	if [ "$1" = ok ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+	echo "$1 $n $2"
 }
 
-for flavour in asan valgrind; do
-	if [ $flavour = asan ]; then
-		B=$OUT/asan
-		WRAP=""
+# run_one FLAVOUR PROG: run PROG in FLAVOUR, leaving its TAP in
+# $tmp/FLAVOUR.PROG.tap and its status (0: clean) in $tmp/FLAVOUR.PROG.rc
+run_one() {
+	fl=$1 p=$2
+	if [ "$fl" = asan ]; then
+		B=$OUT/asan WRAP=
+		export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86:log_path=$tmp/san.$p"
+		export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=86:log_path=$tmp/san.$p"
 	else
 		B=$OUT
-		if ! command -v valgrind >/dev/null 2>&1; then
-			echo "# valgrind not installed: valgrind runs skipped"
-			continue
-		fi
-		WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 --log-file=$tmp/vg.%p"
+		WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 --log-file=$tmp/vg.$p.%p"
 	fi
-
-	# C unit test of the library
-	$WRAP "$B/host-tests/test-lib-noop" > "$tmp/out" 2> "$tmp/err"
+	case $p in
+	*.sh) RUN="$WRAP" BIN="$B/bin" SRC="$SRC" TMP="$tmp" sh "$SRC/tests/host/$p" >"$tmp/$fl.$p.tap" 2>"$tmp/err" ;;
+	*) $WRAP "$B/host-tests/$p" >"$tmp/$fl.$p.tap" 2>"$tmp/err" ;;
+	esac
 	rc=$?
-	collect "$flavour: libttalloc no-op" "$tmp/out"
-	[ $rc -ne 0 ] && sed 's/^/# stderr: /' "$tmp/err" | head -40
-	status_line "$flavour: libttalloc no-op: exit status and sanitizer/valgrind report" $rc
-
-	# Tool tests: shell scripts driving the tools through $RUN
-	for t in test-replay-parse.sh test-smi-format.sh; do
-		RUN="$WRAP" BIN="$B/bin" SRC="$SRC" TMP="$tmp" sh "$SRC/tests/host/$t" > "$tmp/out" 2> "$tmp/err"
-		rc=$?
-		collect "$flavour: ${t%.sh}" "$tmp/out"
-		[ $rc -ne 0 ] && sed 's/^/# stderr: /' "$tmp/err" | head -40
-		status_line "$flavour: ${t%.sh}: exit status" $rc
-	done
-
-	# valgrind: every log must be clean (exit status alone can't tell for
-	# runs that are expected to fail)
-	if [ $flavour = valgrind ]; then
-		bad=$(grep -l 'ERROR SUMMARY: [1-9]\|definitely lost\|Invalid \|uninitialised' "$tmp"/vg.* 2>/dev/null; \
-		      for f in "$tmp"/vg.*; do [ -s "$f" ] && echo "$f"; done | sort -u)
-		if [ -n "$bad" ]; then
-			for f in $bad; do sed 's/^/# valgrind: /' "$f" | head -30; done
-			status_line "valgrind: no error or leak in any run" 1
-		else
-			status_line "valgrind: no error or leak in any run" 0
-		fi
+	[ $rc -ne 0 ] && sed "s/^/# $fl stderr: /" "$tmp/err" | head -40
+	# Programs whose runs are expected to fail cannot tell a report by
+	# their status alone: any sanitizer or valgrind log counts.
+	if [ "$fl" = asan ]; then
+		for f in "$tmp"/san."$p"*; do
+			[ -s "$f" ] || continue
+			sed "s/^/# asan: /" "$f" | head -30
+			[ "$rc" = 0 ] && rc=report
+		done
 	else
-		if grep -l 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$tmp"/san.* >/dev/null 2>&1; then
-			status_line "asan: no sanitizer report in any run" 1
+		for f in "$tmp"/vg."$p".*; do
+			[ -s "$f" ] || continue
+			sed "s/^/# valgrind: /" "$f" | head -30
+			[ "$rc" = 0 ] && rc=report
+		done
+	fi
+	echo "$rc" >"$tmp/$fl.$p.rc"
+	sed -n 's/^\(not ok\|ok\) [0-9]* \(.*\)$/\1|\2/p' "$tmp/$fl.$p.tap" >"$tmp/$fl.$p.res"
+}
+
+if ! command -v valgrind >/dev/null 2>&1; then
+	echo "not ok 1 valgrind is not installed (make deps)"
+	echo "1..1"
+	echo "test-host: 0 passed, 1 failed"
+	exit 1
+fi
+
+for p in test-lib-noop test-replay-parse.sh test-smi-format.sh; do
+	name=${p%.sh}
+	run_one asan "$p"
+	run_one valgrind "$p"
+	# Every case named in either run, in the order first seen; ok only
+	# when both runs have it ok.
+	cat "$tmp/asan.$p.res" "$tmp/valgrind.$p.res" | cut -d'|' -f2- | awk '!seen[$0]++' >"$tmp/names"
+	while IFS= read -r c; do
+		a=$(grep -Fx -e "ok|$c" -e "not ok|$c" "$tmp/asan.$p.res" | head -1 | cut -d'|' -f1)
+		v=$(grep -Fx -e "ok|$c" -e "not ok|$c" "$tmp/valgrind.$p.res" | head -1 | cut -d'|' -f1)
+		if [ "$a" = ok ] && [ "$v" = ok ]; then
+			result ok "$name: $c"
 		else
-			status_line "asan: no sanitizer report in any run" 0
+			result "not ok" "$name: $c (asan: ${a:-missing}, valgrind: ${v:-missing})"
 		fi
+	done <"$tmp/names"
+	if [ ! -s "$tmp/names" ]; then
+		result "not ok" "$name: printed no test result"
+	fi
+	ra=$(cat "$tmp/asan.$p.rc") rv=$(cat "$tmp/valgrind.$p.rc")
+	if [ "$ra" = 0 ] && [ "$rv" = 0 ]; then
+		result ok "$name: exit status 0, no ASan/UBSan or valgrind report"
+	else
+		result "not ok" "$name: exit status 0, no ASan/UBSan or valgrind report (asan run: $ra, valgrind run: $rv)"
 	fi
 done
 
