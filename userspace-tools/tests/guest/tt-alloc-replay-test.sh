@@ -27,6 +27,18 @@ all_counters() {
 	cat $SYS/device*/*/used_bytes $SYS/device*/*/allocations $SYS/device*/reclaimed_bytes \
 		$SYS/device*/reclaimed_allocations $SYS/device*/kernel/system_bytes | awk '{s += $1} END {print s + 0}'
 }
+# held FILE N: entries still held after the first N alloc/free lines; an
+# alloc of an address already held adds a reference, not an entry
+held() {
+	awk -v n="$2" '
+	$1 == "alloc" { k = $2 " " $3 " " $5; if (r[k]++ == 0) e++; c++ }
+	$1 == "free" { k = $2 " " $3 " " $4; if (--r[k] == 0) e--; c++ }
+	c == n { print e; exit }' "$1"
+}
+# logged_left PID: N of the kernel's "pid PID (...) left N allocations"
+logged_left() {
+	dmesg | sed -n "s/.*tt_alloc: pid $1 (tt-alloc-replay) left \([0-9]*\) allocations.*/\1/p" | tail -1
+}
 in_use() {
 	cat $SYS/device*/*/used_bytes $SYS/device*/*/allocations | awk '{s += $1} END {print s + 0}'
 }
@@ -59,8 +71,7 @@ ok $? "device $ndev of $ndev: error at line 4, nothing recorded"
 # tracking disabled: nothing recorded
 TT_ALLOC_TRACKING_ENABLED= $BIN/tt-alloc-replay -q --hold $TRACES/ttnn-single-device.trace > $T/out 2>&1 &
 pid=$!
-wait_for $T/out holding
-[ "$(all_counters)" = 0 ]
+wait_for $T/out holding && [ "$(all_counters)" = 0 ]
 ok $? "TT_ALLOC_TRACKING_ENABLED unset: a held replay records nothing"
 kill $pid; wait $pid
 
@@ -70,6 +81,12 @@ pid=$!
 wait_for $T/out holding
 ok $? "multi-device trace held"
 $USAGE 0 > $T/single.0; $USAGE 1 > $T/single.1
+# non-empty, and something is in use on both devices: two empty or
+# all-zero outputs would compare equal below
+[ -s $T/single.0 ] && [ -s $T/single.1 ] &&
+	[ "$(awk '$2 != "0" { n++ } END { print n + 0 }' $T/single.0)" -gt 0 ] &&
+	[ "$(awk '$2 != "0" { n++ } END { print n + 0 }' $T/single.1)" -gt 0 ]
+ok $? "single ioctls: usage on both devices"
 [ "$(cat $SYS/device0/kernel/system_bytes)" = 208896 ] && [ "$(cat $SYS/device1/kernel/system_bytes)" = 208896 ]
 ok $? "204 KiB of system kernels on each of the 2 devices"
 kill -TERM $pid; wait $pid
@@ -78,12 +95,13 @@ ok $? "SIGTERM: all released"
 $BIN/tt-alloc-replay -q --batch --hold $TRACES/ttnn-multi-device.trace > $T/out 2>&1 &
 pid=$!
 wait_for $T/out holding
+ok $? "multi-device trace held with --batch"
 $USAGE 0 > $T/batch.0; $USAGE 1 > $T/batch.1
 # peaks may differ (batching changes nothing about order, but compare used+allocs only)
 cut -d' ' -f1-3 $T/single.0 > $T/a; cut -d' ' -f1-3 $T/batch.0 > $T/b
 cut -d' ' -f1-3 $T/single.1 >> $T/a; cut -d' ' -f1-3 $T/batch.1 >> $T/b
 cmp -s $T/a $T/b
-ok $? "--batch holds exactly what single ioctls hold"
+ok $? "with --batch: exactly what single ioctls hold"
 
 # SIGKILL: everything back before wait returns
 kill -KILL $pid; wait $pid
@@ -98,13 +116,17 @@ rc=$?
 [ $rc -ge 128 ] && grep -q "crashing on purpose after 100 operations" $T/err
 ok $? "--crash-after 100 aborts (exit $rc)"
 cpid=$(sed -n 's/.*pid \([0-9]*\)$/\1/p' $T/err | head -1)
-[ "$(in_use)" = 0 ] && dmesg | grep -q "tt_alloc: pid $cpid (tt-alloc-replay) left [0-9]* allocations: reclaimed"
-ok $? "its 100 allocations reclaimed at once and logged"
+want=$(held $TRACES/ttnn-single-device.trace 100)
+got=$(logged_left "$cpid")
+[ -n "$cpid" ] && [ "$(in_use)" = 0 ] && [ "$want" -gt 0 ] && [ "$got" = "$want" ]
+ok $? "what its first 100 operations held ($want, logged $got) reclaimed at once and logged"
 
 $BIN/tt-alloc-replay --batch --batch-size 7 --crash-after 50 $TRACES/ttnn-single-device.trace > $T/out 2> $T/err
 cpid=$(sed -n 's/.*pid \([0-9]*\)$/\1/p' $T/err | head -1)
-dmesg | grep -q "tt_alloc: pid $cpid (tt-alloc-replay) left [0-9]* allocations" && [ "$(in_use)" = 0 ]
-ok $? "--batch --crash-after 50: the flushed batches are reclaimed"
+want=$(held $TRACES/ttnn-single-device.trace 50)
+got=$(logged_left "$cpid")
+[ -n "$cpid" ] && [ "$want" -gt 0 ] && [ "$got" = "$want" ] && [ "$(in_use)" = 0 ]
+ok $? "--batch --crash-after 50: all 50 operations flushed ($want held, logged $got), then reclaimed"
 
 # a full replay without --hold leaves nothing
 $BIN/tt-alloc-replay $TRACES/ttnn-single-device.trace > $T/out 2>&1
