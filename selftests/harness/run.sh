@@ -4,12 +4,28 @@
 # the problem planted in it.
 #   selftests/harness/run.sh [--results FILE] [--no-vm]
 #   harness/aggregator/<case>  canned console logs (cases/*.log) parsed by
-#                              ktap.py give exactly cases/<case>.expect
+#                              ktap.py (with the arguments in
+#                              cases/<case>.args) give exactly
+#                              cases/<case>.expect
 #   harness/vm/kasan-detected  a module doing a KASAN out-of-bounds access
 #                              on load: the runner (debug kernel) exits
 #                              non-zero and shows the KASAN report
 #   harness/vm/failing-test-detected  a failing TAP program run in that VM
 #                              by run-suite.sh is reported failed
+#   harness/red/<cause>        each cause below ends in a red summary
+#                              (ktap.py summarize) that names it:
+#     missing-binary   a program expected in the guest is not there (the
+#                      debug VM above is asked for one that is not packed)
+#     unlisted-skip    that VM's SKIP is not in selftests/skips
+#     guest-crash      a stock guest panics before printing any result
+#     runner-failed    the VM runner fails before booting (unknown kernel)
+#     parser-error     the results parser raises (a directory as its log)
+#     deadline         scripts/check.sh with TT_CHECK_DEADLINE=1
+#   harness/vm/kvm-probe-fallback    with a fake QEMU whose KVM fails as a
+#   harness/vm/kvm-runtime-fallback  broken paravirtual KVM does, the
+#                              runner picks TCG after its probe, and reruns
+#                              a failed KVM guest under TCG (cached
+#                              verdict planted as "kvm")
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/common.sh"
@@ -28,11 +44,114 @@ rm -rf "$work"
 mkdir -p "$work"
 failed=0
 
+# red CASE NAME_RE DETAIL_RE RESULTS...: the summary of RESULTS must be
+# red (exit 1, "N passed, M failed" last with M > 0), have a FAIL: line
+# matching NAME_RE and details matching DETAIL_RE.
+red() {
+	local c=$1 name=$2 why=$3 rc=0
+	shift 3
+	python3 "$ktap" summarize --skips "$TT_ROOT/selftests/skips" "$@" >"$work/red-$c.out" 2>&1 || rc=$?
+	if [ "$rc" = 1 ] && tail -1 "$work/red-$c.out" | grep -Eq '^[0-9]+ passed, [1-9][0-9]* failed' &&
+		grep -Eq "^FAIL: $name\$" "$work/red-$c.out" && grep -Eq "$why" "$work/red-$c.out"; then
+		record PASS "harness/red/$c"
+	else
+		echo "summarize exit $rc; wanted FAIL: $name and '$why'" >>"$work/red-$c.out"
+		record FAIL "harness/red/$c" "$work/red-$c.out"
+	fi
+}
+
+# a stock kernel for the cheap VM runs: 6.12 if prepared, else debug
+stock=6.12
+[ -f "$(kernel_env 6.12)" ] || stock=debug
+
+# A guest that panics before printing any result (sysrq-c on the stock
+# kernel): every expected program is a named failure.
+vm_stock() {
+	local rc=0
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 --log "$work/crash.console" \
+		-- sh -c 'echo 1 >/proc/sys/kernel/sysrq; echo c >/proc/sysrq-trigger; sleep 30' \
+		>"$work/crash.out" 2>&1 || rc=$?
+	python3 "$ktap" parse --tag c --log "$work/crash.console" --out "$work/crash.res" \
+		--runner-rc "$rc" --runner-log "$work/crash.out" --expect ioctl_test --expect reclaim_test >/dev/null
+	red guest-crash 'c/reclaim_test' 'guest crashed or never reported completion' "$work/crash.res"
+}
+
+red_runner_failed() {
+	local rc=0
+	"$TT_ROOT/selftests/vm/run" --kernel no-such-kernel -- true >"$work/nokernel.out" 2>&1 || rc=$?
+	python3 "$ktap" parse --tag n --log "$work/nokernel.console" --out "$work/nokernel.res" \
+		--runner-rc "$rc" --runner-log "$work/nokernel.out" --expect ioctl_test >/dev/null
+	red runner-failed 'n/ioctl_test' 'runner failed before booting' "$work/nokernel.res"
+}
+
+red_parser_error() {
+	local rc=0
+	mkdir -p "$work/not-a-log"
+	python3 "$ktap" parse --tag p --log "$work/not-a-log" --out "$work/parser.res" \
+		>"$work/parser.out" 2>&1 || rc=$?
+	if [ "$rc" != 3 ]; then
+		echo "ktap.py parse exited $rc, not 3" >>"$work/parser.out"
+		record FAIL harness/red/parser-error "$work/parser.out"
+		return
+	fi
+	red parser-error 'p/parser' 'results parser raised' "$work/parser.res"
+}
+
+# The whole of scripts/check.sh, given one second: every suite it expects
+# is reported "not run: deadline" and the summary is still printed.
+red_deadline() {
+	local rc=0
+	TT_CHECK_WORK=$work/deadline TT_CHECK_DEADLINE=1 TT_CHECK_HARNESS=0 TT_CHECK_KERNELS=$stock \
+		"$TT_ROOT/scripts/check.sh" >"$work/deadline.out" 2>&1 || rc=$?
+	if [ "$rc" = 1 ] && tail -1 "$work/deadline.out" | grep -Eq '^[0-9]+ passed, [1-9][0-9]* failed' &&
+		grep -q "^FAIL: $stock/ioctl_test\$" "$work/deadline.out" &&
+		grep -q "^FAIL: host-tests\$" "$work/deadline.out" &&
+		grep -q 'not run: deadline' "$work/deadline.out"; then
+		record PASS harness/red/deadline
+	else
+		echo "check.sh exit $rc" >>"$work/deadline.out"
+		record FAIL harness/red/deadline "$work/deadline.out"
+	fi
+}
+
+# kvm_fallback: the runner with a fake QEMU that fails like a broken KVM.
+kvm_fallback() {
+	local d=$work/kvm rc=0 real
+	real=$(command -v qemu-system-x86_64)
+	mkdir -p "$d/probe"
+	: >"$d/kvm-dev"
+	(export PATH="$here/fake-qemu:$PATH" TT_FAKE_QEMU_REAL="$real" TT_VM_PROBE_DIR="$d/probe" \
+		TT_VM_KVM_DEV="$d/kvm-dev"
+	unset TT_VM_ACCEL
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 -- true) >"$d/probe.out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ] && grep -q '^run: accelerator tcg (KVM probe boot failed: KVM internal error)$' "$d/probe.out" &&
+		grep -q '^tcg ' "$d/probe/"*; then
+		record PASS harness/vm/kvm-probe-fallback
+	else
+		echo "runner exit $rc" >>"$d/probe.out"
+		record FAIL harness/vm/kvm-probe-fallback "$d/probe.out"
+	fi
+	rc=0
+	echo "kvm planted by the harness" >"$d/probe/$(cat /proc/sys/kernel/random/boot_id)"
+	(export PATH="$here/fake-qemu:$PATH" TT_FAKE_QEMU_REAL="$real" TT_VM_PROBE_DIR="$d/probe" \
+		TT_VM_KVM_DEV="$d/kvm-dev"
+	unset TT_VM_ACCEL
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 -- true) >"$d/run.out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ] && grep -q '^run: KVM failed the guest (KVM internal error): killed it, rerunning once under TCG$' "$d/run.out" &&
+		grep -q '^run: command exited 0' "$d/run.out"; then
+		record PASS harness/vm/kvm-runtime-fallback
+	else
+		echo "runner exit $rc" >>"$d/run.out"
+		record FAIL harness/vm/kvm-runtime-fallback "$d/run.out"
+	fi
+}
+
 # (a) the aggregator on canned input
 for log in "$here"/cases/*.log; do
 	c=$(basename "$log" .log)
 	args=(--tag t --log "$log" --out "$work/$c.res")
-	case $c in nested-ktap | failures | no-tests) args+=(--expect-kunit) ;; esac
+	# cases/<case>.args: more arguments for ktap.py parse, one a line
+	[ -f "$here/cases/$c.args" ] && mapfile -t -O ${#args[@]} args <"$here/cases/$c.args"
 	python3 "$ktap" parse "${args[@]}" >/dev/null
 	python3 -c 'import json,sys
 for l in open(sys.argv[1]):
@@ -57,7 +176,7 @@ if [ "$vm" = 1 ]; then
 			--log "$work/vm.console" \
 			--add "$TT_OUT/kbuild/harness-kasan/tt_kasan_oob.ko:/root/tt_kasan_oob.ko" \
 			--add "$here/guest/failing-tap:/opt/tt_alloc/harness/failing-tap" \
-			-- sh -c '/opt/tt_alloc/run-suite.sh --no-module --tests /opt/tt_alloc/harness; insmod /root/tt_kasan_oob.ko' \
+			-- sh -c '/opt/tt_alloc/run-suite.sh --no-module --tests /opt/tt_alloc/harness failing-tap not-packed; insmod /root/tt_kasan_oob.ko' \
 			>"$work/vm.out" 2>&1
 		rc=$?
 		set -e
@@ -69,7 +188,8 @@ if [ "$vm" = 1 ]; then
 		else
 			record FAIL harness/vm/kasan-detected "$work/vm.out"
 		fi
-		python3 "$ktap" parse --tag h --log "$work/vm.console" --out "$work/vm.res" >/dev/null
+		python3 "$ktap" parse --tag h --log "$work/vm.console" --out "$work/vm.res" \
+			--expect failing-tap --expect not-packed >/dev/null
 		python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     r = json.loads(l); print(r["status"], r["name"])' "$work/vm.res" | sort >"$work/vm.got"
@@ -82,6 +202,18 @@ for l in open(sys.argv[1]):
 			cat "$work/vm.got" "$work/vm.out" >"$work/vm.why"
 			record FAIL harness/vm/failing-test-detected "$work/vm.why"
 		fi
+		python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["name"] != "h/not-packed":
+        print(l, end="")' "$work/vm.res" >"$work/vm-skip.res"
+		red missing-binary 'h/not-packed' 'test binary is missing in the guest' "$work/vm.res"
+		red unlisted-skip 'h/failing-tap/skipped_on_purpose \(unlisted skip\)' 'unlisted skip' "$work/vm-skip.res"
 	fi
+	vm_stock
+	kvm_fallback
 fi
+red_runner_failed
+red_parser_error
+[ "$vm" = 1 ] && red_deadline
 exit $failed
