@@ -18,6 +18,18 @@
 #define REL_DBG_ALLOCS	"/sys/kernel/debug/tt_alloc/allocations"
 
 /* xorshift64*: cheap, per-thread, reproducible from a seed. */
+/*
+ * TT_TEST_FULL=1 (make check-full, run-suite.sh --full): long programs
+ * run at full length; `make check` runs a shorter version that fits its
+ * time budget on the debug kernel under TCG.
+ */
+static inline bool rel_full(void)
+{
+	const char *v = getenv("TT_TEST_FULL");
+
+	return v && !strcmp(v, "1");
+}
+
 static inline __u64 rel_rand(__u64 *s)
 {
 	__u64 x = *s;

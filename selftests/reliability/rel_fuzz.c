@@ -355,9 +355,7 @@ TEST_F_TIMEOUT(fz, random_ioctls, 1800)
 
 int main(int argc, char **argv)
 {
-	const char *full = getenv("TT_TEST_FULL");
-
-	total_ops = full && !strcmp(full, "1") ? FZ_OPS_FULL : FZ_OPS_CHECK;
+	total_ops = rel_full() ? FZ_OPS_FULL : FZ_OPS_CHECK;
 	if (argc > 2 && !strcmp(argv[1], "-n")) {
 		total_ops = strtoul(argv[2], NULL, 0);
 		argv[2] = argv[0];

@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Module lifecycle: rmmod is refused while any file is open (also a file
- * only in flight in a unix socket); 50 load/unload cycles with activity in
+ * only in flight in a unix socket); load/unload cycles with activity in
  * between leave no sysfs, devfs or debugfs behind and nothing for
  * kmemleak; out-of-range parameters fail the load with a tt_alloc line in
  * the kernel log naming the problem. Leaves tt_alloc loaded with its
  * defaults.
  *
- *   rel_lifecycle [-c cycles] [harness options]   (default 50)
+ *   rel_lifecycle [-c cycles] [harness options]
+ *
+ * 50 cycles with TT_TEST_FULL=1 (make check-full), else 10: a load and
+ * unload on the debug kernel under TCG takes seconds.
  */
 #include "kselftest_harness.h"
 #include "rel_common.h"
 
-static unsigned int cycles = 50;
+#define LC_CYCLES_FULL	50
+#define LC_CYCLES_CHECK	10
+
+static unsigned int cycles;
 
 FIXTURE(lc) {
 	int dummy;
@@ -202,6 +208,7 @@ TEST_F_TIMEOUT(lc, bad_params_rejected_at_load, 300)
 
 int main(int argc, char **argv)
 {
+	cycles = rel_full() ? LC_CYCLES_FULL : LC_CYCLES_CHECK;
 	if (argc > 2 && !strcmp(argv[1], "-c")) {
 		cycles = strtoul(argv[2], NULL, 0);
 		argv[2] = argv[0];
