@@ -103,6 +103,9 @@ for d in selftests/tt_alloc selftests/reliability selftests/trace userspace-tool
 done
 kunit_suites=()
 mapfile -t kunit_suites < <(sed -n 's/^[[:space:]]*\.name = "\(tt_alloc[a-z0-9_]*\)",$/\1/p' module/tt_alloc_kunit.c)
+# An empty list would expect nothing and so could never fail.
+[ ${#guest_tests[@]} -gt 0 ] || record check FAIL check/list-tests
+[ ${#kunit_suites[@]} -gt 0 ] || record check FAIL check/kunit-suites
 host_suites=(host-tests packaging lint bench-quick)
 [ "${TT_CHECK_HARNESS:-1}" = 1 ] && host_suites+=(harness)
 expect host "${host_suites[@]}"
