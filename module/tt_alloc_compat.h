@@ -9,6 +9,7 @@
 #define _TT_ALLOC_COMPAT_H
 
 #include <linux/module.h>
+#include <linux/slab.h>
 
 /*
  * TT_MODULE_IMPORT_KUNIT_NS() - import the namespace of the symbols that
@@ -23,5 +24,18 @@
  */
 #define TT_MODULE_IMPORT_KUNIT_NS() \
 	MODULE_INFO(import_ns, "EXPORTED_FOR_KUNIT_TESTING")
+
+/*
+ * kzalloc_obj() - one zeroed object of the type of @P, typed.
+ *
+ * The typed allocators of include/linux/slab.h (kmalloc_obj() and its
+ * kzalloc, kvmalloc aliases), which checkpatch asks for wherever
+ * kzalloc(sizeof(...)) would do, are in 7.x and in the 6.12.y stable
+ * series (6.12.117), not in 6.1.y nor in 6.18.15: the plain kzalloc()
+ * there, with only the two arguments used here.
+ */
+#ifndef kzalloc_obj
+#define kzalloc_obj(P, GFP) kzalloc(sizeof(P), GFP)
+#endif
 
 #endif /* _TT_ALLOC_COMPAT_H */
