@@ -63,6 +63,10 @@ dapt_opts=(
 	-o "Dir::State=$TT_APT_DIR/state"
 	-o "Dir::State::status=$TT_APT_DIR/state/status"
 	-o "Dir::Cache=$TT_APT_DIR/cache"
+	# binary caches of the lists (the host's apt.conf.d may turn them off):
+	# without them each call parses the three suites' lists again
+	-o "Dir::Cache::pkgcache=$TT_APT_DIR/cache/pkgcache.bin"
+	-o "Dir::Cache::srcpkgcache=$TT_APT_DIR/cache/srcpkgcache.bin"
 	-o "APT::Architecture=amd64"
 	-o "APT::Architectures::=amd64"
 	-o "APT::Get::AllowUnauthenticated=false"
