@@ -43,11 +43,8 @@ br_resolve() {
 	dapt_update
 	for t in ${TT_BR_TAGS:-6.12-deb13 6.18 7.x}; do
 		krel=$(stock_krel "$t")
-		if stock_has_headers "$krel"; then
-			br_hdrs+=("linux-headers-$krel")
-		else
-			note "no linux-headers-$krel in Debian's lists: kernel $t gets a build tree from its source (scripts/stock-tree.sh)"
-		fi
+		# without a headers package (6.18): scripts/stock-tree.sh
+		stock_has_headers "$krel" && br_hdrs+=("linux-headers-$krel")
 	done
 	# the newest sparse source over the suites
 	br_sparse=

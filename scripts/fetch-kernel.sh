@@ -79,6 +79,7 @@ if [ -n "$(stock_line "$tag")" ]; then
 		kdir=$kroot/usr/src/linux-headers-$krel
 		[ -f "$kdir/Makefile" ] || die "$kdir missing in the build root $kroot"
 	else
+		note "Debian ships no linux-headers-$krel: a build tree from its source (scripts/stock-tree.sh)"
 		read -r kroot kdir < <("$TT_ROOT/scripts/stock-tree.sh" "$krel" "$dir/config-$krel" "$vmlinuz") &&
 			[ -n "$kdir" ] || die "no build tree for $krel (scripts/stock-tree.sh)"
 	fi
