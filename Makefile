@@ -53,9 +53,10 @@ deps:
 kernel:
 	scripts/build-kernel.sh
 
+STOCK_KERNELS ?= 6.1 6.12 6.18 7.x
+
 stock-kernels:
-	scripts/fetch-kernel.sh 6.1
-	scripts/fetch-kernel.sh 6.12
+	for k in $(STOCK_KERNELS); do scripts/fetch-kernel.sh $$k || exit 1; done
 
 lint:
 	scripts/build-kernel.sh

@@ -22,6 +22,7 @@
 #include <linux/string_helpers.h>
 
 #include "tt_alloc.h"
+#include "tt_alloc_compat.h"
 
 #define CREATE_TRACE_POINTS
 #include "tt_alloc_trace.h"
@@ -456,7 +457,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 		return -ENOMEM;
 	rec = tt_find_recorder(c, tgid);
 	if (!rec) {
-		rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
+		rec = kzalloc_obj(*rec, GFP_KERNEL_ACCOUNT);
 		if (!rec) {
 			ret = -ENOMEM;
 			goto err_entry;

@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 
 #include "tt_alloc.h"
+#include "tt_alloc_compat.h"
 
 #define NDEV 4
 
@@ -478,4 +479,4 @@ kunit_test_suite(tt_alloc_core_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the tt_alloc tracking core");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+TT_MODULE_IMPORT_KUNIT_NS();

@@ -1,16 +1,34 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the debug test kernel: x86_64 tinyconfig + selftests/config, from
-# Debian's linux-source-6.12, out of tree (O=) in the cache. The build is
-# keyed by the source package version and the sha of the config fragment
-# and of this script; a finished build is reused ("using cached kernel").
-# Writes out/kernels/debug.env (KTAG KDIR VMLINUZ KREL KSRC).
+# the newest linux-source-X.Y Debian ships (scripts/debug-source.sh: 7.x
+# from trixie-backports or sid; TT_DEBUG_SOURCE=host: the host's
+# linux-source-6.12), out of tree (O=) in the cache, inside the Debian 13
+# build root (scripts/buildroot.sh: trixie's gcc; the module builds and
+# their sparse against this kernel run there too; TT_DEBUG_SOURCE=host
+# builds on the host as before). The build is keyed by the source package
+# and version, the compiler, and the sha of the config fragment and of this
+# script; a finished build is reused ("using cached kernel").
+# Writes out/kernels/debug.env (KTAG KDIR VMLINUZ KREL KSRC KROOT).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 frag=$TT_ROOT/selftests/config
-src=$("$TT_ROOT/scripts/kernel-source.sh")
-ver=$(pkg_version "$TT_SRC_PKG")
+src=$("$TT_ROOT/scripts/debug-source.sh")
+if [ -f "$src/.tt_alloc-pkgver" ]; then
+	ver="${src##*/} $(cat "$src/.tt_alloc-pkgver")"
+else
+	ver=$(pkg_version "$TT_SRC_PKG")
+fi
+root=
+krun=()
+if [ "${TT_DEBUG_SOURCE:-}" != host ]; then
+	. "$TT_ROOT/scripts/buildroot.sh"
+	root=$(buildroot_path)
+	krun=(buildroot_run "$root")
+	ver="$ver $(buildroot_run "$root" gcc --version | head -1)"
+fi
+kmake=(${krun[@]+"${krun[@]}"} make)
 key=$( { echo "$ver"; cat "$frag" "$0"; } | sha256sum | cut -c1-16)
 O=$TT_CACHE/kernel/debug-$key
 done_stamp=$O/.tt_alloc-complete
@@ -45,14 +63,18 @@ else
 	note "building debug kernel in $O (source $ver, -j$jobs)"
 	rm -rf "$O"
 	mkdir -p "$O"
-	make -s -C "$src" O="$O" ARCH=x86_64 tinyconfig
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$O" "$O/.config" "$frag" >"$O/merge_config.log" 2>&1 ||
+	# the source and the output at their own paths inside the root
+	export TT_BR_BIND="$src:$src $O:$O"
+	"${kmake[@]}" -s -C "$src" O="$O" ARCH=x86_64 tinyconfig
+	cp "$frag" "$O/.tt_alloc-fragment"
+	${krun[@]+"${krun[@]}"} "$src/scripts/kconfig/merge_config.sh" -m -O "$O" "$O/.config" "$O/.tt_alloc-fragment" \
+		>"$O/merge_config.log" 2>&1 ||
 		{ cat "$O/merge_config.log" >&2; die "merge_config.sh failed"; }
-	make -s -C "$src" O="$O" ARCH=x86_64 olddefconfig
+	"${kmake[@]}" -s -C "$src" O="$O" ARCH=x86_64 olddefconfig
 	verify_config
-	make -C "$src" O="$O" ARCH=x86_64 -j"$jobs" bzImage modules >"$O/build.log" 2>&1 ||
+	"${kmake[@]}" -C "$src" O="$O" ARCH=x86_64 -j"$jobs" bzImage modules >"$O/build.log" 2>&1 ||
 		{ tail -50 "$O/build.log" >&2; die "kernel build failed (full log: $O/build.log)"; }
-	make -s -C "$src" O="$O" ARCH=x86_64 -j"$jobs" modules_prepare >>"$O/build.log" 2>&1 ||
+	"${kmake[@]}" -s -C "$src" O="$O" ARCH=x86_64 -j"$jobs" modules_prepare >>"$O/build.log" 2>&1 ||
 		{ tail -50 "$O/build.log" >&2; die "modules_prepare failed (full log: $O/build.log)"; }
 	[ -f "$O/Module.symvers" ] || die "no Module.symvers after the build"
 	touch "$done_stamp"
@@ -67,4 +89,5 @@ KDIR=$O
 KSRC=$src
 VMLINUZ=$O/arch/x86/boot/bzImage
 KREL=$(cat "$O/include/config/kernel.release")
+KROOT=$root
 EOT

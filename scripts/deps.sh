@@ -4,6 +4,9 @@
 # prepare the stock test kernels. Idempotent: a no-op (no apt-get update)
 # when everything is present.
 #   scripts/deps.sh [--no-stock]
+#   TT_STOCK_KERNELS="6.1 6.12 6.18 7.x"  stock kernels to prepare
+#                      (scripts/fetch-kernel.sh TAG; the Debian 13 ones
+#                      also make the Debian 13 build root)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -22,6 +25,9 @@ pkgs=(
 	gnuplot-nox
 	# test VM
 	qemu-system-x86 busybox-static jq
+	# Debian 13 build root (scripts/buildroot.sh), source packages and
+	# their images (stock-tree.sh: dpkg-source, extract-vmlinux's unzstd)
+	mmdebstrap dpkg-dev zstd
 )
 
 missing=()
@@ -38,7 +44,7 @@ else
 fi
 
 if [ "${1:-}" != --no-stock ]; then
-	for k in 6.1 6.12; do
+	for k in ${TT_STOCK_KERNELS:-6.1 6.12 6.18 7.x}; do
 		"$TT_ROOT/scripts/fetch-kernel.sh" "$k"
 	done
 fi

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tt_alloc_compat.h - every difference between the kernel versions
+ * tt_alloc builds on (6.1 to 7.x), in one place. Each shim names the
+ * version that needs it and why; the rest of the driver uses what is
+ * defined here instead of testing versions itself.
+ */
+#ifndef _TT_ALLOC_COMPAT_H
+#define _TT_ALLOC_COMPAT_H
+
+#include <linux/module.h>
+#include <linux/slab.h>
+
+/*
+ * TT_MODULE_IMPORT_KUNIT_NS() - import the namespace of the symbols that
+ * EXPORT_SYMBOL_IF_KUNIT() exports.
+ *
+ * 6.13 made symbol namespaces string literals (commit cdd30ebb1b9f,
+ * "module: Convert symbol namespace to string literal"):
+ * MODULE_IMPORT_NS() takes "EXPORTED_FOR_KUNIT_TESTING" from then on, the
+ * bare identifier (which it stringified) before. Both expand to the same
+ * modinfo entry, written here directly so that one line fits every kernel
+ * without a version test.
+ */
+#define TT_MODULE_IMPORT_KUNIT_NS() \
+	MODULE_INFO(import_ns, "EXPORTED_FOR_KUNIT_TESTING")
+
+/*
+ * kzalloc_obj() - one zeroed object of the type of @P, typed.
+ *
+ * The typed allocators of include/linux/slab.h (kmalloc_obj() and its
+ * kzalloc, kvmalloc aliases), which checkpatch asks for wherever
+ * kzalloc(sizeof(...)) would do, are in 7.x and in the 6.12.y stable
+ * series (6.12.117), not in 6.1.y nor in 6.18.15: the plain kzalloc()
+ * there, with only the two arguments used here.
+ */
+#ifndef kzalloc_obj
+#define kzalloc_obj(P, GFP) kzalloc(sizeof(P), GFP)
+#endif
+
+#endif /* _TT_ALLOC_COMPAT_H */
