@@ -111,51 +111,94 @@ EXPORT_SYMBOL_IF_KUNIT(tt_pid_exited);
 
 /* ---- per-device counters ---- */
 
-static void tt_peak_update(struct tt_counter *ctr, u64 used)
+static void tt_wide_add(struct tt_wide *w, u64 v)
 {
-	s64 peak = atomic64_read(&ctr->peak);
-
-	while ((u64)peak < used &&
-	       !atomic64_try_cmpxchg(&ctr->peak, &peak, used))
-		;
+	w->lo += v;
+	if (w->lo < v)
+		w->hi++;
 }
 
+static void tt_wide_sub(struct tt_wide *w, u64 v)
+{
+	if (w->lo < v)
+		w->hi--;
+	w->lo -= v;
+}
+
+static bool tt_wide_gt(const struct tt_wide *a, const struct tt_wide *b)
+{
+	return a->hi != b->hi ? a->hi > b->hi : a->lo > b->lo;
+}
+
+static u64 tt_wide_sat(const struct tt_wide *w)
+{
+	return w->hi ? U64_MAX : w->lo;
+}
+
+/**
+ * tt_wide_read() - read a byte sum of a device, saturated to U64_MAX
+ * @d: the device
+ * @w: one of its &struct tt_wide counters
+ *
+ * Return: the value, or U64_MAX if it does not fit.
+ */
+u64 tt_wide_read(struct tt_device *d, const struct tt_wide *w)
+{
+	u64 v;
+
+	spin_lock(&d->lock);
+	v = tt_wide_sat(w);
+	spin_unlock(&d->lock);
+	return v;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_wide_read);
+
 /*
- * Charge @size bytes of @type to device @d. The overflow and capacity
- * checks see the same value the update replaces, so two racing clients
- * cannot both squeeze under the capacity.
+ * Charge @size bytes of @type to device @d. The capacity check sees the
+ * value the update replaces, so two racing clients cannot both squeeze
+ * under the capacity; nothing here can overflow (see struct tt_wide), so
+ * the only error is the shared, documented, ENOSPC.
  */
 static int tt_charge(struct tt_core *core, struct tt_device *d,
 		     unsigned int type, unsigned int kind, u64 size)
 {
 	struct tt_counter *ctr = &d->mem[type];
 	bool enforce = READ_ONCE(core->limits->enforce_capacity);
-	s64 old = atomic64_read(&ctr->used);
-	u64 new, cap;
+	u64 cap = atomic64_read(&ctr->capacity);
+	struct tt_wide new;
 
-	do {
-		if (check_add_overflow((u64)old, size, &new))
-			return -EOVERFLOW;
-		cap = atomic64_read(&ctr->capacity);
-		if (enforce && cap && new > cap)
-			return -ENOSPC;
-	} while (!atomic64_try_cmpxchg(&ctr->used, &old, new));
-
-	atomic64_inc(&ctr->entries);
+	spin_lock(&d->lock);
+	new = ctr->used;
+	tt_wide_add(&new, size);
+	if (enforce && cap && (new.hi || new.lo > cap)) {
+		spin_unlock(&d->lock);
+		return -ENOSPC;
+	}
+	ctr->used = new;
+	if (tt_wide_gt(&new, &ctr->peak))
+		ctr->peak = new;
 	if (tt_is_system_kernel(type, kind))
-		atomic64_add(size, &d->system_bytes);
-	tt_peak_update(ctr, new);
+		tt_wide_add(&d->system_bytes, size);
+	spin_unlock(&d->lock);
+	atomic64_inc(&ctr->entries);
 	return 0;
 }
 
-static void tt_uncharge(struct tt_device *d, const struct tt_entry *e)
+static void tt_uncharge(struct tt_device *d, const struct tt_entry *e,
+			bool reclaimed)
 {
 	struct tt_counter *ctr = &d->mem[e->type];
 
-	atomic64_sub(e->size, &ctr->used);
-	atomic64_dec(&ctr->entries);
+	spin_lock(&d->lock);
+	tt_wide_sub(&ctr->used, e->size);
 	if (tt_is_system_kernel(e->type, e->kind))
-		atomic64_sub(e->size, &d->system_bytes);
+		tt_wide_sub(&d->system_bytes, e->size);
+	if (reclaimed)
+		tt_wide_add(&d->reclaimed_bytes, e->size);
+	spin_unlock(&d->lock);
+	atomic64_dec(&ctr->entries);
+	if (reclaimed)
+		atomic64_inc(&d->reclaimed_entries);
 }
 
 /**
@@ -167,11 +210,34 @@ void tt_device_reset_peak(struct tt_device *d, unsigned int type)
 {
 	struct tt_counter *ctr = &d->mem[type];
 
-	atomic64_set(&ctr->peak, atomic64_read(&ctr->used));
-	/* An allocation racing with the reset must still show in the peak. */
-	tt_peak_update(ctr, atomic64_read(&ctr->used));
+	spin_lock(&d->lock);
+	ctr->peak = ctr->used;
+	spin_unlock(&d->lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_device_reset_peak);
+
+/**
+ * tt_device_read() - one consistent reading of a device's memory type
+ * @d: the device
+ * @type: memory type
+ * @snap: out: the values
+ *
+ * The use and the peak are read under the same lock that updates both,
+ * so the peak is never below the use.
+ */
+void tt_device_read(struct tt_device *d, unsigned int type,
+		    struct tt_counter_snap *snap)
+{
+	struct tt_counter *ctr = &d->mem[type];
+
+	spin_lock(&d->lock);
+	snap->used = tt_wide_sat(&ctr->used);
+	snap->peak = tt_wide_sat(&ctr->peak);
+	spin_unlock(&d->lock);
+	snap->entries = atomic64_read(&ctr->entries);
+	snap->capacity = atomic64_read(&ctr->capacity);
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_device_read);
 
 struct tt_arch_preset {
 	const char *name;
@@ -237,8 +303,10 @@ struct tt_core *tt_core_create(unsigned int ndev, const struct tt_limits *limits
 	core->limits = limits;
 	mutex_init(&core->clients_lock);
 	INIT_LIST_HEAD(&core->clients);
-	for (i = 0; i < ndev; i++)
+	for (i = 0; i < ndev; i++) {
+		spin_lock_init(&core->devs[i].lock);
 		core->devs[i].arch = "unknown";
+	}
 	return core;
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_core_create);
@@ -340,9 +408,10 @@ struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 	strscpy(c->comm, comm, sizeof(c->comm));
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->recorders);
-	c->id = atomic64_inc_return(&core->next_client_id);
 
+	/* The id under the lock: the list stays sorted by id for the cursor. */
 	mutex_lock(&core->clients_lock);
+	c->id = ++core->next_client_id;
 	list_add_tail(&c->node, &core->clients);
 	mutex_unlock(&core->clients_lock);
 	return c;
@@ -380,7 +449,7 @@ static int tt_check_buffer(struct tt_core *core, const struct tt_alloc_buffer *b
 	if (b->flags || b->type >= TT_ALLOC_MEM_COUNT)
 		return -EINVAL;
 	if (alloc) {
-		if (!b->size)
+		if (!b->size || b->size > TT_ALLOC_SIZE_MAX)
 			return -EINVAL;
 		if (b->type == TT_ALLOC_MEM_KERNEL ?
 		    b->kind > TT_ALLOC_KERNEL_DISPATCH : b->kind)
@@ -388,6 +457,13 @@ static int tt_check_buffer(struct tt_core *core, const struct tt_alloc_buffer *b
 	}
 	if (b->device >= core->ndev)
 		return -ENODEV;
+	if (alloc) {
+		u64 cap = atomic64_read(&core->devs[b->device].mem[b->type].capacity);
+
+		/* No device has it: a wrong size, not a full device. */
+		if (cap && b->size > cap)
+			return -EINVAL;
+	}
 	return 0;
 }
 
@@ -400,6 +476,7 @@ static void tt_file_charge(struct tt_client *c, const struct tt_entry *e)
 	if (!fd->total++)
 		atomic_inc(&c->core->devs[e->device].clients);
 	c->nr_entries++;
+	c->bytes += e->size;
 }
 
 /* Forget @e everywhere; when @reclaimed, count it as taken back. */
@@ -410,16 +487,13 @@ static void tt_entry_remove(struct tt_client *c, struct tt_entry *e,
 	struct tt_file_dev *fd = &c->dev[e->device];
 
 	hlist_del(&e->node);
-	tt_uncharge(d, e);
+	tt_uncharge(d, e, reclaimed);
 	fd->used[e->type] -= e->size;
 	fd->entries[e->type]--;
 	if (!--fd->total)
 		atomic_dec(&d->clients);
 	c->nr_entries--;
-	if (reclaimed) {
-		atomic64_add(e->size, &d->reclaimed_bytes);
-		atomic64_inc(&d->reclaimed_entries);
-	}
+	c->bytes -= e->size;
 	kmem_cache_free(tt_entry_cache, e);
 }
 
@@ -449,6 +523,9 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 		return 0;
 	}
 	if (c->nr_entries >= READ_ONCE(core->limits->max_entries))
+		return -EDQUOT;
+	/* c->bytes <= 2^62 and size <= 2^40: the sum cannot wrap. */
+	if (c->bytes + b->size > READ_ONCE(core->limits->max_bytes))
 		return -EDQUOT;
 
 	e = kmem_cache_alloc(tt_entry_cache, GFP_KERNEL_ACCOUNT);
@@ -660,12 +737,13 @@ int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u)
 	}
 
 	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-		struct tt_counter *ctr = &core->devs[u->device].mem[t];
+		struct tt_counter_snap snap;
 
-		u->used[t] = atomic64_read(&ctr->used);
-		u->allocations[t] = atomic64_read(&ctr->entries);
-		u->peak[t] = atomic64_read(&ctr->peak);
-		u->capacity[t] = atomic64_read(&ctr->capacity);
+		tt_device_read(&core->devs[u->device], t, &snap);
+		u->used[t] = snap.used;
+		u->allocations[t] = snap.entries;
+		u->peak[t] = snap.peak;
+		u->capacity[t] = snap.capacity;
 	}
 	return 0;
 }
@@ -829,19 +907,31 @@ static void tt_fill_row(struct tt_alloc_client *row, struct tt_client *c,
 	}
 }
 
+/* Is the row (@id, @device) after the cursor (@after_id, @after_device)? */
+static bool tt_row_after(u64 id, u32 device, u64 after_id, u32 after_device)
+{
+	return id != after_id ? id > after_id : device > after_device;
+}
+
 /**
  * tt_core_list_clients() - the client list as seen from a pid namespace
  * @core: the instance
  * @ns: the caller's pid namespace; clients opened outside it are left out
+ * @after_id: cursor: only rows after (@after_id, @after_device) count;
+ *	0 for all rows (client ids start at 1)
+ * @after_device: the cursor's device
  * @rows: where to write rows, may be NULL when @room is 0
  * @room: rows that fit in @rows
  *
  * One row per client and device it holds entries on; one row with
- * %TT_ALLOC_DEVICE_NONE for a client holding nothing.
+ * %TT_ALLOC_DEVICE_NONE for a client holding nothing. Rows come in
+ * (client id, device) order: the list is kept sorted by id.
  *
- * Return: the number of rows that exist (the first @room are written).
+ * Return: the number of rows after the cursor (the first @room are
+ * written).
  */
 u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
+			 u64 after_id, u32 after_device,
 			 struct tt_alloc_client *rows, u32 room)
 {
 	struct tt_client *c;
@@ -852,6 +942,8 @@ u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
 
 	mutex_lock(&core->clients_lock);
 	list_for_each_entry(c, &core->clients, node) {
+		if (c->id < after_id)
+			continue;
 		nr = pid_nr_ns(c->opener, ns);
 		if (!nr)
 			continue;
@@ -861,13 +953,16 @@ u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
 		for (d = 0; d < core->ndev; d++) {
 			if (!c->dev[d].total)
 				continue;
+			held = true;
+			if (!tt_row_after(c->id, d, after_id, after_device))
+				continue;
 			if (n < room)
 				tt_fill_row(&rows[n], c, nr, d, flags);
 			n++;
-			held = true;
 		}
 		mutex_unlock(&c->lock);
-		if (!held) {
+		if (!held && tt_row_after(c->id, TT_ALLOC_DEVICE_NONE, after_id,
+					  after_device)) {
 			if (n < room)
 				tt_fill_row(&rows[n], c, nr, TT_ALLOC_DEVICE_NONE,
 					    flags);
@@ -898,25 +993,149 @@ void tt_client_show_fdinfo(struct tt_client *c, struct seq_file *m)
 	mutex_unlock(&c->lock);
 }
 
-/**
- * tt_client_show_entries() - every entry of a client, for debugfs
- * @c: the client
- * @m: the seq_file
+/* ---- debugfs "allocations": every entry, one seq_file record each ---- */
+
+/*
+ * A read() of the dump holds &tt_core.clients_lock and the lock of the one
+ * client being dumped from start() to stop(), and seq_file stops as soon
+ * as its buffer (a page, or what the reader asked for) is full: memory
+ * and lock hold times are bounded by one buffer, whatever the number of
+ * entries. Between reads nothing is held; the iterator remembers (client
+ * id, bucket, place in the chain) and resumes there, so entries added,
+ * removed or moved by a rehash meanwhile may be missed or shown twice.
  */
-void tt_client_show_entries(struct tt_client *c, struct seq_file *m)
+
+/* The first entry at or after (@bucket, @idx) of @c, updating @it. */
+static struct tt_entry *tt_entries_seek(struct tt_entries_iter *it,
+					struct tt_client *c,
+					unsigned int bucket, unsigned int idx)
 {
 	struct tt_entry *e;
 	unsigned int i;
 
-	mutex_lock(&c->lock);
-	for (i = 0; i < (1U << c->bits); i++) {
-		hlist_for_each_entry(e, &c->buckets[i], node)
-			seq_printf(m, "%llu\t%d\t%s\t%u\t%s\t%u\t0x%llx\t%llu\t%u\n",
-				   c->id, pid_nr(e->rec->tgid), e->rec->comm,
-				   e->device, tt_mem_names[e->type], e->kind,
-				   e->id, e->size, e->refs);
-		if (!(i & 1023))
-			cond_resched();
+	lockdep_assert_held(&c->lock);
+	for (; bucket < (1U << c->bits); bucket++, idx = 0) {
+		i = 0;
+		hlist_for_each_entry(e, &c->buckets[bucket], node) {
+			if (i++ < idx)
+				continue;
+			it->client_id = c->id;
+			it->bucket = bucket;
+			it->idx = i - 1;
+			return e;
+		}
 	}
-	mutex_unlock(&c->lock);
+	return NULL;
 }
+
+/* The first entry of the first client with an id >= @id, from @bucket. */
+static struct tt_entry *tt_entries_from(struct tt_entries_iter *it, u64 id,
+					unsigned int bucket, unsigned int idx)
+{
+	struct tt_core *core = it->core;
+	struct tt_client *c;
+	struct tt_entry *e;
+
+	lockdep_assert_held(&core->clients_lock);
+	list_for_each_entry(c, &core->clients, node) {
+		if (c->id < id)
+			continue;
+		if (c->id > id) {
+			bucket = 0;
+			idx = 0;
+		}
+		mutex_lock(&c->lock);
+		e = tt_entries_seek(it, c, bucket, idx);
+		if (e) {
+			it->c = c;
+			return e;
+		}
+		mutex_unlock(&c->lock);
+	}
+	return NULL;
+}
+
+/* The entry after the current one, in this client or the next ones. */
+static struct tt_entry *tt_entries_advance(struct tt_entries_iter *it)
+{
+	struct tt_client *c = it->c;
+	struct tt_entry *e;
+
+	e = tt_entries_seek(it, c, it->bucket, it->idx + 1);
+	if (e)
+		return e;
+	mutex_unlock(&c->lock);
+	it->c = NULL;
+	return tt_entries_from(it, c->id + 1, 0, 0);
+}
+
+static void *tt_entries_start(struct seq_file *m, loff_t *pos)
+{
+	struct tt_entries_iter *it = m->private;
+	struct tt_entry *e;
+	loff_t i;
+
+	mutex_lock(&it->core->clients_lock);
+	it->c = NULL;
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	if (*pos == it->pos)
+		return tt_entries_from(it, it->client_id, it->bucket, it->idx);
+	/* Not where the last read stopped (a seek): walk from the start. */
+	e = tt_entries_from(it, 0, 0, 0);
+	for (i = 1; e && i < *pos; i++)
+		e = tt_entries_advance(it);
+	it->pos = *pos;
+	if (!e)
+		it->client_id = U64_MAX;
+	return e;
+}
+
+static void *tt_entries_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct tt_entries_iter *it = m->private;
+	struct tt_entry *e;
+
+	++*pos;
+	if (v == SEQ_START_TOKEN)
+		e = tt_entries_from(it, 0, 0, 0);
+	else
+		e = tt_entries_advance(it);
+	it->pos = *pos;
+	/* At the end: a read after it must not find the last entry again. */
+	if (!e)
+		it->client_id = U64_MAX;
+	return e;
+}
+
+static void tt_entries_stop(struct seq_file *m, void *v)
+{
+	struct tt_entries_iter *it = m->private;
+
+	if (it->c)
+		mutex_unlock(&it->c->lock);
+	it->c = NULL;
+	mutex_unlock(&it->core->clients_lock);
+}
+
+static int tt_entries_show(struct seq_file *m, void *v)
+{
+	struct tt_entries_iter *it = m->private;
+	struct tt_entry *e = v;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(m, "client\tpid\tcomm\tdevice\ttype\tkind\tid\tsize\trefs\n");
+		return 0;
+	}
+	seq_printf(m, "%llu\t%d\t%s\t%u\t%s\t%u\t0x%llx\t%llu\t%u\n",
+		   it->c->id, pid_nr(e->rec->tgid), e->rec->comm, e->device,
+		   tt_mem_names[e->type], e->kind, e->id, e->size, e->refs);
+	return 0;
+}
+
+const struct seq_operations tt_entries_sops = {
+	.start = tt_entries_start,
+	.next = tt_entries_next,
+	.stop = tt_entries_stop,
+	.show = tt_entries_show,
+};

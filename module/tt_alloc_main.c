@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/moduleparam.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -57,6 +58,7 @@ MODULE_PARM_DESC(sweep_interval_ms, "Period of the sweep of exited recorders, ms
 
 static struct tt_limits tt_limits = {
 	.max_entries = 1048576,
+	.max_bytes = BIT_ULL(44),
 };
 
 static int tt_set_max_entries(const char *val, const struct kernel_param *kp)
@@ -71,6 +73,28 @@ static const struct kernel_param_ops tt_max_entries_ops = {
 module_param_cb(max_allocations_per_file, &tt_max_entries_ops,
 		&tt_limits.max_entries, 0644);
 MODULE_PARM_DESC(max_allocations_per_file, "Entries one open file may hold (1..16777216, default 1048576)");
+
+static int tt_set_max_bytes(const char *val, const struct kernel_param *kp)
+{
+	u64 v;
+	int ret;
+
+	ret = kstrtou64(val, 0, &v);
+	if (ret)
+		return ret;
+	/* Up to 2^62: a file's u64 byte totals can then never wrap. */
+	if (!v || v > TT_ALLOC_MAX_BYTES_LIMIT)
+		return -EINVAL;
+	WRITE_ONCE(*(u64 *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops tt_max_bytes_ops = {
+	.set = tt_set_max_bytes,
+	.get = param_get_ullong,
+};
+module_param_cb(max_bytes_per_file, &tt_max_bytes_ops, &tt_limits.max_bytes, 0644);
+MODULE_PARM_DESC(max_bytes_per_file, "Bytes one open file may hold, all devices and types (1..2^62, default 2^44 = 16 TiB)");
 
 module_param_named(enforce_capacity, tt_limits.enforce_capacity, bool, 0644);
 MODULE_PARM_DESC(enforce_capacity, "Refuse allocations beyond a known capacity with ENOSPC (default 0)");
@@ -105,65 +129,83 @@ static int tt_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static long tt_ioctl_info(struct tt_client *c, void __user *uarg)
-{
-	struct tt_alloc_info info = {
-		.api_version = TT_ALLOC_API_VERSION,
-		.num_devices = c->core->ndev,
-		.num_mem_types = TT_ALLOC_MEM_COUNT,
-		.client_id = c->id,
-	};
+/*
+ * The ioctl arguments. Commands are dispatched on their type and number;
+ * the size encoded in the command is the caller's struct size, so that a
+ * structure can grow at its end: input is read with copy_struct_from_user()
+ * (an older, shorter struct is zero-extended, a newer, longer one is
+ * accepted only if the bytes this kernel does not know are zero, else
+ * E2BIG) and output is written for the bytes both sides know.
+ */
+union tt_ioctl_arg {
+	struct tt_alloc_info info;
+	struct tt_alloc_buffer buf;
+	struct tt_alloc_batch batch;
+	struct tt_alloc_usage usage;
+	struct tt_alloc_clients clients;
+};
 
-	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+struct tt_ioctl_call {
+	struct tt_client *c;
+	void __user *uarg;
+	size_t usize;		/* the caller's struct size */
+};
+
+static long tt_ioctl_info(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
+{
+	arg->info = (struct tt_alloc_info){
+		.api_version = TT_ALLOC_API_VERSION,
+		.num_devices = call->c->core->ndev,
+		.num_mem_types = TT_ALLOC_MEM_COUNT,
+		.client_id = call->c->id,
+		.features = TT_ALLOC_FEATURE_CLIENTS_CURSOR,
+	};
+	return 0;
 }
 
-static long tt_ioctl_buffer(struct tt_client *c, void __user *uarg, bool alloc)
+static long tt_ioctl_alloc(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 {
-	struct tt_alloc_buffer b;
-
-	if (copy_from_user(&b, uarg, sizeof(b)))
-		return -EFAULT;
-	if (!alloc)
-		return tt_client_free(c, &b, task_tgid(current));
 	/*
 	 * Our own comm, read without task_lock(): it is copied only when a
 	 * new recorder is created, and a racing rename is harmless there.
 	 */
-	return tt_client_alloc(c, &b, task_tgid(current), current->comm);
+	return tt_client_alloc(call->c, &arg->buf, task_tgid(current),
+			       current->comm);
 }
 
-static long tt_ioctl_batch(struct tt_client *c, void __user *uarg)
+static long tt_ioctl_free(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 {
-	struct tt_alloc_batch __user *ubatch = uarg;
-	struct tt_alloc_op __user *uops;
-	struct tt_alloc_batch batch;
+	return tt_client_free(call->c, &arg->buf, task_tgid(current));
+}
+
+static int tt_batch_ops(struct tt_client *c, const struct tt_alloc_batch *batch,
+			u32 *done)
+{
+	struct tt_alloc_op __user *uops = u64_to_user_ptr(batch->ops);
 	struct tt_alloc_op *ops;
 	unsigned int n, applied;
 	unsigned long left;
-	u32 done = 0;
 	int ret = 0;
 
-	if (copy_from_user(&batch, uarg, sizeof(batch)))
-		return -EFAULT;
-	if (batch.flags || batch.reserved)
+	if (batch->flags || batch->reserved)
 		return -EINVAL;
-	if (batch.count > TT_ALLOC_BATCH_MAX)
+	if (batch->count > TT_ALLOC_BATCH_MAX)
 		return -E2BIG;
-	uops = u64_to_user_ptr(batch.ops);
+	if (!batch->count)
+		return 0;
+	ops = kmalloc_array(min(batch->count, TT_BATCH_CHUNK), sizeof(*ops),
+			    GFP_KERNEL);
+	if (!ops)
+		return -ENOMEM;
 
-	ops = batch.count ? kmalloc_array(min(batch.count, TT_BATCH_CHUNK),
-					  sizeof(*ops), GFP_KERNEL) : NULL;
-	if (batch.count && !ops)
-		ret = -ENOMEM;
-
-	while (!ret && done < batch.count) {
-		n = min(batch.count - done, TT_BATCH_CHUNK);
-		left = copy_from_user(ops, uops + done, n * sizeof(*ops));
+	while (!ret && *done < batch->count) {
+		n = min(batch->count - *done, TT_BATCH_CHUNK);
+		left = copy_from_user(ops, uops + *done, n * sizeof(*ops));
 		if (left) {
 			/* Apply the whole ops before the fault, then retry it alone. */
 			n -= DIV_ROUND_UP(left, sizeof(*ops));
 			if (!n) {
-				if (copy_from_user(ops, uops + done, sizeof(*ops))) {
+				if (copy_from_user(ops, uops + *done, sizeof(*ops))) {
 					ret = -EFAULT;
 					break;
 				}
@@ -172,44 +214,44 @@ static long tt_ioctl_batch(struct tt_client *c, void __user *uarg)
 		}
 		ret = tt_client_apply(c, ops, n, &applied, task_tgid(current),
 				      current->comm);
-		done += applied;
+		*done += applied;
 		/* Up to TT_ALLOC_BATCH_MAX ops: let others run between chunks. */
 		cond_resched();
 	}
 	kfree(ops);
+	return ret;
+}
 
+static long tt_ioctl_batch(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
+{
+	struct tt_alloc_batch __user *ubatch = call->uarg;
+	u32 done = 0;
+	int ret;
+
+	ret = tt_batch_ops(call->c, &arg->batch, &done);
+	/* The header was read: done is written whatever the outcome. */
 	if (put_user(done, &ubatch->done))
 		return -EFAULT;
 	return ret;
 }
 
-static long tt_ioctl_usage(struct tt_client *c, void __user *uarg)
+static long tt_ioctl_usage(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 {
-	struct tt_alloc_usage u;
-	int ret;
-
-	if (copy_from_user(&u, uarg, sizeof(u)))
-		return -EFAULT;
-	ret = tt_client_usage(c, &u);
-	if (ret)
-		return ret;
-	return copy_to_user(uarg, &u, sizeof(u)) ? -EFAULT : 0;
+	return tt_client_usage(call->c, &arg->usage);
 }
 
-static long tt_ioctl_clients(struct tt_client *c, void __user *uarg)
+static long tt_ioctl_clients(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 {
-	struct tt_alloc_clients __user *uclients = uarg;
+	struct tt_alloc_clients __user *uclients = call->uarg;
 	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct tt_alloc_clients *req = &arg->clients;
 	struct tt_alloc_client *rows = NULL;
-	struct tt_alloc_clients req;
 	u32 room = 0, total, want;
 	int ret = 0;
 
-	if (copy_from_user(&req, uarg, sizeof(req)))
-		return -EFAULT;
-	if (req.flags)
+	if (req->flags || req->reserved || req->reserved2[0] || req->reserved2[1])
 		return -EINVAL;
-	if (req.count > TT_ALLOC_CLIENTS_MAX)
+	if (req->count > TT_ALLOC_CLIENTS_MAX)
 		return -E2BIG;
 
 	/*
@@ -217,19 +259,20 @@ static long tt_ioctl_clients(struct tt_client *c, void __user *uarg)
 	 * offers, and go round again if clients arrived meanwhile.
 	 */
 	for (;;) {
-		total = tt_core_list_clients(c->core, ns, rows, room);
-		want = min(req.count, total);
+		total = tt_core_list_clients(call->c->core, ns, req->after_id,
+					     req->after_device, rows, room);
+		want = min(req->count, total);
 		if (want <= room)
 			break;
 		kvfree(rows);
-		room = min(req.count, want + 8);
+		room = min(req->count, want + 8);
 		rows = kvcalloc(room, sizeof(*rows), GFP_KERNEL);
 		if (!rows)
 			return -ENOMEM;
 	}
 
-	if (want && copy_to_user(u64_to_user_ptr(req.clients), rows,
-				 want * sizeof(*rows)))
+	if (want && copy_to_user(u64_to_user_ptr(req->clients), rows,
+				 array_size(want, sizeof(*rows))))
 		ret = -EFAULT;
 	kvfree(rows);
 	if (!ret && put_user(total, &uclients->count))
@@ -237,27 +280,89 @@ static long tt_ioctl_clients(struct tt_client *c, void __user *uarg)
 	return ret;
 }
 
-static long tt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
-{
-	struct tt_client *c = file->private_data;
-	void __user *uarg = (void __user *)arg;
+/**
+ * struct tt_ioctl_desc - one command of the ABI
+ * @cmd: the command of this kernel's header: its direction (another one
+ *	is an unknown command) and its size of the structure
+ * @minsize: the first published size, smaller is EINVAL
+ * @writes: changes the file's entries: needs a file opened for writing
+ * @copy_out: on success, copy the structure back (the others write their
+ *	few output fields themselves)
+ * @fn: the handler
+ */
+struct tt_ioctl_desc {
+	unsigned int cmd;
+	u32 minsize;
+	bool writes;
+	bool copy_out;
+	long (*fn)(struct tt_ioctl_call *call, union tt_ioctl_arg *arg);
+};
 
-	switch (cmd) {
-	case TT_ALLOC_IOC_INFO:
-		return tt_ioctl_info(c, uarg);
-	case TT_ALLOC_IOC_ALLOC:
-		return tt_ioctl_buffer(c, uarg, true);
-	case TT_ALLOC_IOC_FREE:
-		return tt_ioctl_buffer(c, uarg, false);
-	case TT_ALLOC_IOC_BATCH:
-		return tt_ioctl_batch(c, uarg);
-	case TT_ALLOC_IOC_USAGE:
-		return tt_ioctl_usage(c, uarg);
-	case TT_ALLOC_IOC_CLIENTS:
-		return tt_ioctl_clients(c, uarg);
-	default:
+static const struct tt_ioctl_desc tt_ioctls[] = {
+	[_IOC_NR(TT_ALLOC_IOC_INFO)] = {
+		.cmd = TT_ALLOC_IOC_INFO, .minsize = TT_ALLOC_INFO_SIZE_VER0,
+		.copy_out = true, .fn = tt_ioctl_info,
+	},
+	[_IOC_NR(TT_ALLOC_IOC_ALLOC)] = {
+		.cmd = TT_ALLOC_IOC_ALLOC, .minsize = TT_ALLOC_BUFFER_SIZE_VER0,
+		.writes = true, .fn = tt_ioctl_alloc,
+	},
+	[_IOC_NR(TT_ALLOC_IOC_FREE)] = {
+		.cmd = TT_ALLOC_IOC_FREE, .minsize = TT_ALLOC_BUFFER_SIZE_VER0,
+		.writes = true, .fn = tt_ioctl_free,
+	},
+	[_IOC_NR(TT_ALLOC_IOC_BATCH)] = {
+		.cmd = TT_ALLOC_IOC_BATCH, .minsize = TT_ALLOC_BATCH_SIZE_VER0,
+		.writes = true, .fn = tt_ioctl_batch,
+	},
+	[_IOC_NR(TT_ALLOC_IOC_USAGE)] = {
+		.cmd = TT_ALLOC_IOC_USAGE, .minsize = TT_ALLOC_USAGE_SIZE_VER0,
+		.copy_out = true, .fn = tt_ioctl_usage,
+	},
+	[_IOC_NR(TT_ALLOC_IOC_CLIENTS)] = {
+		.cmd = TT_ALLOC_IOC_CLIENTS, .minsize = TT_ALLOC_CLIENTS_SIZE_VER0,
+		.fn = tt_ioctl_clients,
+	},
+};
+
+static long tt_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
+{
+	struct tt_ioctl_call call = {
+		.c = file->private_data,
+		.uarg = (void __user *)uarg,
+		.usize = _IOC_SIZE(cmd),
+	};
+	const struct tt_ioctl_desc *desc;
+	union tt_ioctl_arg arg;
+	unsigned int nr = _IOC_NR(cmd);
+	size_t ksize;
+	long ret;
+
+	if (_IOC_TYPE(cmd) != TT_ALLOC_IOC_MAGIC || nr >= ARRAY_SIZE(tt_ioctls))
 		return -ENOTTY;
+	nr = array_index_nospec(nr, ARRAY_SIZE(tt_ioctls));
+	desc = &tt_ioctls[nr];
+	ksize = _IOC_SIZE(desc->cmd);
+	if (_IOC_DIR(cmd) != _IOC_DIR(desc->cmd))
+		return -ENOTTY;
+	/* Recording needs a writable file; reading the counters does not. */
+	if (desc->writes && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (call.usize < desc->minsize)
+		return -EINVAL;
+
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		ret = copy_struct_from_user(&arg, ksize, call.uarg, call.usize);
+		if (ret)
+			return ret;
+	} else {
+		memset(&arg, 0, sizeof(arg));
 	}
+	ret = desc->fn(&call, &arg);
+	if (!ret && desc->copy_out &&
+	    copy_to_user(call.uarg, &arg, min(ksize, call.usize)))
+		ret = -EFAULT;
+	return ret;
 }
 
 static void tt_show_fdinfo(struct seq_file *m, struct file *file)
@@ -283,42 +388,24 @@ static struct miscdevice tt_misc = {
 	.mode = 0666,
 };
 
-/*
- * debugfs "allocations": a header, then one seq_file record per client,
- * the client list locked from start to stop.
- */
-static void *tt_dbg_start(struct seq_file *m, loff_t *pos)
+static int tt_dbg_open(struct inode *inode, struct file *file)
 {
-	mutex_lock(&tt_core->clients_lock);
-	return seq_list_start_head(&tt_core->clients, *pos);
-}
+	struct tt_entries_iter *it;
 
-static void *tt_dbg_next(struct seq_file *m, void *v, loff_t *pos)
-{
-	return seq_list_next(v, &tt_core->clients, pos);
-}
-
-static void tt_dbg_stop(struct seq_file *m, void *v)
-{
-	mutex_unlock(&tt_core->clients_lock);
-}
-
-static int tt_dbg_show(struct seq_file *m, void *v)
-{
-	if (v == &tt_core->clients)
-		seq_puts(m, "client\tpid\tcomm\tdevice\ttype\tkind\tid\tsize\trefs\n");
-	else
-		tt_client_show_entries(list_entry(v, struct tt_client, node), m);
+	it = __seq_open_private(file, &tt_entries_sops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	it->core = inode->i_private;
 	return 0;
 }
 
-static const struct seq_operations tt_dbg_sops = {
-	.start = tt_dbg_start,
-	.next = tt_dbg_next,
-	.stop = tt_dbg_stop,
-	.show = tt_dbg_show,
+static const struct file_operations tt_dbg_fops = {
+	.owner = THIS_MODULE,
+	.open = tt_dbg_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = seq_release_private,
 };
-DEFINE_SEQ_ATTRIBUTE(tt_dbg);
 
 static int __init tt_parse_arch(struct tt_core *core)
 {
@@ -376,7 +463,7 @@ static int __init tt_alloc_init(void)
 		goto err_sysfs;
 
 	tt_debugfs = debugfs_create_dir("tt_alloc", NULL);
-	debugfs_create_file("allocations", 0400, tt_debugfs, NULL, &tt_dbg_fops);
+	debugfs_create_file("allocations", 0400, tt_debugfs, tt_core, &tt_dbg_fops);
 
 	kernel_param_lock(THIS_MODULE);
 	tt_sweep_armed = true;
