@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/cache.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
@@ -112,8 +113,10 @@ struct tt_limits {
  * struct tt_core - one tracking instance (the module has exactly one)
  * @ndev: number of devices
  * @limits: tunables, read locklessly
- * @clients_lock: protects @clients; taken before any &tt_client.lock
- * @clients: every open client
+ * @clients_lock: protects @clients and @next_client_id; never held
+ *	together with a &tt_client.lock, and only for list operations, so
+ *	that nobody's open() or close() waits for another file's work
+ * @clients: every client with a reference (see &struct tt_client)
  * @next_client_id: last client id handed out, under @clients_lock
  * @devs: per-device counters
  */
@@ -180,7 +183,19 @@ struct tt_file_dev {
  * @opener: thread group that opened the file
  * @comm: the opener's command name
  * @node: in &tt_core.clients
+ * @ref: references, see below
+ * @closed: the file was released; the client only waits for its walkers
  * @lock: protects everything below
+ *
+ * Lifetime: the open file holds one reference, from open() to release().
+ * Walkers of &tt_core.clients (sweep, client list, debugfs dump) take one
+ * under &tt_core.clients_lock for the client they work on, drop that lock,
+ * take the client's own lock, and put the reference when they move on.
+ * release() reclaims every entry under the client's lock, sets @closed
+ * and puts the file's reference. Whoever puts the last one takes the
+ * client off the list (kref_put_mutex() with &tt_core.clients_lock, so a
+ * client on the list always has a reference a walker may take) and frees
+ * it. Nobody else frees a client.
  * @buckets: hash table of &struct tt_entry, keyed by (device, type, id)
  * @bits: log2 of the number of @buckets
  * @nr_entries: entries in the table
@@ -195,6 +210,8 @@ struct tt_client {
 	struct pid *opener;
 	char comm[TASK_COMM_LEN];
 	struct list_head node;
+	struct kref ref;
+	bool closed;
 
 	struct mutex lock;		/* guards the table and totals */
 	struct hlist_head *buckets;
@@ -233,9 +250,10 @@ int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
 int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u);
 u32 tt_client_refs(struct tt_client *c, u32 device, u32 type, u64 id);
 
-u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
+int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
 			 u64 after_id, u32 after_device,
-			 struct tt_alloc_client *rows, u32 room);
+			 struct tt_alloc_client *rows, u32 room, u32 *total);
+void tt_client_exit_recorder(struct tt_client *c, struct pid *tgid);
 unsigned int tt_core_sweep(struct tt_core *core);
 bool tt_pid_exited(struct pid *tgid);
 

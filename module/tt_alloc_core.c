@@ -32,23 +32,43 @@
 #define TT_HASH_MAX_BITS	24
 
 /**
+ * struct tt_holder - references of one recorder to an entry that several
+ *	recorders reference
+ * @next: the entry's next holder
+ * @rec: the recorder
+ * @refs: its references, at least 1
+ */
+struct tt_holder {
+	struct tt_holder *next;
+	struct tt_recorder *rec;
+	u32 refs;
+};
+
+/* &tt_entry.owner points to a list of &struct tt_holder. */
+#define TT_OWNER_HOLDERS	1UL
+
+/**
  * struct tt_entry - one tracked allocation
  * @node: in its client's hash bucket
  * @id: the runtime's id
  * @size: bytes
- * @rec: the thread group that took the first reference
- * @refs: references held
+ * @owner: who holds the references: the &struct tt_recorder holding all of
+ *	them, or, with %TT_OWNER_HOLDERS set, a list of &struct tt_holder,
+ *	one per recorder (a fork child re-reporting a cached buffer), the
+ *	first the one the entry is attributed to
+ * @refs: references held, by every recorder together
  * @device: device number
  * @type: TT_ALLOC_MEM_*
  * @kind: TT_ALLOC_KERNEL_* for kernels
  *
- * Kept at 48 bytes: there can be a million of these per file.
+ * Kept at 48 bytes: there can be a million of these per file; the holder
+ * list costs memory only for the rare entries several processes reference.
  */
 struct tt_entry {
 	struct hlist_node node;
 	u64 id;
 	u64 size;
-	struct tt_recorder *rec;
+	unsigned long owner;
 	u32 refs;
 	u16 device;
 	u8 type;
@@ -408,6 +428,7 @@ struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 	strscpy(c->comm, comm, sizeof(c->comm));
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->recorders);
+	kref_init(&c->ref);
 
 	/* The id under the lock: the list stays sorted by id for the cursor. */
 	mutex_lock(&core->clients_lock);
@@ -441,6 +462,128 @@ static void tt_recorder_free(struct tt_client *c, struct tt_recorder *r)
 	list_del(&r->node);
 	put_pid(r->tgid);
 	kfree(r);
+}
+
+static struct tt_recorder *tt_recorder_new(struct tt_client *c,
+					   struct pid *tgid, const char *comm)
+{
+	struct tt_recorder *rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
+
+	if (!rec)
+		return NULL;
+	rec->tgid = get_pid(tgid);
+	strscpy(rec->comm, comm, sizeof(rec->comm));
+	list_add_tail(&rec->node, &c->recorders);
+	c->last_rec = rec;
+	return rec;
+}
+
+/* The holders of @e, or NULL when one recorder holds every reference. */
+static struct tt_holder *tt_entry_holders(const struct tt_entry *e)
+{
+	return e->owner & TT_OWNER_HOLDERS ?
+	       (struct tt_holder *)(e->owner & ~TT_OWNER_HOLDERS) : NULL;
+}
+
+/* The recorder @e is attributed to: the first that holds a reference. */
+static struct tt_recorder *tt_entry_rec(const struct tt_entry *e)
+{
+	struct tt_holder *h = tt_entry_holders(e);
+
+	return h ? h->rec : (struct tt_recorder *)e->owner;
+}
+
+/* Down to one holder (or none left): back to a plain recorder pointer. */
+static void tt_entry_collapse(struct tt_entry *e)
+{
+	struct tt_holder *h = tt_entry_holders(e);
+
+	if (!h || h->next)
+		return;
+	e->owner = (unsigned long)h->rec;
+	kfree(h);
+}
+
+/*
+ * One more reference to @e, counted for the recorder of @tgid, which may
+ * be new to the client or to the entry. On -ENOMEM nothing changed.
+ */
+static int tt_entry_get(struct tt_client *c, struct tt_entry *e,
+			struct pid *tgid, const char *comm)
+{
+	struct tt_recorder *rec = tt_find_recorder(c, tgid);
+	struct tt_holder *h = tt_entry_holders(e), *n, *first = NULL, **tail;
+
+	if (!h && rec == (struct tt_recorder *)e->owner)
+		goto done;
+	for (tail = &h; *tail; tail = &(*tail)->next) {
+		if ((*tail)->rec == rec) {
+			(*tail)->refs++;
+			goto done;
+		}
+	}
+	/* A new holder; the first one too if the entry had a single recorder. */
+	n = kmalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+	if (!n)
+		return -ENOMEM;
+	if (!h) {
+		first = kmalloc(sizeof(*first), GFP_KERNEL_ACCOUNT);
+		if (!first)
+			goto err;
+	}
+	if (!rec) {
+		rec = tt_recorder_new(c, tgid, comm);
+		if (!rec)
+			goto err;
+	}
+	n->rec = rec;
+	n->refs = 1;
+	n->next = NULL;
+	if (first) {
+		first->rec = (struct tt_recorder *)e->owner;
+		first->refs = e->refs;
+		first->next = n;
+		e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
+	} else {
+		*tail = n;	/* last: the attribution stays with the first */
+	}
+done:
+	e->refs++;
+	trace_alloc(c->id, tgid, e->device, e->type, e->kind, e->id, e->size,
+		    e->refs);
+	return 0;
+err:
+	kfree(first);
+	kfree(n);
+	return -ENOMEM;
+}
+
+/*
+ * Drop one reference of @e: the caller's own if it holds one, else one
+ * of the recorder the entry is attributed to (a FREE may come from another
+ * process than the ALLOC, e.g. a buffer handed over to a child).
+ */
+static void tt_entry_put(struct tt_client *c, struct tt_entry *e,
+			 struct pid *tgid)
+{
+	struct tt_recorder *rec = tt_find_recorder(c, tgid);
+	struct tt_holder **hp, *h, *first = tt_entry_holders(e);
+
+	e->refs--;
+	if (!first)
+		return;
+	for (hp = &first; (h = *hp); hp = &h->next)
+		if (h->rec == rec)
+			break;
+	if (!h)
+		hp = &first;
+	h = *hp;
+	if (!--h->refs) {
+		*hp = h->next;
+		kfree(h);
+	}
+	e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
+	tt_entry_collapse(e);
 }
 
 static int tt_check_buffer(struct tt_core *core, const struct tt_alloc_buffer *b,
@@ -517,10 +660,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 			return -EEXIST;
 		if (e->refs == U32_MAX)
 			return -EOVERFLOW;
-		e->refs++;
-		trace_alloc(c->id, tgid, e->device, e->type, e->kind, e->id,
-			    e->size, e->refs);
-		return 0;
+		return tt_entry_get(c, e, tgid, comm);
 	}
 	if (c->nr_entries >= READ_ONCE(core->limits->max_entries))
 		return -EDQUOT;
@@ -533,15 +673,11 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 		return -ENOMEM;
 	rec = tt_find_recorder(c, tgid);
 	if (!rec) {
-		rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
+		rec = tt_recorder_new(c, tgid, comm);
 		if (!rec) {
 			ret = -ENOMEM;
 			goto err_entry;
 		}
-		rec->tgid = get_pid(tgid);
-		strscpy(rec->comm, comm, sizeof(rec->comm));
-		list_add_tail(&rec->node, &c->recorders);
-		c->last_rec = rec;
 		new_rec = true;
 	}
 
@@ -552,7 +688,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 
 	e->id = b->id;
 	e->size = b->size;
-	e->rec = rec;
+	e->owner = (unsigned long)rec;
 	e->refs = 1;
 	e->device = b->device;
 	e->type = b->type;
@@ -584,7 +720,7 @@ static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b
 	e = tt_lookup(c, b->device, b->type, b->id);
 	if (!e)
 		return -ENOENT;
-	e->refs--;
+	tt_entry_put(c, e, tgid);
 	trace_free(c->id, tgid, e->device, e->type, e->kind, e->id, e->size,
 		   e->refs);
 	if (e->refs)
@@ -613,7 +749,8 @@ int tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
 {
 	int ret;
 
-	mutex_lock(&c->lock);
+	if (mutex_lock_killable(&c->lock))
+		return -EINTR;
 	ret = __tt_client_alloc(c, b, tgid, comm);
 	mutex_unlock(&c->lock);
 	return ret;
@@ -634,7 +771,8 @@ int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
 {
 	int ret;
 
-	mutex_lock(&c->lock);
+	if (mutex_lock_killable(&c->lock))
+		return -EINTR;
 	ret = __tt_client_free(c, b, tgid);
 	mutex_unlock(&c->lock);
 	return ret;
@@ -650,7 +788,8 @@ EXPORT_SYMBOL_IF_KUNIT(tt_client_free);
  * @tgid: thread group recording them
  * @comm: its command name
  *
- * Return: 0, or the error of op number *@applied, which changed nothing.
+ * Return: 0, or the error of op number *@applied, which changed nothing
+ * (-EINTR when a fatal signal came before it).
  */
 int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
 		    unsigned int n, unsigned int *applied, struct pid *tgid,
@@ -659,11 +798,16 @@ int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
 	unsigned int i;
 	int ret = 0;
 
-	mutex_lock(&c->lock);
+	*applied = 0;
+	if (mutex_lock_killable(&c->lock))
+		return -EINTR;
 	for (i = 0; i < n; i++) {
 		const struct tt_alloc_op *op = &ops[i];
 
-		if (op->reserved)
+		/* Between ops, each whole or not at all: a killed caller stops. */
+		if (fatal_signal_pending(current))
+			ret = -EINTR;
+		else if (op->reserved)
 			ret = -EINVAL;
 		else if (op->op == TT_ALLOC_OP_ALLOC)
 			ret = __tt_client_alloc(c, &op->buf, tgid, comm);
@@ -707,7 +851,7 @@ EXPORT_SYMBOL_IF_KUNIT(tt_client_refs);
  * @c: the client asking
  * @u: the query; its input fields are validated here
  *
- * Return: 0, -EINVAL or -ENODEV.
+ * Return: 0, -EINVAL, -ENODEV or -EINTR.
  */
 int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u)
 {
@@ -727,7 +871,8 @@ int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u)
 	if (u->scope == TT_ALLOC_SCOPE_FILE) {
 		struct tt_file_dev *fd = &c->dev[u->device];
 
-		mutex_lock(&c->lock);
+		if (mutex_lock_killable(&c->lock))
+			return -EINTR;
 		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
 			u->used[t] = fd->used[t];
 			u->allocations[t] = fd->entries[t];
@@ -789,8 +934,43 @@ static void tt_log_reclaim(const struct tt_recorder *r, const struct tt_tally *t
 }
 
 /*
- * Remove the entries of every recorder marked dead, then log and free
- * those recorders. One pass over the table, however many died.
+ * Drop the references the dead recorders hold on @e. Return: the number
+ * of references left; 0 means the entry goes, attributed (for the log and
+ * the trace) to a dead recorder, its reference count left as it was.
+ */
+static u32 tt_entry_drop_dead(struct tt_entry *e)
+{
+	struct tt_holder **hp, *h, *first = tt_entry_holders(e);
+	struct tt_recorder *dead = NULL;
+	u32 left = e->refs;
+
+	if (!first)
+		return tt_entry_rec(e)->dead ? 0 : left;
+	for (hp = &first; (h = *hp);) {
+		if (!h->rec->dead) {
+			hp = &h->next;
+			continue;
+		}
+		dead = dead ?: h->rec;
+		left -= h->refs;
+		*hp = h->next;
+		kfree(h);
+	}
+	if (!first) {
+		e->owner = (unsigned long)dead;
+		return 0;
+	}
+	/* Live holders are left: the entry is now attributed to the first. */
+	e->refs = left;
+	e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
+	tt_entry_collapse(e);
+	return left;
+}
+
+/*
+ * Remove the references of every recorder marked dead, and the entries
+ * left without any, then log and free those recorders. One pass over the
+ * table, however many died.
  */
 static u64 tt_client_reclaim_dead(struct tt_client *c, bool swept)
 {
@@ -803,10 +983,10 @@ static u64 tt_client_reclaim_dead(struct tt_client *c, bool swept)
 	lockdep_assert_held(&c->lock);
 	for (i = 0; i < (1U << c->bits); i++) {
 		hlist_for_each_entry_safe(e, tmp, &c->buckets[i], node) {
-			if (!e->rec->dead)
+			if (tt_entry_drop_dead(e))
 				continue;
-			tt_tally_add(&e->rec->tally, e);
-			trace_reclaim(c->id, e->rec->tgid, e->device, e->type,
+			tt_tally_add(&tt_entry_rec(e)->tally, e);
+			trace_reclaim(c->id, tt_entry_rec(e)->tgid, e->device, e->type,
 				      e->kind, e->id, e->size, e->refs);
 			tt_entry_remove(c, e, true);
 			nr++;
@@ -824,24 +1004,13 @@ static u64 tt_client_reclaim_dead(struct tt_client *c, bool swept)
 	return nr;
 }
 
-/**
- * tt_client_destroy() - reclaim everything a client holds and free it
- * @c: the client; no other user may remain (file release)
- */
-void tt_client_destroy(struct tt_client *c)
+/* kref release, called with &tt_core.clients_lock held: see tt_client_put(). */
+static void tt_client_release(struct kref *ref)
 {
-	struct tt_core *core = c->core;
-	struct tt_recorder *r;
+	struct tt_client *c = container_of(ref, struct tt_client, ref);
 
-	mutex_lock(&core->clients_lock);
 	list_del(&c->node);
-	mutex_unlock(&core->clients_lock);
-
-	mutex_lock(&c->lock);
-	list_for_each_entry(r, &c->recorders, node)
-		r->dead = true;
-	tt_client_reclaim_dead(c, false);
-	mutex_unlock(&c->lock);
+	mutex_unlock(&c->core->clients_lock);
 
 	WARN_ON(c->nr_entries || !list_empty(&c->recorders));
 	mutex_destroy(&c->lock);
@@ -849,30 +1018,122 @@ void tt_client_destroy(struct tt_client *c)
 	put_pid(c->opener);
 	kfree(c);
 }
+
+/* Put a reference; the last one frees the client. Never with a lock held. */
+static void tt_client_put(struct tt_client *c)
+{
+	kref_put_mutex(&c->ref, tt_client_release, &c->core->clients_lock);
+}
+
+/**
+ * tt_client_next() - the next open client, with a reference
+ * @core: the instance
+ * @prev: the client the walker holds a reference on, NULL to start
+ * @killable: a fatal signal interrupts the wait for &tt_core.clients_lock
+ *
+ * The reference on @prev is put in every case. @prev is still on the list
+ * (it has a reference), so the walk goes on from it even if the list
+ * changed meanwhile; clients whose file was released are skipped.
+ *
+ * Return: the next client, NULL at the end, or ERR_PTR(-EINTR).
+ */
+static struct tt_client *tt_client_next(struct tt_core *core,
+					struct tt_client *prev, bool killable)
+{
+	struct list_head *pos;
+	struct tt_client *c = NULL;
+
+	if (killable) {
+		if (mutex_lock_killable(&core->clients_lock)) {
+			if (prev)
+				tt_client_put(prev);
+			return ERR_PTR(-EINTR);
+		}
+	} else {
+		mutex_lock(&core->clients_lock);
+	}
+	for (pos = prev ? prev->node.next : core->clients.next;
+	     pos != &core->clients; pos = pos->next) {
+		c = list_entry(pos, struct tt_client, node);
+		if (!READ_ONCE(c->closed)) {
+			kref_get(&c->ref);
+			break;
+		}
+		c = NULL;
+	}
+	mutex_unlock(&core->clients_lock);
+	if (prev)
+		tt_client_put(prev);
+	return c;
+}
+
+/**
+ * tt_client_destroy() - reclaim everything a client holds, put the file's
+ *	reference
+ * @c: the client of a file being released
+ *
+ * Takes no global lock while reclaiming: other files' open() and close()
+ * never wait for it. Walkers still holding a reference keep the (empty)
+ * client until they put it.
+ */
+void tt_client_destroy(struct tt_client *c)
+{
+	struct tt_recorder *r;
+
+	mutex_lock(&c->lock);
+	WRITE_ONCE(c->closed, true);
+	list_for_each_entry(r, &c->recorders, node)
+		r->dead = true;
+	tt_client_reclaim_dead(c, false);
+	mutex_unlock(&c->lock);
+	tt_client_put(c);
+}
 EXPORT_SYMBOL_IF_KUNIT(tt_client_destroy);
+
+/**
+ * tt_client_exit_recorder() - reclaim what an exiting thread group recorded
+ * @c: the client
+ * @tgid: the thread group, whose every thread has exited
+ *
+ * From .flush of its last fd of the file, while it exits: its references
+ * go before its parent can reap it, whoever else still holds the file.
+ */
+void tt_client_exit_recorder(struct tt_client *c, struct pid *tgid)
+{
+	struct tt_recorder *r;
+
+	mutex_lock(&c->lock);
+	r = tt_find_recorder(c, tgid);
+	if (r) {
+		r->dead = true;
+		tt_client_reclaim_dead(c, false);
+	}
+	mutex_unlock(&c->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_exit_recorder);
 
 /**
  * tt_core_sweep() - reclaim the entries of recorders that have exited
  * @core: the instance
  *
- * For files that outlive their recorder (inherited across fork, passed
- * with SCM_RIGHTS). Costs O(recorders) when nobody died; the table of a
- * client is walked only when one of its recorders did.
+ * For files that outlive a recorder that no longer held them when it died
+ * (it closed its fd, or passed the file on). Costs O(recorders) when
+ * nobody died; the table of a client is walked only when one of its
+ * recorders did, under that client's lock alone.
  *
  * Return: entries reclaimed.
  */
 unsigned int tt_core_sweep(struct tt_core *core)
 {
-	struct tt_recorder *r, *rtmp;
-	struct tt_client *c;
+	struct tt_recorder *r;
+	struct tt_client *c = NULL;
 	unsigned int nr = 0;
 	bool any;
 
-	mutex_lock(&core->clients_lock);
-	list_for_each_entry(c, &core->clients, node) {
+	while ((c = tt_client_next(core, c, false))) {
 		any = false;
 		mutex_lock(&c->lock);
-		list_for_each_entry_safe(r, rtmp, &c->recorders, node) {
+		list_for_each_entry(r, &c->recorders, node) {
 			if (!tt_pid_exited(r->tgid))
 				continue;
 			r->dead = true;
@@ -883,7 +1144,6 @@ unsigned int tt_core_sweep(struct tt_core *core)
 		mutex_unlock(&c->lock);
 		cond_resched();
 	}
-	mutex_unlock(&core->clients_lock);
 	return nr;
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_core_sweep);
@@ -922,26 +1182,31 @@ static bool tt_row_after(u64 id, u32 device, u64 after_id, u32 after_device)
  * @after_device: the cursor's device
  * @rows: where to write rows, may be NULL when @room is 0
  * @room: rows that fit in @rows
+ * @total: out: the number of rows after the cursor (the first @room are
+ *	written)
  *
  * One row per client and device it holds entries on; one row with
  * %TT_ALLOC_DEVICE_NONE for a client holding nothing. Rows come in
- * (client id, device) order: the list is kept sorted by id.
+ * (client id, device) order: the list is kept sorted by id. Each client
+ * is locked alone, so a client busy with a long reclaim or rehash delays
+ * this caller only, and the wait can be killed.
  *
- * Return: the number of rows after the cursor (the first @room are
- * written).
+ * Return: 0, or -EINTR on a fatal signal.
  */
-u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
+int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
 			 u64 after_id, u32 after_device,
-			 struct tt_alloc_client *rows, u32 room)
+			 struct tt_alloc_client *rows, u32 room, u32 *total)
 {
-	struct tt_client *c;
+	struct tt_client *c = NULL;
 	unsigned int d;
 	u32 n = 0, flags;
 	bool held;
 	pid_t nr;
 
-	mutex_lock(&core->clients_lock);
-	list_for_each_entry(c, &core->clients, node) {
+	for (;;) {
+		c = tt_client_next(core, c, true);
+		if (IS_ERR_OR_NULL(c))
+			break;
 		if (c->id < after_id)
 			continue;
 		nr = pid_nr_ns(c->opener, ns);
@@ -949,7 +1214,10 @@ u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
 			continue;
 		flags = tt_pid_exited(c->opener) ? TT_ALLOC_CLIENT_OPENER_EXITED : 0;
 		held = false;
-		mutex_lock(&c->lock);
+		if (mutex_lock_killable(&c->lock)) {
+			tt_client_put(c);
+			return -EINTR;
+		}
 		for (d = 0; d < core->ndev; d++) {
 			if (!c->dev[d].total)
 				continue;
@@ -969,8 +1237,10 @@ u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
 			n++;
 		}
 	}
-	mutex_unlock(&core->clients_lock);
-	return n;
+	if (IS_ERR(c))
+		return PTR_ERR(c);
+	*total = n;
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_core_list_clients);
 
@@ -996,13 +1266,14 @@ void tt_client_show_fdinfo(struct tt_client *c, struct seq_file *m)
 /* ---- debugfs "allocations": every entry, one seq_file record each ---- */
 
 /*
- * A read() of the dump holds &tt_core.clients_lock and the lock of the one
+ * A read() of the dump holds a reference on, and the lock of, the one
  * client being dumped from start() to stop(), and seq_file stops as soon
  * as its buffer (a page, or what the reader asked for) is full: memory
  * and lock hold times are bounded by one buffer, whatever the number of
- * entries. Between reads nothing is held; the iterator remembers (client
- * id, bucket, place in the chain) and resumes there, so entries added,
- * removed or moved by a rehash meanwhile may be missed or shown twice.
+ * entries, and no global lock is held while waiting for a client. Between
+ * reads nothing is held; the iterator remembers (client id, bucket, place
+ * in the chain) and resumes there, so entries added, removed or moved by
+ * a rehash meanwhile may be missed or shown twice.
  */
 
 /* The first entry at or after (@bucket, @idx) of @c, updating @it. */
@@ -1028,23 +1299,32 @@ static struct tt_entry *tt_entries_seek(struct tt_entries_iter *it,
 	return NULL;
 }
 
-/* The first entry of the first client with an id >= @id, from @bucket. */
-static struct tt_entry *tt_entries_from(struct tt_entries_iter *it, u64 id,
+/*
+ * The first entry of the first client after @prev (whose reference this
+ * consumes) with an id >= @id, from (@bucket, @idx) in a client of that
+ * very id. On success @it->c holds the client, referenced and locked.
+ */
+static struct tt_entry *tt_entries_scan(struct tt_entries_iter *it,
+					struct tt_client *prev, u64 id,
 					unsigned int bucket, unsigned int idx)
 {
-	struct tt_core *core = it->core;
-	struct tt_client *c;
+	struct tt_client *c = prev;
 	struct tt_entry *e;
 
-	lockdep_assert_held(&core->clients_lock);
-	list_for_each_entry(c, &core->clients, node) {
+	for (;;) {
+		c = tt_client_next(it->core, c, true);
+		if (IS_ERR_OR_NULL(c))
+			return ERR_CAST(c);
 		if (c->id < id)
 			continue;
 		if (c->id > id) {
 			bucket = 0;
 			idx = 0;
 		}
-		mutex_lock(&c->lock);
+		if (mutex_lock_killable(&c->lock)) {
+			tt_client_put(c);
+			return ERR_PTR(-EINTR);
+		}
 		e = tt_entries_seek(it, c, bucket, idx);
 		if (e) {
 			it->c = c;
@@ -1052,7 +1332,6 @@ static struct tt_entry *tt_entries_from(struct tt_entries_iter *it, u64 id,
 		}
 		mutex_unlock(&c->lock);
 	}
-	return NULL;
 }
 
 /* The entry after the current one, in this client or the next ones. */
@@ -1066,7 +1345,7 @@ static struct tt_entry *tt_entries_advance(struct tt_entries_iter *it)
 		return e;
 	mutex_unlock(&c->lock);
 	it->c = NULL;
-	return tt_entries_from(it, c->id + 1, 0, 0);
+	return tt_entries_scan(it, c, c->id + 1, 0, 0);
 }
 
 static void *tt_entries_start(struct seq_file *m, loff_t *pos)
@@ -1075,17 +1354,17 @@ static void *tt_entries_start(struct seq_file *m, loff_t *pos)
 	struct tt_entry *e;
 	loff_t i;
 
-	mutex_lock(&it->core->clients_lock);
 	it->c = NULL;
 	if (!*pos)
 		return SEQ_START_TOKEN;
 	if (*pos == it->pos)
-		return tt_entries_from(it, it->client_id, it->bucket, it->idx);
+		return tt_entries_scan(it, NULL, it->client_id, it->bucket, it->idx);
 	/* Not where the last read stopped (a seek): walk from the start. */
-	e = tt_entries_from(it, 0, 0, 0);
-	for (i = 1; e && i < *pos; i++)
+	e = tt_entries_scan(it, NULL, 0, 0, 0);
+	for (i = 1; !IS_ERR_OR_NULL(e) && i < *pos; i++)
 		e = tt_entries_advance(it);
 	it->pos = *pos;
+	/* At the end: a read after it must not find the last entry again. */
 	if (!e)
 		it->client_id = U64_MAX;
 	return e;
@@ -1098,11 +1377,10 @@ static void *tt_entries_next(struct seq_file *m, void *v, loff_t *pos)
 
 	++*pos;
 	if (v == SEQ_START_TOKEN)
-		e = tt_entries_from(it, 0, 0, 0);
+		e = tt_entries_scan(it, NULL, 0, 0, 0);
 	else
 		e = tt_entries_advance(it);
 	it->pos = *pos;
-	/* At the end: a read after it must not find the last entry again. */
 	if (!e)
 		it->client_id = U64_MAX;
 	return e;
@@ -1111,11 +1389,13 @@ static void *tt_entries_next(struct seq_file *m, void *v, loff_t *pos)
 static void tt_entries_stop(struct seq_file *m, void *v)
 {
 	struct tt_entries_iter *it = m->private;
+	struct tt_client *c = it->c;
 
-	if (it->c)
-		mutex_unlock(&it->c->lock);
 	it->c = NULL;
-	mutex_unlock(&it->core->clients_lock);
+	if (!c)
+		return;
+	mutex_unlock(&c->lock);
+	tt_client_put(c);
 }
 
 static int tt_entries_show(struct seq_file *m, void *v)
@@ -1128,7 +1408,8 @@ static int tt_entries_show(struct seq_file *m, void *v)
 		return 0;
 	}
 	seq_printf(m, "%llu\t%d\t%s\t%u\t%s\t%u\t0x%llx\t%llu\t%u\n",
-		   it->c->id, pid_nr(e->rec->tgid), e->rec->comm, e->device,
+		   it->c->id, pid_nr(tt_entry_rec(e)->tgid), tt_entry_rec(e)->comm,
+		   e->device,
 		   tt_mem_names[e->type], e->kind, e->id, e->size, e->refs);
 	return 0;
 }

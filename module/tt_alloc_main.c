@@ -14,6 +14,7 @@
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -120,6 +121,20 @@ static int tt_open(struct inode *inode, struct file *file)
 	if (IS_ERR(c))
 		return PTR_ERR(c);
 	file->private_data = c;
+	return 0;
+}
+
+/*
+ * Every close() of an fd of the file. When it comes from the exit of the
+ * last thread of a thread group (exit_files(): the group's live count is
+ * already 0), that recorder's references go now rather than at the last
+ * fput(), which another holder of the file (a fork child, a reader of
+ * /proc/PID/fdinfo, a unix socket) may delay past the parent's waitpid().
+ */
+static int tt_flush(struct file *file, fl_owner_t id)
+{
+	if ((current->flags & PF_EXITING) && !atomic_read(&current->signal->live))
+		tt_client_exit_recorder(file->private_data, task_tgid(current));
 	return 0;
 }
 
@@ -259,8 +274,12 @@ static long tt_ioctl_clients(struct tt_ioctl_call *call, union tt_ioctl_arg *arg
 	 * offers, and go round again if clients arrived meanwhile.
 	 */
 	for (;;) {
-		total = tt_core_list_clients(call->c->core, ns, req->after_id,
-					     req->after_device, rows, room);
+		ret = tt_core_list_clients(call->c->core, ns, req->after_id,
+					   req->after_device, rows, room, &total);
+		if (ret) {
+			kvfree(rows);
+			return ret;
+		}
 		want = min(req->count, total);
 		if (want <= room)
 			break;
@@ -373,6 +392,7 @@ static void tt_show_fdinfo(struct seq_file *m, struct file *file)
 static const struct file_operations tt_fops = {
 	.owner = THIS_MODULE,
 	.open = tt_open,
+	.flush = tt_flush,
 	.release = tt_release,
 	.unlocked_ioctl = tt_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
