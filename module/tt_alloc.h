@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * tt_alloc internals shared by the character device, sysfs and the KUnit
- * suite. The tracking core (tt_alloc_core.c) knows nothing about files or
- * user memory so that it can be tested in isolation.
+ * suite. The tracking core (tt_alloc_{device,table,recorder,client,
+ * debugfs}.c, its own internals in tt_alloc_priv.h) knows nothing about
+ * files or user memory so that it can be tested in isolation.
  */
 #ifndef _TT_ALLOC_H
 #define _TT_ALLOC_H
@@ -21,6 +22,9 @@
 #define TT_ALLOC_MAX_DEVICES	64
 #define TT_ALLOC_MAX_ENTRIES_LIMIT	BIT(24)
 
+struct dentry;
+struct device;
+struct file;
 struct pid;
 struct pid_namespace;
 struct seq_file;
@@ -69,6 +73,7 @@ struct tt_counter {
  * @reclaimed_entries: entries taken back likewise
  * @clients: open files holding at least one entry on this device
  * @arch: architecture name, "unknown" without a preset
+ * @sysfs: its /sys/class/tt_alloc/device<N>
  */
 struct tt_device {
 	spinlock_t lock;	/* guards the byte counters */
@@ -78,6 +83,7 @@ struct tt_device {
 	atomic64_t reclaimed_entries;
 	atomic_t clients;
 	const char *arch;
+	struct device *sysfs;
 } ____cacheline_aligned_in_smp;
 
 /**
@@ -258,25 +264,10 @@ unsigned int tt_core_sweep(struct tt_core *core);
 bool tt_pid_exited(struct pid *tgid);
 
 void tt_client_show_fdinfo(struct tt_client *c, struct seq_file *m);
-extern const struct seq_operations tt_entries_sops;
+struct dentry *tt_debugfs_init(struct tt_core *core);
+void tt_debugfs_exit(struct dentry *dir);
 
-/**
- * struct tt_entries_iter - where a read of the debugfs dump stands
- * @pos: seq_file position of the entry below (0 is the header)
- * @client_id: client of that entry
- * @bucket: its hash bucket
- * @idx: its place in the bucket's chain
- * @c: that client, locked between start() and stop(), else NULL
- * @core: the instance dumped
- */
-struct tt_entries_iter {
-	loff_t pos;
-	u64 client_id;
-	unsigned int bucket;
-	unsigned int idx;
-	struct tt_client *c;
-	struct tt_core *core;
-};
+long tt_ioctl(struct file *file, unsigned int cmd, unsigned long uarg);
 
 int tt_sysfs_init(struct tt_core *core);
 void tt_sysfs_exit(struct tt_core *core);

@@ -190,12 +190,10 @@ static struct class tt_class = {
 	.dev_groups = tt_device_groups,
 };
 
-static struct device *tt_sysfs_devs[TT_ALLOC_MAX_DEVICES];
-
-static void tt_sysfs_remove(unsigned int n)
+static void tt_sysfs_remove(struct tt_core *core, unsigned int n)
 {
 	while (n--)
-		device_unregister(tt_sysfs_devs[n]);
+		device_unregister(core->devs[n].sysfs);
 }
 
 /**
@@ -218,11 +216,11 @@ int tt_sysfs_init(struct tt_core *core)
 		dev = device_create(&tt_class, NULL, 0, &core->devs[i],
 				    "device%u", i);
 		if (IS_ERR(dev)) {
-			tt_sysfs_remove(i);
+			tt_sysfs_remove(core, i);
 			class_unregister(&tt_class);
 			return PTR_ERR(dev);
 		}
-		tt_sysfs_devs[i] = dev;
+		core->devs[i].sysfs = dev;
 	}
 	return 0;
 }
@@ -233,6 +231,6 @@ int tt_sysfs_init(struct tt_core *core)
  */
 void tt_sysfs_exit(struct tt_core *core)
 {
-	tt_sysfs_remove(core->ndev);
+	tt_sysfs_remove(core, core->ndev);
 	class_unregister(&tt_class);
 }
