@@ -50,7 +50,7 @@ EXPORT_SYMBOL_IF_KUNIT(tt_pid_exited);
  * @opener: thread group that opens it (a reference is taken)
  * @comm: the opener's command name
  *
- * Return: the client, or an ERR_PTR().
+ * Return: the client, or ERR_PTR(-ENOMEM) or ERR_PTR(-EINTR).
  */
 struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 				   const char *comm)
@@ -74,8 +74,17 @@ struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 	INIT_LIST_HEAD(&c->recorders);
 	kref_init(&c->ref);
 
-	/* The id under the lock: the list stays sorted by id for the cursor. */
-	mutex_lock(&core->clients_lock);
+	/*
+	 * The id under the lock: the list stays sorted by id for the cursor.
+	 * Held only for list operations by others, but killable all the same.
+	 */
+	if (mutex_lock_killable(&core->clients_lock)) {
+		mutex_destroy(&c->lock);
+		put_pid(c->opener);
+		kvfree(c->buckets);
+		kfree(c);
+		return ERR_PTR(-EINTR);
+	}
 	c->id = ++core->next_client_id;
 	list_add_tail(&c->node, &core->clients);
 	mutex_unlock(&core->clients_lock);
