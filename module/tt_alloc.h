@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * tt_alloc internals shared by the character device, sysfs and the KUnit
- * suite. The tracking core (tt_alloc_core.c) knows nothing about files or
- * user memory so that it can be tested in isolation.
+ * suite. The tracking core (tt_alloc_{device,table,recorder,client,
+ * debugfs}.c, its own internals in tt_alloc_priv.h) knows nothing about
+ * files or user memory so that it can be tested in isolation.
  */
 #ifndef _TT_ALLOC_H
 #define _TT_ALLOC_H
@@ -10,72 +11,119 @@
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/cache.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/tt_alloc.h>
 
 #define TT_ALLOC_MAX_DEVICES	64
 #define TT_ALLOC_MAX_ENTRIES_LIMIT	BIT(24)
 
+struct dentry;
+struct device;
+struct file;
 struct pid;
 struct pid_namespace;
 struct seq_file;
 
 /**
+ * struct tt_wide - a byte sum that cannot wrap
+ * @lo: low 64 bits
+ * @hi: high 64 bits
+ *
+ * Every size is at most %TT_ALLOC_SIZE_MAX (2^40) and every entry costs at
+ * least a 48-byte object, so fewer than 2^47 entries can exist on any
+ * machine whose memory a 64-bit kernel can map (2^52 bytes): a sum of them
+ * stays below 2^87. Readers see it saturated to U64_MAX, which only
+ * self-reported sizes beyond 16 EiB can reach.
+ */
+struct tt_wide {
+	u64 lo;
+	u64 hi;
+};
+
+/**
  * struct tt_counter - one memory type of one device, all clients together
  * @used: bytes in use
- * @entries: tracked entries
- * @peak: highest @used since load or the last reset
+ * @peak: highest @used since load or the last reset, never below it
+ * @entries: tracked entries (fewer than 2^47, see &struct tt_wide)
  * @capacity: bytes the device has, 0 when unknown
  *
- * Plain atomics rather than a lock, so that clients of the same device do
- * not serialise on each other; @used is updated with a cmpxchg loop so
- * that the overflow and capacity checks and the update are one step.
+ * @used and @peak are under &tt_device.lock, so that the capacity check,
+ * the update and the peak are one step and readers never see a peak below
+ * the use; @entries and @capacity are read locklessly.
  */
 struct tt_counter {
-	atomic64_t used;
+	struct tt_wide used;
+	struct tt_wide peak;
 	atomic64_t entries;
-	atomic64_t peak;
 	atomic64_t capacity;
 };
 
 /**
  * struct tt_device - counters of one device
+ * @lock: guards the &struct tt_wide counters; a leaf lock, held for a few
+ *	additions only
  * @mem: per memory type counters
  * @system_bytes: bytes of fabric and dispatch kernels
  * @reclaimed_bytes: bytes taken back from released or abandoned files
  * @reclaimed_entries: entries taken back likewise
  * @clients: open files holding at least one entry on this device
  * @arch: architecture name, "unknown" without a preset
+ * @sysfs: its /sys/class/tt_alloc/device<N>
  */
 struct tt_device {
+	spinlock_t lock;	/* guards the byte counters */
 	struct tt_counter mem[TT_ALLOC_MEM_COUNT];
-	atomic64_t system_bytes;
-	atomic64_t reclaimed_bytes;
+	struct tt_wide system_bytes;
+	struct tt_wide reclaimed_bytes;
 	atomic64_t reclaimed_entries;
 	atomic_t clients;
 	const char *arch;
+	struct device *sysfs;
 } ____cacheline_aligned_in_smp;
+
+/**
+ * struct tt_counter_snap - one consistent reading of a &struct tt_counter
+ * @used: bytes in use, saturated
+ * @peak: peak, saturated, at least @used
+ * @entries: entries
+ * @capacity: capacity, 0 when unknown
+ */
+struct tt_counter_snap {
+	u64 used;
+	u64 peak;
+	u64 entries;
+	u64 capacity;
+};
 
 /**
  * struct tt_limits - tunables, shared with the module parameters
  * @max_entries: entries one file may hold
+ * @max_bytes: bytes one file may hold, all devices and types together
  * @enforce_capacity: refuse allocations beyond a known capacity
  */
 struct tt_limits {
 	unsigned int max_entries;
+	u64 max_bytes;
 	bool enforce_capacity;
 };
+
+/* Largest max_bytes_per_file: a file's u64 totals can then never wrap. */
+#define TT_ALLOC_MAX_BYTES_LIMIT	BIT_ULL(62)
 
 /**
  * struct tt_core - one tracking instance (the module has exactly one)
  * @ndev: number of devices
  * @limits: tunables, read locklessly
- * @clients_lock: protects @clients; taken before any &tt_client.lock
- * @clients: every open client
- * @next_client_id: last client id handed out
+ * @clients_lock: protects @clients and @next_client_id; never held
+ *	together with a &tt_client.lock, and only for list operations, so
+ *	that nobody's open() or close() waits for another file's work
+ * @clients: every client with a reference (see &struct tt_client)
+ * @next_client_id: last client id handed out, under @clients_lock
  * @devs: per-device counters
  */
 struct tt_core {
@@ -83,7 +131,7 @@ struct tt_core {
 	const struct tt_limits *limits;
 	struct mutex clients_lock;	/* guards clients */
 	struct list_head clients;
-	atomic64_t next_client_id;
+	u64 next_client_id;
 	struct tt_device devs[];
 };
 
@@ -141,10 +189,23 @@ struct tt_file_dev {
  * @opener: thread group that opened the file
  * @comm: the opener's command name
  * @node: in &tt_core.clients
+ * @ref: references, see below
+ * @closed: the file was released; the client only waits for its walkers
  * @lock: protects everything below
+ *
+ * Lifetime: the open file holds one reference, from open() to release().
+ * Walkers of &tt_core.clients (sweep, client list, debugfs dump) take one
+ * under &tt_core.clients_lock for the client they work on, drop that lock,
+ * take the client's own lock, and put the reference when they move on.
+ * release() reclaims every entry under the client's lock, sets @closed
+ * and puts the file's reference. Whoever puts the last one takes the
+ * client off the list (kref_put_mutex() with &tt_core.clients_lock, so a
+ * client on the list always has a reference a walker may take) and frees
+ * it. Nobody else frees a client.
  * @buckets: hash table of &struct tt_entry, keyed by (device, type, id)
  * @bits: log2 of the number of @buckets
  * @nr_entries: entries in the table
+ * @bytes: bytes of all entries, at most &tt_limits.max_bytes
  * @recorders: &struct tt_recorder of this client
  * @last_rec: the recorder used last, so one process costs no list walk
  * @dev: per-device totals, @core->ndev of them
@@ -155,11 +216,14 @@ struct tt_client {
 	struct pid *opener;
 	char comm[TASK_COMM_LEN];
 	struct list_head node;
+	struct kref ref;
+	bool closed;
 
 	struct mutex lock;		/* guards the table and totals */
 	struct hlist_head *buckets;
 	unsigned int bits;
 	u64 nr_entries;
+	u64 bytes;
 	struct list_head recorders;
 	struct tt_recorder *last_rec;
 	struct tt_file_dev dev[];
@@ -174,6 +238,9 @@ struct tt_core *tt_core_create(unsigned int ndev, const struct tt_limits *limits
 void tt_core_destroy(struct tt_core *core);
 int tt_device_set_arch(struct tt_device *d, const char *name);
 void tt_device_reset_peak(struct tt_device *d, unsigned int type);
+void tt_device_read(struct tt_device *d, unsigned int type,
+		    struct tt_counter_snap *snap);
+u64 tt_wide_read(struct tt_device *d, const struct tt_wide *w);
 
 struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 				   const char *comm);
@@ -189,13 +256,18 @@ int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
 int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u);
 u32 tt_client_refs(struct tt_client *c, u32 device, u32 type, u64 id);
 
-u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
-			 struct tt_alloc_client *rows, u32 room);
+int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
+			 u64 after_id, u32 after_device,
+			 struct tt_alloc_client *rows, u32 room, u32 *total);
+void tt_client_exit_recorder(struct tt_client *c, struct pid *tgid);
 unsigned int tt_core_sweep(struct tt_core *core);
 bool tt_pid_exited(struct pid *tgid);
 
 void tt_client_show_fdinfo(struct tt_client *c, struct seq_file *m);
-void tt_client_show_entries(struct tt_client *c, struct seq_file *m);
+struct dentry *tt_debugfs_init(struct tt_core *core);
+void tt_debugfs_exit(struct dentry *dir);
+
+long tt_ioctl(struct file *file, unsigned int cmd, unsigned long uarg);
 
 int tt_sysfs_init(struct tt_core *core);
 void tt_sysfs_exit(struct tt_core *core);

@@ -4,6 +4,8 @@
  * no file can reach.
  */
 #include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/pid.h>
@@ -28,6 +30,7 @@ static int tt_test_init(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	t->limits.max_entries = 1 << 20;
+	t->limits.max_bytes = TT_ALLOC_MAX_BYTES_LIMIT;
 	t->core = tt_core_create(NDEV, &t->limits);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t->core));
 	t->c = tt_client_create(t->core, task_tgid(current), "kunit");
@@ -66,12 +69,38 @@ static int do_free(struct tt_client *c, u32 device, u32 type, u64 id)
 
 static u64 dev_used(struct tt_core *core, u32 device, u32 type)
 {
-	return atomic64_read(&core->devs[device].mem[type].used);
+	struct tt_counter_snap snap;
+
+	tt_device_read(&core->devs[device], type, &snap);
+	return snap.used;
+}
+
+static u64 dev_peak(struct tt_core *core, u32 device, u32 type)
+{
+	struct tt_counter_snap snap;
+
+	tt_device_read(&core->devs[device], type, &snap);
+	return snap.peak;
+}
+
+static u64 dev_wide(struct tt_core *core, u32 device, struct tt_wide *w)
+{
+	return tt_wide_read(&core->devs[device], w);
 }
 
 static u64 dev_entries(struct tt_core *core, u32 device, u32 type)
 {
 	return atomic64_read(&core->devs[device].mem[type].entries);
+}
+
+static u32 list(struct tt_core *core, struct pid_namespace *ns, u64 after_id,
+		u32 after_device, struct tt_alloc_client *rows, u32 room)
+{
+	u32 total = U32_MAX;
+
+	if (tt_core_list_clients(core, ns, after_id, after_device, rows, room, &total))
+		return U32_MAX;
+	return total;
 }
 
 static void tt_test_alloc_free_refs(struct kunit *test)
@@ -96,8 +125,7 @@ static void tt_test_alloc_free_refs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 1, TT_ALLOC_MEM_DRAM), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->core->devs[1].clients), 0);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 1, TT_ALLOC_MEM_DRAM, 0x1000), -ENOENT);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[1].mem[TT_ALLOC_MEM_DRAM].peak),
-			4096);
+	KUNIT_EXPECT_EQ(test, dev_peak(t->core, 1, TT_ALLOC_MEM_DRAM), 4096);
 }
 
 static void tt_test_same_id_other_key(struct kunit *test)
@@ -152,17 +180,90 @@ static void tt_test_validation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 0);
 }
 
-static void tt_test_overflow(struct kunit *test)
+static void tt_test_size_bounds(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
+	struct tt_counter *ctr = &t->core->devs[1].mem[TT_ALLOC_MEM_L1];
 
-	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 1ULL << 63)), 0);
-	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 2, 1ULL << 63)),
-			-EOVERFLOW);
-	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 1ULL << 63);
-	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 1);
-	/* Nothing was left behind: the next allocation needs no cleanup. */
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1,
+					      TT_ALLOC_SIZE_MAX + 1)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, U64_MAX)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1,
+					      TT_ALLOC_SIZE_MAX)), 0);
+	/* Above a known capacity: EINVAL, enforced or not. */
+	atomic64_set(&ctr->capacity, 1000);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_L1, 1, 1001)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_L1, 1, 1000)), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 2);
 	KUNIT_EXPECT_TRUE(test, list_is_singular(&t->c->recorders));
+}
+
+/*
+ * Device counters hold the sum of any number of files at the limits:
+ * beyond 2^64 bytes they saturate for readers and come back exactly.
+ */
+static void tt_test_device_counter_no_wrap(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_client *cl[4];
+	unsigned int i, j, bad = 0;
+	const unsigned int per = 1U << 11;	/* entries per file */
+	const u64 hack = U64_MAX - (1ULL << 53) - (1ULL << 39);
+
+	t->limits.max_entries = 1 << 24;
+	for (i = 0; i < ARRAY_SIZE(cl); i++) {
+		cl[i] = tt_client_create(t->core, task_tgid(current), "big");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(cl[i]));
+	}
+	/* 4 x 2^11 entries of 2^40 = 2^53; then lift one counter to 2^64. */
+	for (i = 0; i < ARRAY_SIZE(cl); i++)
+		for (j = 0; j < per; j++)
+			bad += !!alloc(cl[i], buf(0, TT_ALLOC_MEM_SYSTEM, j,
+						  TT_ALLOC_SIZE_MAX));
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_SYSTEM), 1ULL << 53);
+	/* Carry: start the counter near 2^64 by hand and cross it. */
+	spin_lock(&t->core->devs[0].lock);
+	t->core->devs[0].mem[TT_ALLOC_MEM_SYSTEM].used.lo += hack;
+	spin_unlock(&t->core->devs[0].lock);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_SYSTEM, 1, 1ULL << 40)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_SYSTEM, 2, 1ULL << 40)), 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_SYSTEM), U64_MAX);
+	KUNIT_EXPECT_EQ(test, dev_peak(t->core, 0, TT_ALLOC_MEM_SYSTEM), U64_MAX);
+	KUNIT_EXPECT_EQ(test, t->core->devs[0].mem[TT_ALLOC_MEM_SYSTEM].used.hi, 1);
+	/* Another client's allocation on the same counter still works. */
+	KUNIT_EXPECT_EQ(test, alloc(cl[0], buf(0, TT_ALLOC_MEM_SYSTEM, per, 1)), 0);
+	for (i = 0; i < ARRAY_SIZE(cl); i++)
+		tt_client_destroy(cl[i]);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_SYSTEM, 1), 0);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_SYSTEM, 2), 0);
+	KUNIT_EXPECT_EQ(test, t->core->devs[0].mem[TT_ALLOC_MEM_SYSTEM].used.hi, 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_SYSTEM), hack);
+	spin_lock(&t->core->devs[0].lock);
+	t->core->devs[0].mem[TT_ALLOC_MEM_SYSTEM].used.lo = 0;
+	spin_unlock(&t->core->devs[0].lock);
+}
+
+/* The per-file byte limit: EDQUOT for new entries, references still taken. */
+static void tt_test_byte_quota(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_client *other;
+
+	t->limits.max_bytes = 1000;
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 600)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_L1, 2, 401)), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_L1, 2, 400)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 600)), 0);
+	KUNIT_EXPECT_EQ(test, t->c->bytes, 1000);
+	/* Per file: another file has its own. */
+	other = tt_client_create(t->core, task_tgid(current), "other");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
+	KUNIT_EXPECT_EQ(test, alloc(other, buf(0, TT_ALLOC_MEM_DRAM, 1, 1000)), 0);
+	tt_client_destroy(other);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 1, TT_ALLOC_MEM_L1, 2), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_L1, 3, 400)), 0);
 }
 
 static void tt_test_edquot(struct kunit *test)
@@ -202,14 +303,13 @@ static void tt_test_enospc(struct kunit *test)
 static void tt_test_peak(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
-	struct tt_counter *ctr = &t->core->devs[0].mem[TT_ALLOC_MEM_TRACE];
 
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_TRACE, 1, 100)), 0);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_TRACE, 1), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_TRACE, 2, 50)), 0);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&ctr->peak), 100);
+	KUNIT_EXPECT_EQ(test, dev_peak(t->core, 0, TT_ALLOC_MEM_TRACE), 100);
 	tt_device_reset_peak(&t->core->devs[0], TT_ALLOC_MEM_TRACE);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&ctr->peak), 50);
+	KUNIT_EXPECT_EQ(test, dev_peak(t->core, 0, TT_ALLOC_MEM_TRACE), 50);
 }
 
 static void tt_test_system_kernels(struct kunit *test)
@@ -226,10 +326,10 @@ static void tt_test_system_kernels(struct kunit *test)
 	b.id = 3;
 	b.kind = TT_ALLOC_KERNEL_APP;
 	KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[0].system_bytes),
+	KUNIT_EXPECT_EQ(test, dev_wide(t->core, 0, &t->core->devs[0].system_bytes),
 			102 << 10);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_KERNEL, 1), 0);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[0].system_bytes),
+	KUNIT_EXPECT_EQ(test, dev_wide(t->core, 0, &t->core->devs[0].system_bytes),
 			46 << 10);
 }
 
@@ -307,7 +407,7 @@ static void tt_test_reclaim_on_destroy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_CB), 0);
 	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 0, TT_ALLOC_MEM_CB), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->core->devs[0].clients), 0);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[0].reclaimed_bytes), 500);
+	KUNIT_EXPECT_EQ(test, dev_wide(t->core, 0, &t->core->devs[0].reclaimed_bytes), 500);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[1].reclaimed_entries), 50);
 	/* Another client's entries are untouched. */
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 3, TT_ALLOC_MEM_DRAM), 1000);
@@ -343,7 +443,7 @@ static void tt_test_sweep_dead_recorder(struct kunit *test)
 	b = buf(1, TT_ALLOC_MEM_L1, 2, 222);
 	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, dead, "doomed"), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 3, 333)), 0);
-	/* A live recorder's later reference does not make the entry its own. */
+	/* A live recorder's later reference is its own: it survives the dead's. */
 	b = buf(0, TT_ALLOC_MEM_DRAM, 1, 111);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
 
@@ -352,15 +452,126 @@ static void tt_test_sweep_dead_recorder(struct kunit *test)
 
 	kthread_stop(k);
 	KUNIT_EXPECT_TRUE(test, tt_pid_exited(dead));
-	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 2);
-	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 333);
+	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 1);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 444);
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_L1), 0);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[0].reclaimed_bytes), 111);
-	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 1);
+	KUNIT_EXPECT_EQ(test, dev_wide(t->core, 1, &t->core->devs[1].reclaimed_bytes), 222);
+	KUNIT_EXPECT_EQ(test, dev_wide(t->core, 0, &t->core->devs[0].reclaimed_bytes), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 2);
 	KUNIT_EXPECT_TRUE(test, list_is_singular(&t->c->recorders));
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_DRAM, 1), 1);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 1), 0);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 1), -ENOENT);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 3), 0);
 	put_pid(dead);
+}
+
+/* A fork child's reference survives its parent's death; the parent's goes. */
+static void tt_test_two_recorders(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_buffer b = buf(0, TT_ALLOC_MEM_DRAM, 1, 4096);
+	struct task_struct *k;
+	struct pid *dead;
+	int order;
+
+	for (order = 0; order < 2; order++) {
+		k = kthread_run(tt_idle_thread, NULL, "tt_alloc_kunit");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+		dead = get_pid(task_tgid(k));
+		if (order) {
+			KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
+			KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, dead, "doomed"), 0);
+			KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, dead, "doomed"), 0);
+		} else {
+			KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, dead, "doomed"), 0);
+			KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
+		}
+		KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_DRAM, 1),
+				order ? 3 : 2);
+		kthread_stop(k);
+		/* Only the dead recorder's references go; no entry is removed. */
+		KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 0);
+		KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_DRAM, 1), 1);
+		KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 4096);
+		KUNIT_EXPECT_TRUE(test, list_is_singular(&t->c->recorders));
+		KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 1), 0);
+		KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 0);
+		put_pid(dead);
+	}
+}
+
+/* The exit path takes exactly the exiting recorder's references. */
+static void tt_test_exit_recorder(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_buffer b = buf(0, TT_ALLOC_MEM_L1, 1, 10);
+	struct task_struct *k;
+	struct pid *other;
+
+	k = kthread_run(tt_idle_thread, NULL, "tt_alloc_kunit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	other = get_pid(task_tgid(k));
+	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, other, "other"), 0);
+	b.id = 2;
+	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, other, "other"), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 3, 30)), 0);
+	tt_client_exit_recorder(t->c, other);
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_L1, 1), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_L1, 2), 1);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_L1), 40);
+	/* A thread group that recorded nothing here: nothing happens. */
+	tt_client_exit_recorder(t->c, other);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_L1), 40);
+	kthread_stop(k);
+	put_pid(other);
+}
+
+struct tt_sweeper {
+	struct tt_core *core;
+	struct completion started;
+};
+
+static int tt_sweep_thread(void *data)
+{
+	struct tt_sweeper *sw = data;
+
+	complete(&sw->started);
+	tt_core_sweep(sw->core);
+	return 0;
+}
+
+/*
+ * The sweep waits for a busy client's lock holding no global lock:
+ * clients can be created and released meanwhile.
+ */
+static void tt_test_sweep_holds_no_global_lock(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_sweeper sw = { .core = t->core };
+	struct task_struct *k;
+	bool free_lock;
+
+	init_completion(&sw.started);
+	mutex_lock(&t->c->lock);
+	k = kthread_create(tt_sweep_thread, &sw, "tt_alloc_sweep");
+	if (IS_ERR(k)) {
+		mutex_unlock(&t->c->lock);
+		KUNIT_FAIL(test, "kthread_create: %ld", PTR_ERR(k));
+		return;
+	}
+	get_task_struct(k);
+	wake_up_process(k);
+	wait_for_completion(&sw.started);
+	msleep(100);	/* the sweep now waits for t->c->lock */
+	free_lock = mutex_trylock(&t->core->clients_lock);
+	KUNIT_EXPECT_TRUE(test, free_lock);
+	if (free_lock)
+		mutex_unlock(&t->core->clients_lock);
+	mutex_unlock(&t->c->lock);
+	kthread_stop(k);
+	put_task_struct(k);
 }
 
 static void tt_test_clients_list(struct kunit *test)
@@ -376,8 +587,8 @@ static void tt_test_clients_list(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 10)), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(2, TT_ALLOC_MEM_L1, 1, 20)), 0);
 
-	KUNIT_EXPECT_EQ(test, tt_core_list_clients(t->core, ns, NULL, 0), 3);
-	n = tt_core_list_clients(t->core, ns, rows, ARRAY_SIZE(rows));
+	KUNIT_EXPECT_EQ(test, list(t->core, ns, 0, 0, NULL, 0), 3);
+	n = list(t->core, ns, 0, 0, rows, ARRAY_SIZE(rows));
 	KUNIT_ASSERT_EQ(test, n, 3);
 	KUNIT_EXPECT_EQ(test, rows[0].client_id, t->c->id);
 	KUNIT_EXPECT_EQ(test, rows[0].device, 0);
@@ -391,8 +602,16 @@ static void tt_test_clients_list(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rows[2].flags, 0);
 	/* Less room than rows: the first ones are written, all are counted. */
 	memset(rows, 0, sizeof(rows));
-	KUNIT_EXPECT_EQ(test, tt_core_list_clients(t->core, ns, rows, 1), 3);
+	KUNIT_EXPECT_EQ(test, list(t->core, ns, 0, 0, rows, 1), 3);
 	KUNIT_EXPECT_EQ(test, rows[1].client_id, 0);
+	/* A cursor resumes after the given row, whole or within a client. */
+	KUNIT_EXPECT_EQ(test, list(t->core, ns, t->c->id, 0, rows, 4), 2);
+	KUNIT_EXPECT_EQ(test, rows[0].device, 2);
+	KUNIT_EXPECT_EQ(test, rows[1].client_id, idle->id);
+	KUNIT_EXPECT_EQ(test, list(t->core, ns, t->c->id, 2, rows, 4), 1);
+	KUNIT_EXPECT_EQ(test, rows[0].client_id, idle->id);
+	KUNIT_EXPECT_EQ(test, list(t->core, ns, idle->id,
+				   TT_ALLOC_DEVICE_NONE, rows, 4), 0);
 	tt_client_destroy(idle);
 }
 
@@ -453,7 +672,9 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_same_id_other_key),
 	KUNIT_CASE(tt_test_eexist),
 	KUNIT_CASE(tt_test_validation),
-	KUNIT_CASE(tt_test_overflow),
+	KUNIT_CASE(tt_test_size_bounds),
+	KUNIT_CASE(tt_test_device_counter_no_wrap),
+	KUNIT_CASE(tt_test_byte_quota),
 	KUNIT_CASE(tt_test_edquot),
 	KUNIT_CASE(tt_test_enospc),
 	KUNIT_CASE(tt_test_peak),
@@ -462,6 +683,9 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_many_entries),
 	KUNIT_CASE(tt_test_reclaim_on_destroy),
 	KUNIT_CASE(tt_test_sweep_dead_recorder),
+	KUNIT_CASE(tt_test_two_recorders),
+	KUNIT_CASE(tt_test_exit_recorder),
+	KUNIT_CASE(tt_test_sweep_holds_no_global_lock),
 	KUNIT_CASE(tt_test_clients_list),
 	KUNIT_CASE(tt_test_arch_presets),
 	KUNIT_CASE(tt_test_usage),

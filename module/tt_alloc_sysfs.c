@@ -13,27 +13,39 @@
 
 #include "tt_alloc.h"
 
+enum tt_field { TT_USED, TT_ENTRIES, TT_PEAK, TT_CAPACITY };
+
 struct tt_type_attr {
 	struct device_attribute attr;
 	unsigned int type;
-	size_t field;	/* offset of the value in struct tt_counter */
+	enum tt_field field;
 };
 
 #define to_tt_type_attr(a) container_of(a, struct tt_type_attr, attr)
 
-static atomic64_t *tt_attr_value(struct device *dev,
-				 struct device_attribute *attr)
-{
-	struct tt_type_attr *ta = to_tt_type_attr(attr);
-	struct tt_device *d = dev_get_drvdata(dev);
-
-	return (atomic64_t *)((u8 *)&d->mem[ta->type] + ta->field);
-}
-
 static ssize_t tt_counter_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", (u64)atomic64_read(tt_attr_value(dev, attr)));
+	struct tt_type_attr *ta = to_tt_type_attr(attr);
+	struct tt_counter_snap snap;
+	u64 v;
+
+	tt_device_read(dev_get_drvdata(dev), ta->type, &snap);
+	switch (ta->field) {
+	case TT_USED:
+		v = snap.used;
+		break;
+	case TT_ENTRIES:
+		v = snap.entries;
+		break;
+	case TT_PEAK:
+		v = snap.peak;
+		break;
+	default:
+		v = snap.capacity;
+		break;
+	}
+	return sysfs_emit(buf, "%llu\n", v);
 }
 
 /* Only "0" is accepted: it restarts the peak at the current use. */
@@ -56,13 +68,14 @@ static ssize_t tt_capacity_store(struct device *dev,
 				 struct device_attribute *attr,
 				 const char *buf, size_t count)
 {
+	struct tt_device *d = dev_get_drvdata(dev);
 	u64 val;
 	int ret;
 
 	ret = kstrtou64(buf, 0, &val);
 	if (ret)
 		return ret;
-	atomic64_set(tt_attr_value(dev, attr), val);
+	atomic64_set(&d->mem[to_tt_type_attr(attr)->type].capacity, val);
 	return count;
 }
 
@@ -71,7 +84,7 @@ static ssize_t system_bytes_show(struct device *dev,
 {
 	struct tt_device *d = dev_get_drvdata(dev);
 
-	return sysfs_emit(buf, "%llu\n", (u64)atomic64_read(&d->system_bytes));
+	return sysfs_emit(buf, "%llu\n", tt_wide_read(d, &d->system_bytes));
 }
 static DEVICE_ATTR_RO(system_bytes);
 
@@ -79,15 +92,16 @@ static DEVICE_ATTR_RO(system_bytes);
 	static struct tt_type_attr tt_attr_##_type##_##_name = {	\
 		.attr = __ATTR(_name, _mode, tt_counter_show, _store),	\
 		.type = TT_ALLOC_MEM_##_type,				\
-		.field = offsetof(struct tt_counter, _field),		\
+		.field = _field,					\
 	}
 
 /* capacity_bytes and peak_bytes are writable by root only (mode 0644). */
 #define TT_TYPE_GROUP(type, _dir, ...)					\
-	TT_TYPE_ATTR(type, used_bytes, used, 0444, NULL);		\
-	TT_TYPE_ATTR(type, allocations, entries, 0444, NULL);		\
-	TT_TYPE_ATTR(type, peak_bytes, peak, 0644, tt_peak_store);	\
-	TT_TYPE_ATTR(type, capacity_bytes, capacity, 0644, tt_capacity_store); \
+	TT_TYPE_ATTR(type, used_bytes, TT_USED, 0444, NULL);		\
+	TT_TYPE_ATTR(type, allocations, TT_ENTRIES, 0444, NULL);	\
+	TT_TYPE_ATTR(type, peak_bytes, TT_PEAK, 0644, tt_peak_store);	\
+	TT_TYPE_ATTR(type, capacity_bytes, TT_CAPACITY, 0644,		\
+		     tt_capacity_store);				\
 	static struct attribute *tt_##type##_attrs[] = {		\
 		&tt_attr_##type##_used_bytes.attr.attr,			\
 		&tt_attr_##type##_allocations.attr.attr,		\
@@ -132,7 +146,7 @@ static ssize_t reclaimed_bytes_show(struct device *dev,
 {
 	struct tt_device *d = dev_get_drvdata(dev);
 
-	return sysfs_emit(buf, "%llu\n", (u64)atomic64_read(&d->reclaimed_bytes));
+	return sysfs_emit(buf, "%llu\n", tt_wide_read(d, &d->reclaimed_bytes));
 }
 static DEVICE_ATTR_RO(reclaimed_bytes);
 
@@ -176,12 +190,10 @@ static struct class tt_class = {
 	.dev_groups = tt_device_groups,
 };
 
-static struct device *tt_sysfs_devs[TT_ALLOC_MAX_DEVICES];
-
-static void tt_sysfs_remove(unsigned int n)
+static void tt_sysfs_remove(struct tt_core *core, unsigned int n)
 {
 	while (n--)
-		device_unregister(tt_sysfs_devs[n]);
+		device_unregister(core->devs[n].sysfs);
 }
 
 /**
@@ -204,11 +216,11 @@ int tt_sysfs_init(struct tt_core *core)
 		dev = device_create(&tt_class, NULL, 0, &core->devs[i],
 				    "device%u", i);
 		if (IS_ERR(dev)) {
-			tt_sysfs_remove(i);
+			tt_sysfs_remove(core, i);
 			class_unregister(&tt_class);
 			return PTR_ERR(dev);
 		}
-		tt_sysfs_devs[i] = dev;
+		core->devs[i].sysfs = dev;
 	}
 	return 0;
 }
@@ -219,6 +231,6 @@ int tt_sysfs_init(struct tt_core *core)
  */
 void tt_sysfs_exit(struct tt_core *core)
 {
-	tt_sysfs_remove(core->ndev);
+	tt_sysfs_remove(core, core->ndev);
 	class_unregister(&tt_class);
 }

@@ -156,7 +156,7 @@ if [ "$do_install" = 1 ]; then
 	grep -q '^KERNEL=="tt_alloc", SUBSYSTEM=="misc", GROUP="tenstorrent", MODE="0660"$' "$dest/etc/udev/rules.d/60-tt_alloc.rules"
 	ok $? "udev rule: group tenstorrent, mode 0660" "$log"
 	missing=
-	for prm in devices arch sweep_interval_ms max_allocations_per_file enforce_capacity; do
+	for prm in devices arch sweep_interval_ms max_allocations_per_file max_bytes_per_file enforce_capacity; do
 		grep -q "^#options tt_alloc .*$prm=" "$dest/etc/modprobe.d/tt_alloc.conf" || missing="$missing $prm"
 	done
 	[ -z "$missing" ] && ! grep -v '^#' "$dest/etc/modprobe.d/tt_alloc.conf" | grep -q .

@@ -51,12 +51,20 @@ struct fz_thread {
 	unsigned long bad_cmd, bad_errno;
 };
 
+/*
+ * A known command: our magic, a known number and its direction. The size
+ * encoded in it may be anything: a size below the first published one is
+ * EINVAL, a larger one works if the bytes beyond what the kernel knows
+ * are zero (E2BIG otherwise), so only these three decide ENOTTY.
+ */
 static bool fz_is_valid(unsigned long cmd)
 {
 	unsigned int i;
 
 	for (i = 0; i < TT_ARRAY_SIZE(fz_valid); i++)
-		if (cmd == fz_valid[i])
+		if (_IOC_TYPE(cmd) == _IOC_TYPE(fz_valid[i]) &&
+		    _IOC_NR(cmd) == _IOC_NR(fz_valid[i]) &&
+		    _IOC_DIR(cmd) == _IOC_DIR(fz_valid[i]))
 			return true;
 	return false;
 }

@@ -87,6 +87,7 @@ TEST_F(ioc, info_values)
 	EXPECT_EQ(TT_DEF_DEVICES, self->info.num_devices);
 	EXPECT_EQ(TT_ALLOC_MEM_COUNT, self->info.num_mem_types);
 	EXPECT_EQ(0, self->info.flags);
+	EXPECT_EQ(TT_ALLOC_FEATURE_CLIENTS_CURSOR, self->info.features);
 	/* Stable for the file. */
 	ASSERT_EQ(0, tt_info(self->fd, &again));
 	EXPECT_EQ(self->info.client_id, again.client_id);
@@ -178,12 +179,26 @@ TEST_F(ioc, enotty_tcgets)
 	ASSERT_EQ(-ENOTTY, tt_ioctl(self->fd, TCGETS, &t));
 }
 
-TEST_F(ioc, enotty_info_wrong_size)
+/* Sizes: a larger INFO gets what this kernel knows, the rest untouched. */
+TEST_F(ioc, info_larger_size)
+{
+	char buf[64];
+
+	memset(buf, 0x5a, sizeof(buf));
+	ASSERT_EQ(0, tt_ioctl(self->fd, _IOC(_IOC_READ, TT_ALLOC_IOC_MAGIC, 0x00,
+					     sizeof(struct tt_alloc_info) + 8), buf));
+	EXPECT_EQ(0, memcmp(buf, &self->info, sizeof(self->info)));
+	EXPECT_EQ(0x5a, buf[sizeof(struct tt_alloc_info)]);
+}
+
+TEST_F(ioc, info_below_ver0_einval)
 {
 	char buf[64] = { 0 };
 
-	ASSERT_EQ(-ENOTTY, tt_ioctl(self->fd, _IOC(_IOC_READ, TT_ALLOC_IOC_MAGIC, 0x00,
-						   sizeof(struct tt_alloc_info) + 8), buf));
+	ASSERT_EQ(-EINVAL, tt_ioctl(self->fd, _IOC(_IOC_READ, TT_ALLOC_IOC_MAGIC, 0x00,
+						   TT_ALLOC_INFO_SIZE_VER0 - 8), buf));
+	ASSERT_EQ(-EINVAL, tt_ioctl(self->fd, _IOC(_IOC_READ, TT_ALLOC_IOC_MAGIC, 0x00, 0),
+				    buf));
 }
 
 TEST_F(ioc, enotty_info_wrong_dir)
@@ -203,35 +218,51 @@ TEST_F(ioc, enotty_alloc_wrong_dir)
 	UNCHANGED();
 }
 
-TEST_F(ioc, enotty_alloc_short_size)
+TEST_F(ioc, alloc_short_size_einval)
 {
 	struct tt_alloc_buffer b = tt_buf(T_DEV, TT_ALLOC_MEM_DRAM, 0x77, 4096, 0);
 
-	ASSERT_EQ(-ENOTTY, tt_ioctl(self->fd, _IOC(_IOC_WRITE, TT_ALLOC_IOC_MAGIC, 0x01,
+	ASSERT_EQ(-EINVAL, tt_ioctl(self->fd, _IOC(_IOC_WRITE, TT_ALLOC_IOC_MAGIC, 0x01,
 						   sizeof(b) - 8), &b));
 	UNCHANGED();
 }
 
-TEST_F(ioc, enotty_alloc_long_size)
+/* A newer, longer struct whose unknown tail is zero is accepted... */
+TEST_F(ioc, alloc_long_size_zero_tail_ok)
 {
 	struct { struct tt_alloc_buffer b; __u64 pad; } big = {
 		.b = tt_buf(T_DEV, TT_ALLOC_MEM_DRAM, 0x77, 4096, 0),
 	};
 
-	ASSERT_EQ(-ENOTTY, tt_ioctl(self->fd, _IOC(_IOC_WRITE, TT_ALLOC_IOC_MAGIC, 0x01,
-						   sizeof(big)), &big));
+	ASSERT_EQ(0, tt_ioctl(self->fd, _IOC(_IOC_WRITE, TT_ALLOC_IOC_MAGIC, 0x01,
+					     sizeof(big)), &big));
+	tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_DRAM, 4096, 1, true);
+	EXPECTED();
+}
+
+/* ... one with a non-zero byte this kernel does not know is E2BIG. */
+TEST_F(ioc, alloc_long_size_nonzero_tail_e2big)
+{
+	struct { struct tt_alloc_buffer b; __u8 pad[8]; } big = {
+		.b = tt_buf(T_DEV, TT_ALLOC_MEM_DRAM, 0x77, 4096, 0),
+	};
+
+	big.pad[7] = 1;
+	ASSERT_EQ(-E2BIG, tt_ioctl(self->fd, _IOC(_IOC_WRITE, TT_ALLOC_IOC_MAGIC, 0x01,
+						  sizeof(big)), &big));
 	UNCHANGED();
 }
 
-TEST_F(ioc, enotty_free_wrong_size)
+TEST_F(ioc, free_long_size_zero_tail_ok)
 {
 	struct { struct tt_alloc_buffer b; __u64 pad; } big = {
 		.b = tt_buf(A_DEV, A_TYPE, A_ID, 0, 0),
 	};
 
-	ASSERT_EQ(-ENOTTY, tt_ioctl(self->fd, _IOC(_IOC_WRITE, TT_ALLOC_IOC_MAGIC, 0x02,
-						   sizeof(big)), &big));
-	UNCHANGED();
+	ASSERT_EQ(0, tt_ioctl(self->fd, _IOC(_IOC_WRITE, TT_ALLOC_IOC_MAGIC, 0x02,
+					     sizeof(big)), &big));
+	tt_state_add(&self->exp[A_DEV], A_TYPE, -(__s64)A_SIZE, -1, true);
+	EXPECTED();
 }
 
 TEST_F(ioc, enotty_free_no_dir)
@@ -259,13 +290,15 @@ TEST_F(ioc, enotty_usage_wrong_dir)
 	EXPECT_EQ(0, u.used[A_TYPE]);
 }
 
-TEST_F(ioc, enotty_clients_wrong_size)
+/* The 16-byte CLIENTS of version 0 still works, without a cursor. */
+TEST_F(ioc, clients_ver0_size)
 {
-	struct { struct tt_alloc_clients c; __u64 pad; } big = { 0 };
+	struct { struct tt_alloc_clients c; __u64 pad; } v0 = { 0 };
 
-	ASSERT_EQ(-ENOTTY, tt_ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE, TT_ALLOC_IOC_MAGIC,
-						   0x05, sizeof(big)), &big));
-	EXPECT_EQ(0, big.c.count);
+	ASSERT_EQ(0, tt_ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE, TT_ALLOC_IOC_MAGIC,
+					     0x05, TT_ALLOC_CLIENTS_SIZE_VER0), &v0));
+	EXPECT_LE(2, v0.c.count);	/* the fixture's two devices at least */
+	EXPECT_EQ(0, v0.pad);
 }
 
 /* ================================================================== */
@@ -320,12 +353,11 @@ TEST_F(ioc, alloc_arg_readonly_ok)
 	EXPECTED();
 }
 
-TEST_F(ioc, alloc_size_u64_max_ok)
+TEST_F(ioc, alloc_size_max_ok)
 {
-	ASSERT_EQ(0, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_TRACE, 1, UINT64_MAX, 0));
-	tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_TRACE, UINT64_MAX, 1, true);
+	ASSERT_EQ(0, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_TRACE, 1, TT_ALLOC_SIZE_MAX, 0));
+	tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_TRACE, TT_ALLOC_SIZE_MAX, 1, true);
 	EXPECTED();
-	EXPECT_EQ(UINT64_MAX, self->exp[T_DEV].used[TT_ALLOC_MEM_TRACE]);
 }
 
 TEST_F(ioc, alloc_id_zero_and_max_ok)
@@ -447,6 +479,9 @@ ALLOC_FAILS(alloc_dram_kind_1, EINVAL, b.kind = TT_ALLOC_KERNEL_FABRIC)
 ALLOC_FAILS(alloc_cb_kind_2, EINVAL, b.type = TT_ALLOC_MEM_CB; b.kind = TT_ALLOC_KERNEL_DISPATCH)
 ALLOC_FAILS(alloc_l1_kind_3, EINVAL, b.type = TT_ALLOC_MEM_L1; b.kind = 3)
 ALLOC_FAILS(alloc_size_zero, EINVAL, b.size = 0)
+ALLOC_FAILS(alloc_size_max_plus_one, EINVAL, b.size = TT_ALLOC_SIZE_MAX + 1)
+ALLOC_FAILS(alloc_size_2_63, EINVAL, b.size = 1ULL << 63)
+ALLOC_FAILS(alloc_size_u64_max, EINVAL, b.size = UINT64_MAX)
 ALLOC_FAILS(alloc_kernel_size_zero, EINVAL, b.type = TT_ALLOC_MEM_KERNEL; b.size = 0)
 ALLOC_FAILS(alloc_device_num_devices, ENODEV, b.device = TT_DEF_DEVICES)
 ALLOC_FAILS(alloc_device_max_devices, ENODEV, b.device = TT_MAX_DEVS)
@@ -509,59 +544,41 @@ TEST_F(ioc, alloc_arg_straddles_hole)
 	UNCHANGED();
 }
 
-/* ---- EOVERFLOW ---------------------------------------------------- */
+/* ---- No EOVERFLOW from other files ------------------------------- */
 
-TEST_F(ioc, alloc_eoverflow_two_halves)
+/*
+ * Sizes are bounded, so another file's huge entries cannot make this
+ * file's ALLOC fail: the device counters do not wrap (their bound is in
+ * the ABI document; KUnit tt_test_device_counter_no_wrap crosses 2^64).
+ */
+TEST_F(ioc, alloc_other_files_max_sizes_no_eoverflow)
 {
-	ASSERT_EQ(0, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_DRAM, 1, 1ULL << 63, 0));
-	tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_DRAM, 1ULL << 63, 1, true);
-	EXPECTED();
-	ASSERT_EQ(-EOVERFLOW, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_DRAM, 2, 1ULL << 63, 0));
-	EXPECTED();
-	/* One byte less fits exactly. */
-	ASSERT_EQ(0, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_DRAM, 3, (1ULL << 63) - 1, 0));
-	tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_DRAM, (1ULL << 63) - 1, 1, true);
-	EXPECTED();
-	EXPECT_EQ(UINT64_MAX, self->exp[T_DEV].used[TT_ALLOC_MEM_DRAM]);
-}
+	const __u64 per = TT_DEF_MAX_BYTES / TT_ALLOC_SIZE_MAX;	/* 16 */
+	int fds[4], i, j;
 
-TEST_F(ioc, alloc_eoverflow_max_plus_one)
-{
-	ASSERT_EQ(0, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_L1, 1, UINT64_MAX, 0));
-	tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_L1, UINT64_MAX, 1, true);
-	ASSERT_EQ(-EOVERFLOW, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_L1, 2, 1, 0));
+	for (i = 0; i < 4; i++) {
+		fds[i] = tt_open();
+		ASSERT_LE(0, fds[i]);
+		/* Each file up to its byte limit, in entries of the largest size. */
+		for (j = 0; j < (int)per; j++)
+			ASSERT_EQ(0, tt_alloc(fds[i], T_DEV, TT_ALLOC_MEM_SYSTEM, j,
+					      TT_ALLOC_SIZE_MAX, 0));
+		ASSERT_EQ(-EDQUOT, tt_alloc(fds[i], T_DEV, TT_ALLOC_MEM_SYSTEM, j, 1, 0));
+		tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_SYSTEM, per * TT_ALLOC_SIZE_MAX,
+			     per, false);
+		self->exp[T_DEV].clients++;
+	}
+	ASSERT_EQ(0, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_SYSTEM, 1, TT_ALLOC_SIZE_MAX, 0));
+	tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_SYSTEM, TT_ALLOC_SIZE_MAX, 1, true);
 	EXPECTED();
-	/* Other types and devices are separate counters. */
-	ASSERT_EQ(0, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_L1_SMALL, 2, 1, 0));
-	tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_L1_SMALL, 1, 1, true);
-	EXPECTED();
-}
-
-TEST_F(ioc, alloc_eoverflow_device_counter)
-{
-	/* Each file's own counter would not wrap; the device's would. */
-	int fd2 = tt_open();
-
-	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, tt_alloc(fd2, T_DEV, TT_ALLOC_MEM_SYSTEM, 1, 1ULL << 63, 0));
-	tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_SYSTEM, 1ULL << 63, 1, false);
-	self->exp[T_DEV].clients++;
-	EXPECTED();
-	ASSERT_EQ(-EOVERFLOW, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_SYSTEM, 1, 1ULL << 63, 0));
-	EXPECTED();
-	ASSERT_EQ(0, tt_free(fd2, T_DEV, TT_ALLOC_MEM_SYSTEM, 1));
-	close(fd2);
-	UNCHANGED();
-}
-
-TEST_F(ioc, alloc_eoverflow_kernel_system_bytes)
-{
-	ASSERT_EQ(0, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_KERNEL, 1, 1ULL << 63,
-			      TT_ALLOC_KERNEL_DISPATCH));
-	tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_KERNEL, 1ULL << 63, 1, true);
-	self->exp[T_DEV].system_bytes += 1ULL << 63;
-	ASSERT_EQ(-EOVERFLOW, tt_alloc(self->fd, T_DEV, TT_ALLOC_MEM_KERNEL, 2, 1ULL << 63,
-				       TT_ALLOC_KERNEL_APP));
+	for (i = 0; i < 4; i++) {
+		close(fds[i]);
+		tt_state_add(&self->exp[T_DEV], TT_ALLOC_MEM_SYSTEM,
+			     -(__s64)(per * TT_ALLOC_SIZE_MAX), -(__s64)per, false);
+		self->exp[T_DEV].clients--;
+		self->exp[T_DEV].reclaimed_bytes += per * TT_ALLOC_SIZE_MAX;
+		self->exp[T_DEV].reclaimed_allocs += per;
+	}
 	EXPECTED();
 }
 
@@ -787,7 +804,7 @@ BATCH_OP_FAILS(batch_op_eexist_in_batch, EEXIST,
 	       o->buf = tt_buf(T_DEV, TT_ALLOC_MEM_DRAM, 1, 4095, 0))
 BATCH_OP_FAILS(batch_op_eexist_prior, EEXIST,
 	       o->buf = tt_buf(A_DEV, A_TYPE, A_ID, 1, 0))
-BATCH_OP_FAILS(batch_op_eoverflow, EOVERFLOW,
+BATCH_OP_FAILS(batch_op_size_u64_max, EINVAL,
 	       o->buf = tt_buf(T_DEV, TT_ALLOC_MEM_DRAM, 3, UINT64_MAX, 0))
 
 /* A batch of valid allocs, whole-batch argument "mutate" -> err, nothing applied. */
@@ -803,6 +820,8 @@ TEST_F(ioc, name)								\
 	};									\
 	mutate;									\
 	ASSERT_EQ(-(err), tt_ioctl(self->fd, TT_ALLOC_IOC_BATCH, &b));		\
+	/* The header was read: done is written, 0. */			\
+	EXPECT_EQ(0, b.done);							\
 	UNCHANGED();								\
 }
 
@@ -1192,6 +1211,89 @@ TEST_F(quota, edquot_in_batch)
 	tt_assert_state_all(_metadata, self->fd, self->exp);
 }
 
+/* max_bytes_per_file: the per-file byte limit, EDQUOT like the entry limit. */
+#define BQUOTA	10000
+
+FIXTURE(bquota) {
+	int fd;
+	struct tt_dev_state before[TT_MAX_DEVS];
+	struct tt_dev_state exp[TT_MAX_DEVS];
+};
+
+FIXTURE_SETUP(bquota)
+{
+	char v[32];
+
+	tt_sysfs_mask = (1ULL << 5) | (1ULL << 6);
+	snprintf(v, sizeof(v), "%d", BQUOTA);
+	ASSERT_EQ(0, tt_param_write("max_bytes_per_file", v));
+	self->fd = tt_open();
+	ASSERT_LE(0, self->fd);
+	tt_snapshot_all(_metadata, self->fd, self->before);
+	memcpy(self->exp, self->before, sizeof(self->exp));
+}
+
+FIXTURE_TEARDOWN(bquota)
+{
+	char v[32];
+
+	close(self->fd);
+	snprintf(v, sizeof(v), "%llu", TT_DEF_MAX_BYTES);
+	EXPECT_EQ(0, tt_param_write("max_bytes_per_file", v));
+}
+
+TEST_F(bquota, edquot_across_devices_and_types)
+{
+	__u64 v;
+
+	ASSERT_EQ(0, tt_param_read("max_bytes_per_file", &v));
+	ASSERT_EQ(BQUOTA, v);
+	ASSERT_EQ(0, tt_alloc(self->fd, 5, TT_ALLOC_MEM_DRAM, 1, 6000, 0));
+	ASSERT_EQ(-EDQUOT, tt_alloc(self->fd, 6, TT_ALLOC_MEM_L1, 2, 4001, 0));
+	ASSERT_EQ(0, tt_alloc(self->fd, 6, TT_ALLOC_MEM_L1, 2, 4000, 0));
+	/* Full: a reference of a held entry is no more bytes. */
+	ASSERT_EQ(0, tt_alloc(self->fd, 5, TT_ALLOC_MEM_DRAM, 1, 6000, 0));
+	ASSERT_EQ(-EDQUOT, tt_alloc(self->fd, 5, TT_ALLOC_MEM_CB, 3, 1, 0));
+	tt_state_add(&self->exp[5], TT_ALLOC_MEM_DRAM, 6000, 1, true);
+	tt_state_add(&self->exp[6], TT_ALLOC_MEM_L1, 4000, 1, true);
+	tt_assert_state_all(_metadata, self->fd, self->exp);
+}
+
+TEST_F(bquota, per_file_and_free_makes_room)
+{
+	int fd2 = tt_open();
+
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, tt_alloc(self->fd, 5, TT_ALLOC_MEM_DRAM, 1, BQUOTA, 0));
+	ASSERT_EQ(0, tt_alloc(fd2, 5, TT_ALLOC_MEM_DRAM, 1, BQUOTA, 0));
+	close(fd2);
+	ASSERT_EQ(-EDQUOT, tt_alloc(self->fd, 5, TT_ALLOC_MEM_DRAM, 2, 1, 0));
+	ASSERT_EQ(0, tt_free(self->fd, 5, TT_ALLOC_MEM_DRAM, 1));
+	ASSERT_EQ(0, tt_alloc(self->fd, 5, TT_ALLOC_MEM_DRAM, 2, 1, 0));
+}
+
+TEST_F(bquota, edquot_in_batch)
+{
+	struct tt_alloc_op ops[3] = {
+		tt_op(TT_ALLOC_OP_ALLOC, 5, TT_ALLOC_MEM_L1, 1, BQUOTA / 2, 0),
+		tt_op(TT_ALLOC_OP_ALLOC, 5, TT_ALLOC_MEM_L1, 2, BQUOTA / 2, 0),
+		tt_op(TT_ALLOC_OP_ALLOC, 5, TT_ALLOC_MEM_L1, 3, 1, 0),
+	};
+	__u32 done;
+
+	ASSERT_EQ(-EDQUOT, tt_batch(self->fd, ops, 3, &done));
+	EXPECT_EQ(2, done);
+	tt_state_add(&self->exp[5], TT_ALLOC_MEM_L1, BQUOTA, 2, true);
+	tt_assert_state_all(_metadata, self->fd, self->exp);
+}
+
+TEST_F(bquota, param_range)
+{
+	EXPECT_NE(0, tt_param_write("max_bytes_per_file", "0"));
+	EXPECT_NE(0, tt_param_write("max_bytes_per_file", "4611686018427387905"));
+	EXPECT_EQ(0, tt_param_write("max_bytes_per_file", "4611686018427387904"));
+}
+
 #define CAP_DEV		4
 #define CAP_BYTES	1048576ULL
 
@@ -1242,9 +1344,10 @@ TEST_F(cap, enospc)
 	tt_assert_state_all(_metadata, self->fd, self->exp);
 }
 
-TEST_F(cap, enospc_single_too_big)
+/* Bigger than the device: a wrong size, EINVAL, enforced or not. */
+TEST_F(cap, einval_single_above_capacity)
 {
-	ASSERT_EQ(-ENOSPC, tt_alloc(self->fd, CAP_DEV, TT_ALLOC_MEM_DRAM, 3, CAP_BYTES + 1, 0));
+	ASSERT_EQ(-EINVAL, tt_alloc(self->fd, CAP_DEV, TT_ALLOC_MEM_DRAM, 3, CAP_BYTES + 1, 0));
 	tt_assert_state_all(_metadata, self->fd, self->exp);
 	ASSERT_EQ(0, tt_alloc(self->fd, CAP_DEV, TT_ALLOC_MEM_DRAM, 3, CAP_BYTES, 0));
 }
@@ -1258,6 +1361,13 @@ TEST_F(cap, enospc_other_file)
 	ASSERT_EQ(-ENOSPC, tt_alloc(fd2, CAP_DEV, TT_ALLOC_MEM_DRAM, 3, 1, 0));
 	tt_assert_state_all(_metadata, self->fd, self->exp);
 	close(fd2);
+}
+
+TEST_F(cap, einval_above_capacity_not_enforced)
+{
+	ASSERT_EQ(0, tt_param_write("enforce_capacity", "0"));
+	ASSERT_EQ(-EINVAL, tt_alloc(self->fd, CAP_DEV, TT_ALLOC_MEM_DRAM, 3, CAP_BYTES + 1, 0));
+	tt_assert_state_all(_metadata, self->fd, self->exp);
 }
 
 TEST_F(cap, full_takes_references)

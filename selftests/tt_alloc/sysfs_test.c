@@ -607,7 +607,8 @@ TEST_F(reload, arch_preset_capacity_enforced)
 	ASSERT_EQ(0, tt_alloc(self->fd, 1, TT_ALLOC_MEM_L1, 1, WH_L1 + 1, 0));
 	EXPECT_EQ(-ENOSPC, tt_alloc(self->fd, 1, TT_ALLOC_MEM_L1, 2, BH_L1 - WH_L1, 0));
 	ASSERT_EQ(0, tt_alloc(self->fd, 1, TT_ALLOC_MEM_L1, 2, BH_L1 - WH_L1 - 1, 0));
-	EXPECT_EQ(-ENOSPC, tt_alloc(self->fd, 0, TT_ALLOC_MEM_DRAM, 1, WH_DRAM + 1, 0));
+	/* Bigger than the whole device: a wrong size, not a full device. */
+	EXPECT_EQ(-EINVAL, tt_alloc(self->fd, 0, TT_ALLOC_MEM_DRAM, 1, WH_DRAM + 1, 0));
 	EXPECT_EQ(0, tt_alloc(self->fd, 1, TT_ALLOC_MEM_DRAM, 1, WH_DRAM + 1, 0));
 }
 

@@ -12,6 +12,7 @@
 #ifndef _UAPI_LINUX_TT_ALLOC_H
 #define _UAPI_LINUX_TT_ALLOC_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -46,6 +47,15 @@
 #define TT_ALLOC_OP_ALLOC	1
 #define TT_ALLOC_OP_FREE	2
 
+/**
+ * define TT_ALLOC_SIZE_MAX - largest &tt_alloc_buffer.size accepted (1 TiB)
+ *
+ * Far above any device's memory; it bounds what one entry can add to a
+ * counter, see "Counter bounds" in Documentation/userspace-api/tt_alloc.rst.
+ * A device type with a known capacity also refuses sizes above it.
+ */
+#define TT_ALLOC_SIZE_MAX	_BITULL(40)
+
 /** define TT_ALLOC_BATCH_MAX - largest &tt_alloc_batch.count accepted */
 #define TT_ALLOC_BATCH_MAX	65536
 
@@ -73,12 +83,37 @@
 #define TT_ALLOC_CLIENT_OPENER_EXITED	0x1U
 
 /**
+ * define TT_ALLOC_FEATURE_CLIENTS_CURSOR - &tt_alloc_info.features: CLIENTS
+ * honours &tt_alloc_clients.after_id and &tt_alloc_clients.after_device
+ */
+#define TT_ALLOC_FEATURE_CLIENTS_CURSOR	_BITULL(0)
+
+/*
+ * Sizes of the first published version of each structure. A command whose
+ * encoded size is below them is refused with EINVAL; a larger one is
+ * accepted as long as the bytes this kernel does not know are zero.
+ */
+/** define TT_ALLOC_INFO_SIZE_VER0 - first &struct tt_alloc_info, 24 bytes */
+#define TT_ALLOC_INFO_SIZE_VER0		24
+/** define TT_ALLOC_BUFFER_SIZE_VER0 - first &struct tt_alloc_buffer */
+#define TT_ALLOC_BUFFER_SIZE_VER0	32
+/** define TT_ALLOC_BATCH_SIZE_VER0 - first &struct tt_alloc_batch */
+#define TT_ALLOC_BATCH_SIZE_VER0	24
+/** define TT_ALLOC_USAGE_SIZE_VER0 - first &struct tt_alloc_usage */
+#define TT_ALLOC_USAGE_SIZE_VER0	272
+/** define TT_ALLOC_CLIENTS_SIZE_VER0 - first &struct tt_alloc_clients */
+#define TT_ALLOC_CLIENTS_SIZE_VER0	16
+
+/**
  * struct tt_alloc_info - TT_ALLOC_IOC_INFO
  * @api_version: out: %TT_ALLOC_API_VERSION
  * @num_devices: out: devices tracked; valid device numbers are below it
  * @num_mem_types: out: %TT_ALLOC_MEM_COUNT
  * @flags: out: 0
  * @client_id: out: this open file's id, as in fdinfo and the client list
+ * @features: out: TT_ALLOC_FEATURE_* bits of the optional capabilities this
+ *	kernel has (since the 32-byte version of the structure; a kernel that
+ *	predates it leaves the field as the caller set it, so zero it first)
  */
 struct tt_alloc_info {
 	__u32 api_version;
@@ -86,6 +121,7 @@ struct tt_alloc_info {
 	__u32 num_mem_types;
 	__u32 flags;
 	__u64 client_id;
+	__u64 features;
 };
 
 /**
@@ -94,7 +130,8 @@ struct tt_alloc_info {
  * @type: TT_ALLOC_MEM_*, below %TT_ALLOC_MEM_COUNT
  * @id: the runtime's id of the allocation (e.g. its device address);
  *	unique per (device, type) within one open file
- * @size: bytes, greater than 0; ignored by FREE
+ * @size: bytes, 1 to %TT_ALLOC_SIZE_MAX and at most the capacity of the
+ *	device's memory type when that is known; ignored by FREE
  * @kind: TT_ALLOC_KERNEL_* for %TT_ALLOC_MEM_KERNEL, else 0; ignored by FREE
  * @flags: must be 0
  */
@@ -124,7 +161,8 @@ struct tt_alloc_op {
  * @ops: user pointer to an array of @count &struct tt_alloc_op
  * @count: number of ops, at most %TT_ALLOC_BATCH_MAX; 0 is a no-op
  * @flags: must be 0
- * @done: out: ops applied, in order, before the first failure
+ * @done: out: ops applied, in order, before the first failure; written
+ *	(0 if none) whenever the kernel could read this structure
  * @reserved: must be 0
  */
 struct tt_alloc_batch {
@@ -144,8 +182,8 @@ struct tt_alloc_batch {
  * @reserved: in: must be 0
  * @used: out: bytes in use, per memory type
  * @allocations: out: tracked entries, per memory type
- * @peak: out: highest @used since load or the last reset (device scope
- *	only, 0 for file scope)
+ * @peak: out: highest @used since load or the last reset, never below
+ *	@used (device scope only, 0 for file scope)
  * @capacity: out: bytes the device has, 0 when unknown (device scope only)
  */
 struct tt_alloc_usage {
@@ -189,17 +227,30 @@ struct tt_alloc_client {
  * struct tt_alloc_clients - TT_ALLOC_IOC_CLIENTS
  * @clients: user pointer to an array of @count &struct tt_alloc_client
  * @count: in: room in @clients, at most %TT_ALLOC_CLIENTS_MAX (0 only asks
- *	for the number of rows); out: rows that exist, which may be more than
- *	were written (then call again with more room)
+ *	for the number of rows); out: rows that exist after the cursor, which
+ *	may be more than were written (then call again with the cursor at
+ *	the last row written, or with more room)
  * @flags: must be 0
+ * @after_id: in: cursor, the client id of the last row already read; 0
+ *	starts at the first row (since the 48-byte version)
+ * @after_device: in: cursor, the device of that row; ignored when
+ *	@after_id is 0
+ * @reserved: must be 0
+ * @reserved2: must be 0
  *
- * Only clients whose opener is visible in the caller's pid namespace are
- * listed.
+ * Rows come in increasing (client id, device) order, %TT_ALLOC_DEVICE_NONE
+ * sorting last; with a cursor only rows after (@after_id, @after_device)
+ * are counted and written. Only clients whose opener is visible in the
+ * caller's pid namespace are listed.
  */
 struct tt_alloc_clients {
 	__u64 clients;
 	__u32 count;
 	__u32 flags;
+	__u64 after_id;
+	__u32 after_device;
+	__u32 reserved;
+	__u64 reserved2[2];
 };
 
 #define TT_ALLOC_IOC_MAGIC	0xBA

@@ -30,6 +30,7 @@ struct tt_alloc_ctx {
 	size_t cap;
 	size_t batch_size;
 	size_t default_batch_size;
+	uint64_t features;		/* TT_ALLOC_FEATURE_* of the kernel */
 };
 
 static atomic_int tt_alloc_warned;
@@ -75,6 +76,21 @@ static struct tt_alloc_ctx *ctx_new(void)
 	ctx->default_batch_size = env_batch_size();
 	ctx->batch_size = ctx->default_batch_size;
 	return ctx;
+}
+
+/*
+ * INFO of this header's size; a kernel older than the feature bits does
+ * not know that size (ENOTTY): ask again with the first one, features 0.
+ */
+static int info_ioctl(int fd, struct tt_alloc_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	if (!ioctl(fd, TT_ALLOC_IOC_INFO, info))
+		return 0;
+	if (errno != ENOTTY)
+		return -1;
+	return ioctl(fd, _IOC(_IOC_READ, TT_ALLOC_IOC_MAGIC, 0x00,
+			      TT_ALLOC_INFO_SIZE_VER0), info);
 }
 
 TT_ALLOC_EXPORT
@@ -123,8 +139,7 @@ int tt_alloc_open_ex(const char *path, unsigned int flags,
 		return 0;
 	}
 
-	memset(&info, 0, sizeof(info));
-	if (ioctl(fd, TT_ALLOC_IOC_INFO, &info) < 0 ||
+	if (info_ioctl(fd, &info) < 0 ||
 	    info.api_version != TT_ALLOC_API_VERSION) {
 		err = info.api_version ? EPROTO : errno;
 		close(fd);
@@ -140,6 +155,7 @@ int tt_alloc_open_ex(const char *path, unsigned int flags,
 	}
 
 	ctx->fd = fd;
+	ctx->features = info.features;
 	*ctxp = ctx;
 	return 0;
 }
@@ -197,7 +213,7 @@ int tt_alloc_info(struct tt_alloc_ctx *ctx, struct tt_alloc_info *info)
 	memset(info, 0, sizeof(*info));
 	if (!tt_alloc_enabled(ctx))
 		return 0;
-	return xioctl(ctx->fd, TT_ALLOC_IOC_INFO, info);
+	return info_ioctl(ctx->fd, info) ? -errno : 0;
 }
 
 static void fill_buf(struct tt_alloc_buffer *b, uint32_t device, uint32_t type,
@@ -375,27 +391,24 @@ int tt_alloc_usage(struct tt_alloc_ctx *ctx, uint32_t device, uint32_t scope,
 	return xioctl(ctx->fd, TT_ALLOC_IOC_USAGE, usage);
 }
 
-TT_ALLOC_EXPORT
-int tt_alloc_clients(struct tt_alloc_ctx *ctx, struct tt_alloc_client **rows,
-		     size_t *count)
+/*
+ * A kernel without the cursor lists at most TT_ALLOC_CLIENTS_MAX rows in
+ * one call of the first structure size; grow the buffer until they fit.
+ */
+static int clients_no_cursor(struct tt_alloc_ctx *ctx,
+			     struct tt_alloc_client **rows, size_t *count)
 {
 	struct tt_alloc_clients req;
 	struct tt_alloc_client *buf = NULL;
 	uint32_t room = 0;
 	int ret, tries;
 
-	if (!rows || !count)
-		return -EINVAL;
-	*rows = NULL;
-	*count = 0;
-	if (!tt_alloc_enabled(ctx))
-		return 0;
-
 	for (tries = 0; tries < 16; tries++) {
 		memset(&req, 0, sizeof(req));
 		req.clients = (uint64_t)(uintptr_t)buf;
 		req.count = room;
-		ret = xioctl(ctx->fd, TT_ALLOC_IOC_CLIENTS, &req);
+		ret = xioctl(ctx->fd, _IOC(_IOC_READ | _IOC_WRITE, TT_ALLOC_IOC_MAGIC,
+					   0x05, TT_ALLOC_CLIENTS_SIZE_VER0), &req);
 		if (ret) {
 			free(buf);
 			return ret;
@@ -409,7 +422,6 @@ int tt_alloc_clients(struct tt_alloc_ctx *ctx, struct tt_alloc_client **rows,
 			*count = req.count;
 			return 0;
 		}
-		/* More rows than room: grow with some slack and retry. */
 		free(buf);
 		room = req.count + req.count / 4 + 8;
 		if (room > TT_ALLOC_CLIENTS_MAX)
@@ -420,6 +432,72 @@ int tt_alloc_clients(struct tt_alloc_ctx *ctx, struct tt_alloc_client **rows,
 	}
 	free(buf);
 	return -EAGAIN;
+}
+
+/*
+ * With the cursor: read from after the last row we have, as many as the
+ * kernel says remain (at most TT_ALLOC_CLIENTS_MAX a call), until a call
+ * returns every row left. Rows of clients that come and go meanwhile are
+ * seen at most once; every client open throughout is seen.
+ */
+TT_ALLOC_EXPORT
+int tt_alloc_clients(struct tt_alloc_ctx *ctx, struct tt_alloc_client **rows,
+		     size_t *count)
+{
+	struct tt_alloc_clients req;
+	struct tt_alloc_client *buf = NULL, *nb;
+	size_t have = 0, cap = 0;
+	uint32_t room = 0, got;
+	int ret;
+
+	if (!rows || !count)
+		return -EINVAL;
+	*rows = NULL;
+	*count = 0;
+	if (!tt_alloc_enabled(ctx))
+		return 0;
+	if (!(ctx->features & TT_ALLOC_FEATURE_CLIENTS_CURSOR))
+		return clients_no_cursor(ctx, rows, count);
+
+	for (;;) {
+		memset(&req, 0, sizeof(req));
+		req.clients = buf ? (uint64_t)(uintptr_t)(buf + have) : 0;
+		req.count = room;
+		if (have) {
+			req.after_id = buf[have - 1].client_id;
+			req.after_device = buf[have - 1].device;
+		}
+		ret = xioctl(ctx->fd, TT_ALLOC_IOC_CLIENTS, &req);
+		if (ret) {
+			free(buf);
+			return ret;
+		}
+		got = req.count < room ? req.count : room;
+		have += got;
+		if (req.count <= room)
+			break;
+		/* More rows remain after the cursor: room for them, and some. */
+		room = req.count - got;
+		room += room / 4 + 8;
+		if (room > TT_ALLOC_CLIENTS_MAX)
+			room = TT_ALLOC_CLIENTS_MAX;
+		if (have + room > cap) {
+			cap = have + room;
+			nb = realloc(buf, cap * sizeof(*buf));
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+	}
+	if (!have) {
+		free(buf);
+		buf = NULL;
+	}
+	*rows = buf;
+	*count = have;
+	return 0;
 }
 
 TT_ALLOC_EXPORT

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "tt_alloc/libttalloc.h"
@@ -84,6 +85,71 @@ struct thr {
 };
 
 #define PER_THREAD 1000
+
+/*
+ * More rows than one CLIENTS call returns (TT_ALLOC_CLIENTS_MAX): MANY raw
+ * files holding entries on two devices each. tt_alloc_clients() and
+ * tt-alloc-smi --json must show every row.
+ */
+#define MANY	33000
+
+static void many_clients(void)
+{
+	struct rlimit rl = { MANY + 256, MANY + 256 };
+	struct tt_alloc_buffer b = { .type = TT_ALLOC_MEM_DRAM, .id = 1, .size = 1 };
+	struct tt_alloc_client *rows = NULL;
+	struct tt_alloc_ctx *mon = NULL;
+	struct tt_alloc_info info;
+	uint64_t first = 0, mine = 0, smi_rows = 0;
+	size_t count = 0, i;
+	int *fds = calloc(MANY, sizeof(*fds)), ok_open = 1, ret;
+	char cmd[512], buf[4096];
+	const char *p;
+	FILE *f;
+
+	if (!fds || setrlimit(RLIMIT_NOFILE, &rl)) {
+		ok(0, "many clients: setup (%s)", strerror(errno));
+		free(fds);
+		return;
+	}
+	for (i = 0; i < MANY; i++) {
+		fds[i] = open(devpath(), O_RDWR | O_CLOEXEC);
+		b.device = 0;
+		if (fds[i] < 0 || ioctl(fds[i], TT_ALLOC_IOC_ALLOC, &b))
+			ok_open = 0;
+		b.device = 1;
+		if (fds[i] >= 0 && ioctl(fds[i], TT_ALLOC_IOC_ALLOC, &b))
+			ok_open = 0;
+		if (!i && fds[i] >= 0 && !ioctl(fds[i], TT_ALLOC_IOC_INFO, &info))
+			first = info.client_id;
+	}
+	ok(ok_open, "many clients: %d files with entries on 2 devices each", MANY);
+	ret = tt_alloc_open_ex(NULL, TT_ALLOC_OPEN_MONITOR, &mon);
+	if (!ret)
+		ret = tt_alloc_clients(mon, &rows, &count);
+	for (i = 0; i < count; i++)
+		mine += rows[i].client_id >= first && rows[i].client_id < first + MANY;
+	ok(ret == 0 && mine == 2 * MANY && count > TT_ALLOC_CLIENTS_MAX,
+	   "tt_alloc_clients() returns all %d rows, more than one call holds (%llu of %zu, %d)",
+	   2 * MANY, (unsigned long long)mine, count, ret);
+	tt_alloc_clients_free(rows);
+	tt_alloc_close(mon);
+
+	p = getenv("TT_ALLOC_SMI");
+	snprintf(cmd, sizeof(cmd), "%s --json", p && *p ? p : "/opt/tt_alloc/bin/tt-alloc-smi");
+	f = popen(cmd, "r");
+	while (f && fgets(buf, sizeof(buf), f))
+		for (p = buf; (p = strstr(p, "\"client_id\": ")); p++)
+			smi_rows++;
+	ret = f ? pclose(f) : -1;
+	ok(ret == 0 && smi_rows >= 2 * MANY, "tt-alloc-smi --json shows every row (%llu)",
+	   (unsigned long long)smi_rows);
+
+	for (i = 0; i < MANY; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
 
 static void *thr_fn(void *arg)
 {
@@ -277,6 +343,8 @@ int main(void)
 	ok(ret == 0 && tt_alloc_enabled(ctx) && tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_DEVICE, &u) == 0,
 	   "monitor (read-only) context can query usage");
 	tt_alloc_close(ctx);
+
+	many_clients();
 
 	printf("1..%d\n", n);
 	return failed ? 1 : 0;

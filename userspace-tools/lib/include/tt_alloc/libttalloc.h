@@ -238,7 +238,13 @@ int tt_alloc_usage(struct tt_alloc_ctx *ctx, uint32_t device, uint32_t scope,
  *	released with tt_alloc_clients_free()
  * @count: out: number of rows in *@rows
  *
- * Retries with more room until the list fits.
+ * Reads the list in pieces of at most %TT_ALLOC_CLIENTS_MAX rows, each call
+ * resuming after the last row of the one before (the kernel's cursor,
+ * %TT_ALLOC_FEATURE_CLIENTS_CURSOR), so a list of any length is returned
+ * whole. A client that closes meanwhile may be missing, one that opens may
+ * be present; every client open throughout is there exactly once. On a
+ * kernel without the cursor it retries with more room until the list fits,
+ * at most %TT_ALLOC_CLIENTS_MAX rows.
  *
  * Return: 0 or a negative errno; a no-op context gives 0 rows.
  */

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tt_alloc clients: one per open file. Their lifetime (the rule is written
+ * at &struct tt_client), release and the exit of a recorder, the sweep of
+ * recorders that died elsewhere, the client list and fdinfo.
+ */
+#include <linux/kernel.h>
+#include <linux/kref.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "tt_alloc_priv.h"
+
+#include <kunit/visibility.h>
+
+/**
+ * tt_pid_exited() - has every thread of a thread group exited?
+ * @tgid: the thread group
+ *
+ * True once the group is reaped, and also while its leader is an unreaped
+ * zombie with no live thread left: the memory it recorded is no longer in
+ * use either way.
+ *
+ * Return: true if no thread of the group is alive.
+ */
+bool tt_pid_exited(struct pid *tgid)
+{
+	struct task_struct *task;
+	bool exited;
+
+	rcu_read_lock();
+	task = pid_task(tgid, PIDTYPE_TGID);
+	exited = !task || !atomic_read(&task->signal->live);
+	rcu_read_unlock();
+	return exited;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_pid_exited);
+
+/* ---- clients ---- */
+
+/**
+ * tt_client_create() - a new, empty client
+ * @core: the instance
+ * @opener: thread group that opens it (a reference is taken)
+ * @comm: the opener's command name
+ *
+ * Return: the client, or ERR_PTR(-ENOMEM) or ERR_PTR(-EINTR).
+ */
+struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
+				   const char *comm)
+{
+	struct tt_client *c;
+
+	c = kzalloc(struct_size(c, dev, core->ndev), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	c->bits = TT_HASH_MIN_BITS;
+	c->buckets = kvcalloc(1U << c->bits, sizeof(*c->buckets),
+			      GFP_KERNEL_ACCOUNT);
+	if (!c->buckets) {
+		kfree(c);
+		return ERR_PTR(-ENOMEM);
+	}
+	c->core = core;
+	c->opener = get_pid(opener);
+	strscpy(c->comm, comm, sizeof(c->comm));
+	mutex_init(&c->lock);
+	INIT_LIST_HEAD(&c->recorders);
+	kref_init(&c->ref);
+
+	/*
+	 * The id under the lock: the list stays sorted by id for the cursor.
+	 * Held only for list operations by others, but killable all the same.
+	 */
+	if (mutex_lock_killable(&core->clients_lock)) {
+		mutex_destroy(&c->lock);
+		put_pid(c->opener);
+		kvfree(c->buckets);
+		kfree(c);
+		return ERR_PTR(-EINTR);
+	}
+	c->id = ++core->next_client_id;
+	list_add_tail(&c->node, &core->clients);
+	mutex_unlock(&core->clients_lock);
+	return c;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_create);
+
+/* kref release, called with &tt_core.clients_lock held: see tt_client_put(). */
+static void tt_client_release(struct kref *ref)
+{
+	struct tt_client *c = container_of(ref, struct tt_client, ref);
+
+	list_del(&c->node);
+	mutex_unlock(&c->core->clients_lock);
+
+	WARN_ON(c->nr_entries || !list_empty(&c->recorders));
+	mutex_destroy(&c->lock);
+	kvfree(c->buckets);
+	put_pid(c->opener);
+	kfree(c);
+}
+
+/* Put a reference; the last one frees the client. Never with a lock held. */
+void tt_client_put(struct tt_client *c)
+{
+	kref_put_mutex(&c->ref, tt_client_release, &c->core->clients_lock);
+}
+
+/**
+ * tt_client_next() - the next open client, with a reference
+ * @core: the instance
+ * @prev: the client the walker holds a reference on, NULL to start
+ * @killable: a fatal signal interrupts the wait for &tt_core.clients_lock
+ *
+ * The reference on @prev is put in every case. @prev is still on the list
+ * (it has a reference), so the walk goes on from it even if the list
+ * changed meanwhile; clients whose file was released are skipped.
+ *
+ * Return: the next client, NULL at the end, or ERR_PTR(-EINTR).
+ */
+struct tt_client *tt_client_next(struct tt_core *core, struct tt_client *prev,
+				 bool killable)
+{
+	struct list_head *pos;
+	struct tt_client *c = NULL;
+
+	if (killable) {
+		if (mutex_lock_killable(&core->clients_lock)) {
+			if (prev)
+				tt_client_put(prev);
+			return ERR_PTR(-EINTR);
+		}
+	} else {
+		mutex_lock(&core->clients_lock);
+	}
+	for (pos = prev ? prev->node.next : core->clients.next;
+	     pos != &core->clients; pos = pos->next) {
+		c = list_entry(pos, struct tt_client, node);
+		if (!READ_ONCE(c->closed)) {
+			kref_get(&c->ref);
+			break;
+		}
+		c = NULL;
+	}
+	mutex_unlock(&core->clients_lock);
+	if (prev)
+		tt_client_put(prev);
+	return c;
+}
+
+/**
+ * tt_client_destroy() - reclaim everything a client holds, put the file's
+ *	reference
+ * @c: the client of a file being released
+ *
+ * Takes no global lock while reclaiming: other files' open() and close()
+ * never wait for it. Walkers still holding a reference keep the (empty)
+ * client until they put it.
+ */
+void tt_client_destroy(struct tt_client *c)
+{
+	struct tt_recorder *r;
+
+	mutex_lock(&c->lock);
+	WRITE_ONCE(c->closed, true);
+	list_for_each_entry(r, &c->recorders, node)
+		r->dead = true;
+	tt_client_reclaim_dead(c, false);
+	mutex_unlock(&c->lock);
+	tt_client_put(c);
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_destroy);
+
+/**
+ * tt_client_exit_recorder() - reclaim what an exiting thread group recorded
+ * @c: the client
+ * @tgid: the thread group, whose every thread has exited
+ *
+ * From .flush of its last fd of the file, while it exits: its references
+ * go before its parent can reap it, whoever else still holds the file.
+ */
+void tt_client_exit_recorder(struct tt_client *c, struct pid *tgid)
+{
+	struct tt_recorder *r;
+
+	mutex_lock(&c->lock);
+	r = tt_find_recorder(c, tgid);
+	if (r) {
+		r->dead = true;
+		tt_client_reclaim_dead(c, false);
+	}
+	mutex_unlock(&c->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_exit_recorder);
+
+/**
+ * tt_core_sweep() - reclaim the entries of recorders that have exited
+ * @core: the instance
+ *
+ * For files that outlive a recorder that no longer held them when it died
+ * (it closed its fd, or passed the file on). Costs O(recorders) when
+ * nobody died; the table of a client is walked only when one of its
+ * recorders did, under that client's lock alone.
+ *
+ * Return: entries reclaimed.
+ */
+unsigned int tt_core_sweep(struct tt_core *core)
+{
+	struct tt_recorder *r;
+	struct tt_client *c = NULL;
+	unsigned int nr = 0;
+	bool any;
+
+	while ((c = tt_client_next(core, c, false))) {
+		any = false;
+		mutex_lock(&c->lock);
+		list_for_each_entry(r, &c->recorders, node) {
+			if (!tt_pid_exited(r->tgid))
+				continue;
+			r->dead = true;
+			any = true;
+		}
+		if (any)
+			nr += tt_client_reclaim_dead(c, true);
+		mutex_unlock(&c->lock);
+		cond_resched();
+	}
+	return nr;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_core_sweep);
+
+static void tt_fill_row(struct tt_alloc_client *row, struct tt_client *c,
+			pid_t nr, u32 device, u32 flags)
+{
+	unsigned int t;
+
+	memset(row, 0, sizeof(*row));
+	row->client_id = c->id;
+	row->pid = nr;
+	row->device = device;
+	row->flags = flags;
+	strscpy(row->comm, c->comm, sizeof(row->comm));
+	if (device == TT_ALLOC_DEVICE_NONE)
+		return;
+	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+		row->used[t] = c->dev[device].used[t];
+		row->allocations[t] = c->dev[device].entries[t];
+	}
+}
+
+/* Is the row (@id, @device) after the cursor (@after_id, @after_device)? */
+static bool tt_row_after(u64 id, u32 device, u64 after_id, u32 after_device)
+{
+	return id != after_id ? id > after_id : device > after_device;
+}
+
+/**
+ * tt_core_list_clients() - the client list as seen from a pid namespace
+ * @core: the instance
+ * @ns: the caller's pid namespace; clients opened outside it are left out
+ * @after_id: cursor: only rows after (@after_id, @after_device) count;
+ *	0 for all rows (client ids start at 1)
+ * @after_device: the cursor's device
+ * @rows: where to write rows, may be NULL when @room is 0
+ * @room: rows that fit in @rows
+ * @total: out: the number of rows after the cursor (the first @room are
+ *	written)
+ *
+ * One row per client and device it holds entries on; one row with
+ * %TT_ALLOC_DEVICE_NONE for a client holding nothing. Rows come in
+ * (client id, device) order: the list is kept sorted by id. Each client
+ * is locked alone, so a client busy with a long reclaim or rehash delays
+ * this caller only, and the wait can be killed.
+ *
+ * Return: 0, or -EINTR on a fatal signal.
+ */
+int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
+			 u64 after_id, u32 after_device,
+			 struct tt_alloc_client *rows, u32 room, u32 *total)
+{
+	struct tt_client *c = NULL;
+	unsigned int d;
+	u32 n = 0, flags;
+	bool held;
+	pid_t nr;
+
+	for (;;) {
+		c = tt_client_next(core, c, true);
+		if (IS_ERR_OR_NULL(c))
+			break;
+		if (c->id < after_id)
+			continue;
+		nr = pid_nr_ns(c->opener, ns);
+		if (!nr)
+			continue;
+		flags = tt_pid_exited(c->opener) ? TT_ALLOC_CLIENT_OPENER_EXITED : 0;
+		held = false;
+		if (mutex_lock_killable(&c->lock)) {
+			tt_client_put(c);
+			return -EINTR;
+		}
+		for (d = 0; d < core->ndev; d++) {
+			if (!c->dev[d].total)
+				continue;
+			held = true;
+			if (!tt_row_after(c->id, d, after_id, after_device))
+				continue;
+			if (n < room)
+				tt_fill_row(&rows[n], c, nr, d, flags);
+			n++;
+		}
+		mutex_unlock(&c->lock);
+		if (!held && tt_row_after(c->id, TT_ALLOC_DEVICE_NONE, after_id,
+					  after_device)) {
+			if (n < room)
+				tt_fill_row(&rows[n], c, nr, TT_ALLOC_DEVICE_NONE,
+					    flags);
+			n++;
+		}
+	}
+	if (IS_ERR(c))
+		return PTR_ERR(c);
+	*total = n;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_core_list_clients);
+
+/**
+ * tt_client_show_fdinfo() - per-file usage, DRM usage-stats style
+ * @c: the client
+ * @m: fdinfo seq_file
+ */
+void tt_client_show_fdinfo(struct tt_client *c, struct seq_file *m)
+{
+	unsigned int d, t;
+
+	seq_printf(m, "tt_alloc-client-id:\t%llu\n", c->id);
+	mutex_lock(&c->lock);
+	for (d = 0; d < c->core->ndev; d++)
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
+			if (c->dev[d].entries[t])
+				seq_printf(m, "tt_alloc-total-dev%u-%s:\t%llu\n",
+					   d, tt_mem_names[t], c->dev[d].used[t]);
+	mutex_unlock(&c->lock);
+}

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tt_alloc ioctls: argument sizes and copies, the file's access mode, and
+ * the calls into the tracking core. See
+ * Documentation/userspace-api/tt_alloc.rst for the ABI.
+ */
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/minmax.h>
+#include <linux/nospec.h>
+#include <linux/overflow.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "tt_alloc.h"
+
+/* Ops copied from user memory per step of a batch. */
+#define TT_BATCH_CHUNK	128
+
+/*
+ * The ioctl arguments. Commands are dispatched on their type and number;
+ * the size encoded in the command is the caller's struct size, so that a
+ * structure can grow at its end: input is read with copy_struct_from_user()
+ * (an older, shorter struct is zero-extended, a newer, longer one is
+ * accepted only if the bytes this kernel does not know are zero, else
+ * E2BIG) and output is written for the bytes both sides know.
+ */
+union tt_ioctl_arg {
+	struct tt_alloc_info info;
+	struct tt_alloc_buffer buf;
+	struct tt_alloc_batch batch;
+	struct tt_alloc_usage usage;
+	struct tt_alloc_clients clients;
+};
+
+struct tt_ioctl_call {
+	struct tt_client *c;
+	void __user *uarg;
+	size_t usize;		/* the caller's struct size */
+};
+
+static long tt_ioctl_info(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
+{
+	arg->info = (struct tt_alloc_info){
+		.api_version = TT_ALLOC_API_VERSION,
+		.num_devices = call->c->core->ndev,
+		.num_mem_types = TT_ALLOC_MEM_COUNT,
+		.client_id = call->c->id,
+		.features = TT_ALLOC_FEATURE_CLIENTS_CURSOR,
+	};
+	return 0;
+}
+
+static long tt_ioctl_alloc(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
+{
+	/*
+	 * Our own comm, read without task_lock(): it is copied only when a
+	 * new recorder is created, and a racing rename is harmless there.
+	 */
+	return tt_client_alloc(call->c, &arg->buf, task_tgid(current),
+			       current->comm);
+}
+
+static long tt_ioctl_free(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
+{
+	return tt_client_free(call->c, &arg->buf, task_tgid(current));
+}
+
+static int tt_batch_ops(struct tt_client *c, const struct tt_alloc_batch *batch,
+			u32 *done)
+{
+	struct tt_alloc_op __user *uops = u64_to_user_ptr(batch->ops);
+	struct tt_alloc_op *ops;
+	unsigned int n, applied;
+	unsigned long left;
+	int ret = 0;
+
+	if (batch->flags || batch->reserved)
+		return -EINVAL;
+	if (batch->count > TT_ALLOC_BATCH_MAX)
+		return -E2BIG;
+	if (!batch->count)
+		return 0;
+	ops = kmalloc_array(min(batch->count, TT_BATCH_CHUNK), sizeof(*ops),
+			    GFP_KERNEL);
+	if (!ops)
+		return -ENOMEM;
+
+	while (!ret && *done < batch->count) {
+		n = min(batch->count - *done, TT_BATCH_CHUNK);
+		left = copy_from_user(ops, uops + *done, n * sizeof(*ops));
+		if (left) {
+			/* Apply the whole ops before the fault, then retry it alone. */
+			n -= DIV_ROUND_UP(left, sizeof(*ops));
+			if (!n) {
+				if (copy_from_user(ops, uops + *done, sizeof(*ops))) {
+					ret = -EFAULT;
+					break;
+				}
+				n = 1;
+			}
+		}
+		ret = tt_client_apply(c, ops, n, &applied, task_tgid(current),
+				      current->comm);
+		*done += applied;
+		/* Up to TT_ALLOC_BATCH_MAX ops: let others run between chunks. */
+		cond_resched();
+	}
+	kfree(ops);
+	return ret;
+}
+
+static long tt_ioctl_batch(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
+{
+	struct tt_alloc_batch __user *ubatch = call->uarg;
+	u32 done = 0;
+	int ret;
+
+	ret = tt_batch_ops(call->c, &arg->batch, &done);
+	/* The header was read: done is written whatever the outcome. */
+	if (put_user(done, &ubatch->done))
+		return -EFAULT;
+	return ret;
+}
+
+static long tt_ioctl_usage(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
+{
+	return tt_client_usage(call->c, &arg->usage);
+}
+
+static long tt_ioctl_clients(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
+{
+	struct tt_alloc_clients __user *uclients = call->uarg;
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct tt_alloc_clients *req = &arg->clients;
+	struct tt_alloc_client *rows = NULL;
+	u32 room = 0, total, want;
+	int ret = 0;
+
+	if (req->flags || req->reserved || req->reserved2[0] || req->reserved2[1])
+		return -EINVAL;
+	if (req->count > TT_ALLOC_CLIENTS_MAX)
+		return -E2BIG;
+
+	/*
+	 * Size the buffer by what exists rather than by what the caller
+	 * offers, and go round again if clients arrived meanwhile.
+	 */
+	for (;;) {
+		ret = tt_core_list_clients(call->c->core, ns, req->after_id,
+					   req->after_device, rows, room, &total);
+		if (ret) {
+			kvfree(rows);
+			return ret;
+		}
+		want = min(req->count, total);
+		if (want <= room)
+			break;
+		kvfree(rows);
+		room = min(req->count, want + 8);
+		rows = kvcalloc(room, sizeof(*rows), GFP_KERNEL);
+		if (!rows)
+			return -ENOMEM;
+	}
+
+	if (want && copy_to_user(u64_to_user_ptr(req->clients), rows,
+				 array_size(want, sizeof(*rows))))
+		ret = -EFAULT;
+	kvfree(rows);
+	if (!ret && put_user(total, &uclients->count))
+		ret = -EFAULT;
+	return ret;
+}
+
+/**
+ * struct tt_ioctl_desc - one command of the ABI
+ * @cmd: the command of this kernel's header: its direction (another one
+ *	is an unknown command) and its size of the structure
+ * @minsize: the first published size, smaller is EINVAL
+ * @writes: changes the file's entries: needs a file opened for writing
+ * @copy_out: on success, copy the structure back (the others write their
+ *	few output fields themselves)
+ * @fn: the handler
+ */
+struct tt_ioctl_desc {
+	unsigned int cmd;
+	u32 minsize;
+	bool writes;
+	bool copy_out;
+	long (*fn)(struct tt_ioctl_call *call, union tt_ioctl_arg *arg);
+};
+
+static const struct tt_ioctl_desc tt_ioctls[] = {
+	[_IOC_NR(TT_ALLOC_IOC_INFO)] = {
+		.cmd = TT_ALLOC_IOC_INFO, .minsize = TT_ALLOC_INFO_SIZE_VER0,
+		.copy_out = true, .fn = tt_ioctl_info,
+	},
+	[_IOC_NR(TT_ALLOC_IOC_ALLOC)] = {
+		.cmd = TT_ALLOC_IOC_ALLOC, .minsize = TT_ALLOC_BUFFER_SIZE_VER0,
+		.writes = true, .fn = tt_ioctl_alloc,
+	},
+	[_IOC_NR(TT_ALLOC_IOC_FREE)] = {
+		.cmd = TT_ALLOC_IOC_FREE, .minsize = TT_ALLOC_BUFFER_SIZE_VER0,
+		.writes = true, .fn = tt_ioctl_free,
+	},
+	[_IOC_NR(TT_ALLOC_IOC_BATCH)] = {
+		.cmd = TT_ALLOC_IOC_BATCH, .minsize = TT_ALLOC_BATCH_SIZE_VER0,
+		.writes = true, .fn = tt_ioctl_batch,
+	},
+	[_IOC_NR(TT_ALLOC_IOC_USAGE)] = {
+		.cmd = TT_ALLOC_IOC_USAGE, .minsize = TT_ALLOC_USAGE_SIZE_VER0,
+		.copy_out = true, .fn = tt_ioctl_usage,
+	},
+	[_IOC_NR(TT_ALLOC_IOC_CLIENTS)] = {
+		.cmd = TT_ALLOC_IOC_CLIENTS, .minsize = TT_ALLOC_CLIENTS_SIZE_VER0,
+		.fn = tt_ioctl_clients,
+	},
+};
+
+/**
+ * tt_ioctl() - the unlocked_ioctl of /dev/tt_alloc
+ * @file: an open file, its private_data the client
+ * @cmd: the command
+ * @uarg: its argument
+ *
+ * Return: 0 or a negative errno, see Documentation/userspace-api/tt_alloc.rst.
+ */
+long tt_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
+{
+	struct tt_ioctl_call call = {
+		.c = file->private_data,
+		.uarg = (void __user *)uarg,
+		.usize = _IOC_SIZE(cmd),
+	};
+	const struct tt_ioctl_desc *desc;
+	union tt_ioctl_arg arg;
+	unsigned int nr = _IOC_NR(cmd);
+	size_t ksize;
+	long ret;
+
+	if (_IOC_TYPE(cmd) != TT_ALLOC_IOC_MAGIC || nr >= ARRAY_SIZE(tt_ioctls))
+		return -ENOTTY;
+	nr = array_index_nospec(nr, ARRAY_SIZE(tt_ioctls));
+	desc = &tt_ioctls[nr];
+	ksize = _IOC_SIZE(desc->cmd);
+	if (_IOC_DIR(cmd) != _IOC_DIR(desc->cmd))
+		return -ENOTTY;
+	/* Recording needs a writable file; reading the counters does not. */
+	if (desc->writes && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (call.usize < desc->minsize)
+		return -EINVAL;
+
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		ret = copy_struct_from_user(&arg, ksize, call.uarg, call.usize);
+		if (ret)
+			return ret;
+	} else {
+		memset(&arg, 0, sizeof(arg));
+	}
+	ret = desc->fn(&call, &arg);
+	if (!ret && desc->copy_out &&
+	    copy_to_user(call.uarg, &arg, min(ksize, call.usize)))
+		ret = -EFAULT;
+	return ret;
+}

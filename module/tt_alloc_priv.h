@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tt_alloc tracking core internals, shared by its files only:
+ *
+ *   tt_alloc_device.c    per-device counters, capacities, the instance
+ *   tt_alloc_table.c     a client's hash table of entries, ALLOC/FREE/BATCH
+ *   tt_alloc_recorder.c  who holds an entry's references; reclaim
+ *   tt_alloc_client.c    client lifetime, the sweep, the client list, fdinfo
+ *   tt_alloc_debugfs.c   the debugfs dump of every entry
+ *
+ * Locks, outermost first, never more than one of each kind held:
+ * &tt_core.clients_lock and &tt_client.lock are never held together (see
+ * &struct tt_client for who holds a reference to a client and who frees
+ * it); &tt_device.lock is a leaf taken under a client's lock.
+ */
+#ifndef _TT_ALLOC_PRIV_H
+#define _TT_ALLOC_PRIV_H
+
+#include <linux/slab.h>
+
+#include "tt_alloc.h"
+
+/**
+ * struct tt_holder - references of one recorder to an entry that several
+ *	recorders reference
+ * @next: the entry's next holder
+ * @rec: the recorder
+ * @refs: its references, at least 1
+ */
+struct tt_holder {
+	struct tt_holder *next;
+	struct tt_recorder *rec;
+	u32 refs;
+};
+
+/* &tt_entry.owner points to a list of &struct tt_holder. */
+#define TT_OWNER_HOLDERS	1UL
+
+/**
+ * struct tt_entry - one tracked allocation
+ * @node: in its client's hash bucket
+ * @id: the runtime's id
+ * @size: bytes
+ * @owner: who holds the references: the &struct tt_recorder holding all of
+ *	them, or, with %TT_OWNER_HOLDERS set, a list of &struct tt_holder,
+ *	one per recorder (a fork child re-reporting a cached buffer), the
+ *	first the one the entry is attributed to
+ * @refs: references held, by every recorder together
+ * @device: device number
+ * @type: TT_ALLOC_MEM_*
+ * @kind: TT_ALLOC_KERNEL_* for kernels
+ *
+ * Kept at 48 bytes: there can be a million of these per file; the holder
+ * list costs memory only for the rare entries several processes reference.
+ */
+struct tt_entry {
+	struct hlist_node node;
+	u64 id;
+	u64 size;
+	unsigned long owner;
+	u32 refs;
+	u16 device;
+	u8 type;
+	u8 kind;
+};
+
+/* A client's hash table: 2^4 buckets when new, at most 2^24. */
+#define TT_HASH_MIN_BITS	4
+#define TT_HASH_MAX_BITS	24
+
+extern struct kmem_cache *tt_entry_cache;
+
+static inline bool tt_is_system_kernel(unsigned int type, unsigned int kind)
+{
+	return type == TT_ALLOC_MEM_KERNEL &&
+	       (kind == TT_ALLOC_KERNEL_FABRIC ||
+		kind == TT_ALLOC_KERNEL_DISPATCH);
+}
+
+/* The holders of @e, or NULL when one recorder holds every reference. */
+static inline struct tt_holder *tt_entry_holders(const struct tt_entry *e)
+{
+	return e->owner & TT_OWNER_HOLDERS ?
+	       (struct tt_holder *)(e->owner & ~TT_OWNER_HOLDERS) : NULL;
+}
+
+/* The recorder @e is attributed to: the first that holds a reference. */
+static inline struct tt_recorder *tt_entry_rec(const struct tt_entry *e)
+{
+	struct tt_holder *h = tt_entry_holders(e);
+
+	return h ? h->rec : (struct tt_recorder *)e->owner;
+}
+
+/* tt_alloc_device.c */
+int tt_charge(struct tt_core *core, struct tt_device *d, unsigned int type,
+	      unsigned int kind, u64 size);
+void tt_uncharge(struct tt_device *d, unsigned int type, unsigned int kind,
+		 u64 size, bool reclaimed);
+
+/* tt_alloc_table.c */
+void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed);
+
+/* tt_alloc_recorder.c */
+struct tt_recorder *tt_find_recorder(struct tt_client *c, struct pid *tgid);
+struct tt_recorder *tt_recorder_new(struct tt_client *c, struct pid *tgid,
+				    const char *comm);
+void tt_recorder_free(struct tt_client *c, struct tt_recorder *r);
+int tt_entry_get(struct tt_client *c, struct tt_entry *e, struct pid *tgid,
+		 const char *comm);
+void tt_entry_put(struct tt_client *c, struct tt_entry *e, struct pid *tgid);
+u64 tt_client_reclaim_dead(struct tt_client *c, bool swept);
+
+/* tt_alloc_client.c */
+struct tt_client *tt_client_next(struct tt_core *core, struct tt_client *prev,
+				 bool killable);
+void tt_client_put(struct tt_client *c);
+
+#endif /* _TT_ALLOC_PRIV_H */

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tt_alloc recorders: the thread groups that took references through a
+ * client, who holds which references of an entry, and reclaim, which
+ * drops the references of recorders that died. Under the client's lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/string_helpers.h>
+
+#include "tt_alloc_priv.h"
+#include "tt_alloc_trace.h"
+
+struct tt_recorder *tt_find_recorder(struct tt_client *c, struct pid *tgid)
+{
+	struct tt_recorder *r;
+
+	if (c->last_rec && c->last_rec->tgid == tgid)
+		return c->last_rec;
+	list_for_each_entry(r, &c->recorders, node) {
+		if (r->tgid == tgid) {
+			c->last_rec = r;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+void tt_recorder_free(struct tt_client *c, struct tt_recorder *r)
+{
+	if (c->last_rec == r)
+		c->last_rec = NULL;
+	list_del(&r->node);
+	put_pid(r->tgid);
+	kfree(r);
+}
+
+struct tt_recorder *tt_recorder_new(struct tt_client *c, struct pid *tgid,
+				    const char *comm)
+{
+	struct tt_recorder *rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
+
+	if (!rec)
+		return NULL;
+	rec->tgid = get_pid(tgid);
+	strscpy(rec->comm, comm, sizeof(rec->comm));
+	list_add_tail(&rec->node, &c->recorders);
+	c->last_rec = rec;
+	return rec;
+}
+
+/* Down to one holder (or none left): back to a plain recorder pointer. */
+static void tt_entry_collapse(struct tt_entry *e)
+{
+	struct tt_holder *h = tt_entry_holders(e);
+
+	if (!h || h->next)
+		return;
+	e->owner = (unsigned long)h->rec;
+	kfree(h);
+}
+
+/*
+ * One more reference to @e, counted for the recorder of @tgid, which may
+ * be new to the client or to the entry. On -ENOMEM nothing changed.
+ */
+int tt_entry_get(struct tt_client *c, struct tt_entry *e, struct pid *tgid,
+		 const char *comm)
+{
+	struct tt_recorder *rec = tt_find_recorder(c, tgid);
+	struct tt_holder *h = tt_entry_holders(e), *n, *first = NULL, **tail;
+
+	if (!h && rec == (struct tt_recorder *)e->owner)
+		goto done;
+	for (tail = &h; *tail; tail = &(*tail)->next) {
+		if ((*tail)->rec == rec) {
+			(*tail)->refs++;
+			goto done;
+		}
+	}
+	/* A new holder; the first one too if the entry had a single recorder. */
+	n = kmalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+	if (!n)
+		return -ENOMEM;
+	if (!h) {
+		first = kmalloc(sizeof(*first), GFP_KERNEL_ACCOUNT);
+		if (!first)
+			goto err;
+	}
+	if (!rec) {
+		rec = tt_recorder_new(c, tgid, comm);
+		if (!rec)
+			goto err;
+	}
+	n->rec = rec;
+	n->refs = 1;
+	n->next = NULL;
+	if (first) {
+		first->rec = (struct tt_recorder *)e->owner;
+		first->refs = e->refs;
+		first->next = n;
+		e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
+	} else {
+		*tail = n;	/* last: the attribution stays with the first */
+	}
+done:
+	e->refs++;
+	trace_alloc(c->id, tgid, e->device, e->type, e->kind, e->id, e->size,
+		    e->refs);
+	return 0;
+err:
+	kfree(first);
+	kfree(n);
+	return -ENOMEM;
+}
+
+/*
+ * Drop one reference of @e: the caller's own if it holds one, else one
+ * of the recorder the entry is attributed to (a FREE may come from another
+ * process than the ALLOC, e.g. a buffer handed over to a child).
+ */
+void tt_entry_put(struct tt_client *c, struct tt_entry *e, struct pid *tgid)
+{
+	struct tt_recorder *rec = tt_find_recorder(c, tgid);
+	struct tt_holder **hp, *h, *first = tt_entry_holders(e);
+
+	e->refs--;
+	if (!first)
+		return;
+	for (hp = &first; (h = *hp); hp = &h->next)
+		if (h->rec == rec)
+			break;
+	if (!h)
+		hp = &first;
+	h = *hp;
+	if (!--h->refs) {
+		*hp = h->next;
+		kfree(h);
+	}
+	e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
+	tt_entry_collapse(e);
+}
+
+/* ---- reclaim ---- */
+
+static void tt_tally_add(struct tt_tally *t, const struct tt_entry *e)
+{
+	t->entries++;
+	switch (e->type) {
+	case TT_ALLOC_MEM_CB:
+		t->cb_n++;
+		t->cb_bytes += e->size;
+		break;
+	case TT_ALLOC_MEM_KERNEL:
+		t->kern_n++;
+		t->kern_bytes += e->size;
+		if (tt_is_system_kernel(e->type, e->kind))
+			t->sys_bytes += e->size;
+		break;
+	default:
+		t->buf_n++;
+		t->buf_bytes += e->size;
+		break;
+	}
+}
+
+static void tt_log_reclaim(const struct tt_recorder *r, const struct tt_tally *t,
+			   bool swept)
+{
+	char buf[16], cb[16], kern[16], sys[16];
+
+	string_get_size(t->buf_bytes, 1, STRING_UNITS_2, buf, sizeof(buf));
+	string_get_size(t->cb_bytes, 1, STRING_UNITS_2, cb, sizeof(cb));
+	string_get_size(t->kern_bytes, 1, STRING_UNITS_2, kern, sizeof(kern));
+	string_get_size(t->sys_bytes, 1, STRING_UNITS_2, sys, sizeof(sys));
+	pr_info_ratelimited("pid %d (%s) %sleft %llu allocations: reclaimed %llu buffers (%s), %llu CBs (%s), %llu kernels (%s, %s system)\n",
+			    pid_nr(r->tgid), r->comm,
+			    swept ? "exited with its file still open, " : "",
+			    t->entries, t->buf_n, buf, t->cb_n, cb, t->kern_n,
+			    kern, sys);
+}
+
+/*
+ * Drop the references the dead recorders hold on @e. Return: the number
+ * of references left; 0 means the entry goes, attributed (for the log and
+ * the trace) to a dead recorder, its reference count left as it was.
+ */
+static u32 tt_entry_drop_dead(struct tt_entry *e)
+{
+	struct tt_holder **hp, *h, *first = tt_entry_holders(e);
+	struct tt_recorder *dead = NULL;
+	u32 left = e->refs;
+
+	if (!first)
+		return tt_entry_rec(e)->dead ? 0 : left;
+	for (hp = &first; (h = *hp);) {
+		if (!h->rec->dead) {
+			hp = &h->next;
+			continue;
+		}
+		dead = dead ?: h->rec;
+		left -= h->refs;
+		*hp = h->next;
+		kfree(h);
+	}
+	if (!first) {
+		e->owner = (unsigned long)dead;
+		return 0;
+	}
+	/* Live holders are left: the entry is now attributed to the first. */
+	e->refs = left;
+	e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
+	tt_entry_collapse(e);
+	return left;
+}
+
+/*
+ * Remove the references of every recorder marked dead, and the entries
+ * left without any, then log and free those recorders. One pass over the
+ * table, however many died.
+ */
+u64 tt_client_reclaim_dead(struct tt_client *c, bool swept)
+{
+	struct tt_recorder *r, *rtmp;
+	struct hlist_node *tmp;
+	struct tt_entry *e;
+	unsigned int i;
+	u64 nr = 0;
+
+	lockdep_assert_held(&c->lock);
+	for (i = 0; i < (1U << c->bits); i++) {
+		hlist_for_each_entry_safe(e, tmp, &c->buckets[i], node) {
+			if (tt_entry_drop_dead(e))
+				continue;
+			tt_tally_add(&tt_entry_rec(e)->tally, e);
+			trace_reclaim(c->id, tt_entry_rec(e)->tgid, e->device, e->type,
+				      e->kind, e->id, e->size, e->refs);
+			tt_entry_remove(c, e, true);
+			nr++;
+		}
+		if (!(i & 1023))
+			cond_resched();
+	}
+	list_for_each_entry_safe(r, rtmp, &c->recorders, node) {
+		if (!r->dead)
+			continue;
+		if (r->tally.entries)
+			tt_log_reclaim(r, &r->tally, swept);
+		tt_recorder_free(c, r);
+	}
+	return nr;
+}

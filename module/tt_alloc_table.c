@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tt_alloc entries: the hash table of one client keyed by (device, type,
+ * id), and ALLOC, FREE, BATCH and USAGE on it. Everything here runs under
+ * the client's own lock; the device counters are charged under their own
+ * leaf lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hash.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "tt_alloc_priv.h"
+
+#define CREATE_TRACE_POINTS
+#include "tt_alloc_trace.h"
+
+#include <kunit/visibility.h>
+
+struct kmem_cache *tt_entry_cache;
+
+int tt_core_init_cache(void)
+{
+	tt_entry_cache = KMEM_CACHE(tt_entry, SLAB_ACCOUNT);
+	return tt_entry_cache ? 0 : -ENOMEM;
+}
+
+void tt_core_exit_cache(void)
+{
+	kmem_cache_destroy(tt_entry_cache);
+}
+
+/* ---- the per-client hash table ---- */
+
+static unsigned int tt_hash(u32 device, u32 type, u64 id, unsigned int bits)
+{
+	return hash_64(id ^ hash_64(((u64)device << 8) | type, 64), bits);
+}
+
+static struct hlist_head *tt_bucket(struct tt_client *c, u32 device,
+				    u32 type, u64 id)
+{
+	return &c->buckets[tt_hash(device, type, id, c->bits)];
+}
+
+static struct tt_entry *tt_lookup(struct tt_client *c, u32 device, u32 type,
+				  u64 id)
+{
+	struct tt_entry *e;
+
+	lockdep_assert_held(&c->lock);
+	hlist_for_each_entry(e, tt_bucket(c, device, type, id), node)
+		if (e->id == id && e->device == device && e->type == type)
+			return e;
+	return NULL;
+}
+
+/*
+ * Keep the load factor at or below one. Resizing inline under the client
+ * lock keeps the table simple (no RCU, no deferred work); the O(n) rehash
+ * is amortised over the n insertions that triggered it. If the bigger
+ * table cannot be had, the old one just gets more crowded.
+ */
+static void tt_maybe_grow(struct tt_client *c)
+{
+	unsigned int bits = c->bits + 1, i;
+	struct hlist_head *nb;
+	struct hlist_node *tmp;
+	struct tt_entry *e;
+
+	if (c->nr_entries < (1ULL << c->bits) || c->bits >= TT_HASH_MAX_BITS)
+		return;
+	nb = kvcalloc(1U << bits, sizeof(*nb), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!nb)
+		return;
+	for (i = 0; i < (1U << c->bits); i++) {
+		hlist_for_each_entry_safe(e, tmp, &c->buckets[i], node)
+			hlist_add_head(&e->node,
+				       &nb[tt_hash(e->device, e->type, e->id, bits)]);
+		if (!(i & 1023))
+			cond_resched();
+	}
+	kvfree(c->buckets);
+	c->buckets = nb;
+	c->bits = bits;
+}
+
+static int tt_check_buffer(struct tt_core *core, const struct tt_alloc_buffer *b,
+			   bool alloc)
+{
+	if (b->flags || b->type >= TT_ALLOC_MEM_COUNT)
+		return -EINVAL;
+	if (alloc) {
+		if (!b->size || b->size > TT_ALLOC_SIZE_MAX)
+			return -EINVAL;
+		if (b->type == TT_ALLOC_MEM_KERNEL ?
+		    b->kind > TT_ALLOC_KERNEL_DISPATCH : b->kind)
+			return -EINVAL;
+	}
+	if (b->device >= core->ndev)
+		return -ENODEV;
+	if (alloc) {
+		u64 cap = atomic64_read(&core->devs[b->device].mem[b->type].capacity);
+
+		/* No device has it: a wrong size, not a full device. */
+		if (cap && b->size > cap)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void tt_file_charge(struct tt_client *c, const struct tt_entry *e)
+{
+	struct tt_file_dev *fd = &c->dev[e->device];
+
+	fd->used[e->type] += e->size;
+	fd->entries[e->type]++;
+	if (!fd->total++)
+		atomic_inc(&c->core->devs[e->device].clients);
+	c->nr_entries++;
+	c->bytes += e->size;
+}
+
+/* Forget @e everywhere; when @reclaimed, count it as taken back. */
+void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
+{
+	struct tt_device *d = &c->core->devs[e->device];
+	struct tt_file_dev *fd = &c->dev[e->device];
+
+	hlist_del(&e->node);
+	tt_uncharge(d, e->type, e->kind, e->size, reclaimed);
+	fd->used[e->type] -= e->size;
+	fd->entries[e->type]--;
+	if (!--fd->total)
+		atomic_dec(&d->clients);
+	c->nr_entries--;
+	c->bytes -= e->size;
+	kmem_cache_free(tt_entry_cache, e);
+}
+
+static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
+			     struct pid *tgid, const char *comm)
+{
+	struct tt_core *core = c->core;
+	struct tt_recorder *rec;
+	bool new_rec = false;
+	struct tt_entry *e;
+	int ret;
+
+	lockdep_assert_held(&c->lock);
+	ret = tt_check_buffer(core, b, true);
+	if (ret)
+		return ret;
+
+	e = tt_lookup(c, b->device, b->type, b->id);
+	if (e) {
+		if (e->size != b->size || e->kind != b->kind)
+			return -EEXIST;
+		if (e->refs == U32_MAX)
+			return -EOVERFLOW;
+		return tt_entry_get(c, e, tgid, comm);
+	}
+	if (c->nr_entries >= READ_ONCE(core->limits->max_entries))
+		return -EDQUOT;
+	/* c->bytes <= 2^62 and size <= 2^40: the sum cannot wrap. */
+	if (c->bytes + b->size > READ_ONCE(core->limits->max_bytes))
+		return -EDQUOT;
+
+	e = kmem_cache_alloc(tt_entry_cache, GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return -ENOMEM;
+	rec = tt_find_recorder(c, tgid);
+	if (!rec) {
+		rec = tt_recorder_new(c, tgid, comm);
+		if (!rec) {
+			ret = -ENOMEM;
+			goto err_entry;
+		}
+		new_rec = true;
+	}
+
+	/* Last, so that nothing above can leave a transient peak behind. */
+	ret = tt_charge(core, &core->devs[b->device], b->type, b->kind, b->size);
+	if (ret)
+		goto err_rec;
+
+	e->id = b->id;
+	e->size = b->size;
+	e->owner = (unsigned long)rec;
+	e->refs = 1;
+	e->device = b->device;
+	e->type = b->type;
+	e->kind = b->kind;
+	hlist_add_head(&e->node, tt_bucket(c, b->device, b->type, b->id));
+	tt_file_charge(c, e);
+	trace_alloc(c->id, tgid, e->device, e->type, e->kind, e->id, e->size, 1);
+	tt_maybe_grow(c);
+	return 0;
+
+err_rec:
+	if (new_rec)
+		tt_recorder_free(c, rec);
+err_entry:
+	kmem_cache_free(tt_entry_cache, e);
+	return ret;
+}
+
+static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
+			    struct pid *tgid)
+{
+	struct tt_entry *e;
+	int ret;
+
+	lockdep_assert_held(&c->lock);
+	ret = tt_check_buffer(c->core, b, false);
+	if (ret)
+		return ret;
+	e = tt_lookup(c, b->device, b->type, b->id);
+	if (!e)
+		return -ENOENT;
+	tt_entry_put(c, e, tgid);
+	trace_free(c->id, tgid, e->device, e->type, e->kind, e->id, e->size,
+		   e->refs);
+	if (e->refs)
+		return 0;
+
+	/*
+	 * A recorder is freed with its last entry only when it has died
+	 * (the sweep's job); a live one is likely to record again.
+	 */
+	tt_entry_remove(c, e, false);
+	return 0;
+}
+
+/**
+ * tt_client_alloc() - record an allocation, or take another reference
+ * @c: the client
+ * @b: the allocation
+ * @tgid: thread group recording it
+ * @comm: its command name
+ *
+ * Return: 0 or a negative errno as documented for TT_ALLOC_IOC_ALLOC; on
+ * error nothing changed.
+ */
+int tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
+		    struct pid *tgid, const char *comm)
+{
+	int ret;
+
+	if (mutex_lock_killable(&c->lock))
+		return -EINTR;
+	ret = __tt_client_alloc(c, b, tgid, comm);
+	mutex_unlock(&c->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_alloc);
+
+/**
+ * tt_client_free() - drop one reference to an allocation
+ * @c: the client
+ * @b: the allocation (size and kind are ignored)
+ * @tgid: thread group freeing it (for tracing)
+ *
+ * Return: 0 or a negative errno as documented for TT_ALLOC_IOC_FREE; on
+ * error nothing changed.
+ */
+int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
+		   struct pid *tgid)
+{
+	int ret;
+
+	if (mutex_lock_killable(&c->lock))
+		return -EINTR;
+	ret = __tt_client_free(c, b, tgid);
+	mutex_unlock(&c->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_free);
+
+/**
+ * tt_client_apply() - apply batch ops in order, stopping at the first error
+ * @c: the client
+ * @ops: the ops
+ * @n: how many
+ * @applied: out: ops applied before the first error
+ * @tgid: thread group recording them
+ * @comm: its command name
+ *
+ * Return: 0, or the error of op number *@applied, which changed nothing
+ * (-EINTR when a fatal signal came before it).
+ */
+int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
+		    unsigned int n, unsigned int *applied, struct pid *tgid,
+		    const char *comm)
+{
+	unsigned int i;
+	int ret = 0;
+
+	*applied = 0;
+	if (mutex_lock_killable(&c->lock))
+		return -EINTR;
+	for (i = 0; i < n; i++) {
+		const struct tt_alloc_op *op = &ops[i];
+
+		/* Between ops, each whole or not at all: a killed caller stops. */
+		if (fatal_signal_pending(current))
+			ret = -EINTR;
+		else if (op->reserved)
+			ret = -EINVAL;
+		else if (op->op == TT_ALLOC_OP_ALLOC)
+			ret = __tt_client_alloc(c, &op->buf, tgid, comm);
+		else if (op->op == TT_ALLOC_OP_FREE)
+			ret = __tt_client_free(c, &op->buf, tgid);
+		else
+			ret = -EINVAL;
+		if (ret)
+			break;
+	}
+	mutex_unlock(&c->lock);
+	*applied = i;
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_apply);
+
+/**
+ * tt_client_refs() - references held on an entry
+ * @c: the client
+ * @device: device
+ * @type: memory type
+ * @id: the runtime's id
+ *
+ * Return: the reference count, 0 if the client does not hold the entry.
+ */
+u32 tt_client_refs(struct tt_client *c, u32 device, u32 type, u64 id)
+{
+	struct tt_entry *e;
+	u32 refs;
+
+	mutex_lock(&c->lock);
+	e = tt_lookup(c, device, type, id);
+	refs = e ? e->refs : 0;
+	mutex_unlock(&c->lock);
+	return refs;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_refs);
+
+/**
+ * tt_client_usage() - fill a usage query
+ * @c: the client asking
+ * @u: the query; its input fields are validated here
+ *
+ * Return: 0, -EINVAL, -ENODEV or -EINTR.
+ */
+int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u)
+{
+	struct tt_core *core = c->core;
+	unsigned int t;
+
+	if (u->flags || u->reserved || u->scope > TT_ALLOC_SCOPE_DEVICE)
+		return -EINVAL;
+	if (u->device >= core->ndev)
+		return -ENODEV;
+
+	memset(u->used, 0, sizeof(u->used));
+	memset(u->allocations, 0, sizeof(u->allocations));
+	memset(u->peak, 0, sizeof(u->peak));
+	memset(u->capacity, 0, sizeof(u->capacity));
+
+	if (u->scope == TT_ALLOC_SCOPE_FILE) {
+		struct tt_file_dev *fd = &c->dev[u->device];
+
+		if (mutex_lock_killable(&c->lock))
+			return -EINTR;
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+			u->used[t] = fd->used[t];
+			u->allocations[t] = fd->entries[t];
+		}
+		mutex_unlock(&c->lock);
+		return 0;
+	}
+
+	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+		struct tt_counter_snap snap;
+
+		tt_device_read(&core->devs[u->device], t, &snap);
+		u->used[t] = snap.used;
+		u->allocations[t] = snap.entries;
+		u->peak[t] = snap.peak;
+		u->capacity[t] = snap.capacity;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_usage);

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tt_alloc ABI growth and isolation: struct sizes taken from the command,
+ * the feature bits, read-only files, the client-list cursor (with more
+ * rows than one call returns), the peak never below the use, and the
+ * debugfs dump read in pieces.
+ *
+ * Expects the module loaded with its defaults (see run-suite.sh).
+ */
+#include "kselftest_harness.h"
+#include "tt_alloc_test.h"
+
+#include <pthread.h>
+#include <sys/resource.h>
+
+#define DBG_PATH	"/sys/kernel/debug/tt_alloc/allocations"
+
+/* Only for the longer timeouts of TEST_F_TIMEOUT(). */
+FIXTURE(abi) {
+	int unused;
+};
+
+FIXTURE_SETUP(abi)
+{
+	self->unused = 0;
+}
+
+FIXTURE_TEARDOWN(abi)
+{
+}
+
+static int clients_at(int fd, struct tt_alloc_client *rows, __u32 room,
+		      __u64 after_id, __u32 after_device, __u32 *count)
+{
+	struct tt_alloc_clients c = {
+		.clients = (__u64)(uintptr_t)rows, .count = room,
+		.after_id = after_id, .after_device = after_device,
+	};
+	int ret = tt_ioctl(fd, TT_ALLOC_IOC_CLIENTS, &c);
+
+	*count = c.count;
+	return ret;
+}
+
+/* ---- sizes ---------------------------------------------------------- */
+
+TEST(info_features_and_sizes)
+{
+	struct tt_alloc_info info;
+	char v0[TT_ALLOC_INFO_SIZE_VER0 + 8];
+	int fd = tt_open();
+
+	ASSERT_LE(0, fd);
+	memset(&info, 0xff, sizeof(info));
+	ASSERT_EQ(0, tt_info(fd, &info));
+	EXPECT_EQ(32, sizeof(info));
+	EXPECT_NE(0, info.features & TT_ALLOC_FEATURE_CLIENTS_CURSOR);
+	/* A caller of the first version gets its 24 bytes, nothing more. */
+	memset(v0, 0x5a, sizeof(v0));
+	ASSERT_EQ(0, tt_ioctl(fd, _IOC(_IOC_READ, TT_ALLOC_IOC_MAGIC, 0x00,
+				       TT_ALLOC_INFO_SIZE_VER0), v0));
+	EXPECT_EQ(0, memcmp(v0, &info, TT_ALLOC_INFO_SIZE_VER0));
+	EXPECT_EQ(0x5a, v0[TT_ALLOC_INFO_SIZE_VER0]);
+	close(fd);
+}
+
+TEST(usage_sizes)
+{
+	struct { struct tt_alloc_usage u; __u64 tail[2]; } big = { 0 };
+	int fd = tt_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, tt_alloc(fd, 3, TT_ALLOC_MEM_L1, 1, 77, 0));
+	big.u.device = 3;
+	big.u.scope = TT_ALLOC_SCOPE_FILE;
+	big.tail[1] = 0x1234;
+	ASSERT_EQ(-E2BIG, tt_ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, TT_ALLOC_IOC_MAGIC,
+					    0x04, sizeof(big)), &big));
+	EXPECT_EQ(0, big.u.used[TT_ALLOC_MEM_L1]);
+	big.tail[1] = 0;
+	ASSERT_EQ(0, tt_ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, TT_ALLOC_IOC_MAGIC,
+				       0x04, sizeof(big)), &big));
+	EXPECT_EQ(77, big.u.used[TT_ALLOC_MEM_L1]);
+	EXPECT_EQ(0, big.tail[0]);
+	ASSERT_EQ(-EINVAL, tt_ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, TT_ALLOC_IOC_MAGIC,
+					     0x04, TT_ALLOC_USAGE_SIZE_VER0 - 8), &big));
+	close(fd);
+}
+
+TEST(batch_done_written_on_header_errors)
+{
+	struct tt_alloc_batch b = { .count = TT_ALLOC_BATCH_MAX + 1, .done = 77 };
+	int fd = tt_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-E2BIG, tt_ioctl(fd, TT_ALLOC_IOC_BATCH, &b));
+	EXPECT_EQ(0, b.done);
+	b.count = 1;
+	b.flags = 1;
+	b.done = 77;
+	ASSERT_EQ(-EINVAL, tt_ioctl(fd, TT_ALLOC_IOC_BATCH, &b));
+	EXPECT_EQ(0, b.done);
+	b.flags = 0;
+	b.done = 77;
+	ASSERT_EQ(-EFAULT, tt_ioctl(fd, TT_ALLOC_IOC_BATCH, &b));	/* ops NULL */
+	EXPECT_EQ(0, b.done);
+	close(fd);
+}
+
+/* ---- read-only files -------------------------------------------------- */
+
+TEST(rdonly_file_cannot_record)
+{
+	struct tt_alloc_op op = tt_op(TT_ALLOC_OP_ALLOC, 0, TT_ALLOC_MEM_DRAM, 1, 10, 0);
+	struct tt_alloc_client rows[8];
+	struct tt_alloc_usage u;
+	struct tt_alloc_info info;
+	__u32 done = 99, n = 8;
+	int fd = open(TT_DEV_PATH, O_RDONLY | O_CLOEXEC), rw = tt_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, rw);
+	ASSERT_EQ(0, tt_alloc(rw, 0, TT_ALLOC_MEM_DRAM, 1, 10, 0));
+	EXPECT_EQ(-EBADF, tt_alloc(fd, 0, TT_ALLOC_MEM_DRAM, 1, 10, 0));
+	EXPECT_EQ(-EBADF, tt_free(fd, 0, TT_ALLOC_MEM_DRAM, 1));
+	EXPECT_EQ(-EBADF, tt_batch(fd, &op, 1, &done));
+	/* Whatever the argument: the file's mode is checked first. */
+	EXPECT_EQ(-EBADF, tt_ioctl(fd, TT_ALLOC_IOC_ALLOC, NULL));
+	EXPECT_EQ(0, tt_info(fd, &info));
+	EXPECT_EQ(0, tt_usage(fd, 0, TT_ALLOC_SCOPE_DEVICE, &u));
+	EXPECT_LE(10, u.used[TT_ALLOC_MEM_DRAM]);
+	EXPECT_EQ(0, tt_usage(fd, 0, TT_ALLOC_SCOPE_FILE, &u));
+	EXPECT_EQ(0, u.used[TT_ALLOC_MEM_DRAM]);
+	EXPECT_EQ(0, tt_clients(fd, rows, &n));
+	EXPECT_LE(2, n);
+	/* The writable file's entry is untouched. */
+	EXPECT_EQ(0, tt_free(rw, 0, TT_ALLOC_MEM_DRAM, 1));
+	close(fd);
+	close(rw);
+}
+
+/* ---- the client-list cursor ------------------------------------------ */
+
+TEST(clients_cursor_one_row_at_a_time)
+{
+	struct tt_alloc_client all[64], one;
+	int fds[5], i;
+	__u32 total, k = 0, left;
+	__u64 aid = 0;
+	__u32 adev = 0;
+
+	for (i = 0; i < 5; i++) {
+		fds[i] = tt_open();
+		ASSERT_LE(0, fds[i]);
+		if (i % 2)
+			ASSERT_EQ(0, tt_alloc(fds[i], 0, TT_ALLOC_MEM_DRAM, 1, 10, 0));
+		if (i % 3)
+			ASSERT_EQ(0, tt_alloc(fds[i], 4, TT_ALLOC_MEM_L1, 1, 10, 0));
+	}
+	ASSERT_EQ(0, clients_at(fds[0], all, 64, 0, 0, &total));
+	ASSERT_GE(64, total);
+	ASSERT_LE(5, total);
+	for (;;) {
+		ASSERT_GE(total, k);
+		ASSERT_EQ(0, clients_at(fds[0], &one, 1, aid, adev, &left));
+		ASSERT_EQ(total - k, left);
+		if (!left)
+			break;
+		EXPECT_EQ(all[k].client_id, one.client_id);
+		EXPECT_EQ(all[k].device, one.device);
+		if (k) {
+			/* Rows come in (client id, device) order. */
+			EXPECT_TRUE(one.client_id > aid ||
+				    (one.client_id == aid && one.device > adev));
+		}
+		aid = one.client_id;
+		adev = one.device;
+		k++;
+	}
+	EXPECT_EQ(total, k);
+	/* Reserved fields must be 0. */
+	{
+		struct tt_alloc_clients c = { .reserved = 1 };
+
+		EXPECT_EQ(-EINVAL, tt_ioctl(fds[0], TT_ALLOC_IOC_CLIENTS, &c));
+		c.reserved = 0;
+		c.reserved2[1] = 1;
+		EXPECT_EQ(-EINVAL, tt_ioctl(fds[0], TT_ALLOC_IOC_CLIENTS, &c));
+	}
+	for (i = 0; i < 5; i++)
+		close(fds[i]);
+}
+
+/*
+ * More rows than TT_ALLOC_CLIENTS_MAX, the most one call returns: 33,000
+ * files holding entries on two devices each. The cursor reads them all,
+ * each exactly once.
+ */
+#define MANY	33000
+
+TEST_F_TIMEOUT(abi, clients_cursor_more_rows_than_one_call, 600)
+{
+	struct rlimit rl = { MANY + 256, MANY + 256 };
+	struct tt_alloc_client *rows;
+	struct tt_alloc_info info;
+	__u64 first, aid = 0, seen = 0;
+	__u32 adev = 0, left, got, i, calls = 0;
+	unsigned char *mark;
+	int *fds;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	fds = calloc(MANY, sizeof(*fds));
+	rows = calloc(TT_ALLOC_CLIENTS_MAX, sizeof(*rows));
+	mark = calloc(MANY, 2);
+	ASSERT_NE(NULL, fds);
+	ASSERT_NE(NULL, rows);
+	ASSERT_NE(NULL, mark);
+	for (i = 0; i < MANY; i++) {
+		fds[i] = tt_open();
+		ASSERT_LE(0, fds[i]) TH_LOG("open #%u", i);
+		ASSERT_EQ(0, tt_alloc(fds[i], 0, TT_ALLOC_MEM_DRAM, 1, 1, 0));
+		ASSERT_EQ(0, tt_alloc(fds[i], 1, TT_ALLOC_MEM_DRAM, 1, 1, 0));
+	}
+	ASSERT_EQ(0, tt_info(fds[0], &info));
+	first = info.client_id;
+
+	do {
+		ASSERT_EQ(0, clients_at(fds[0], rows, TT_ALLOC_CLIENTS_MAX, aid, adev, &left));
+		got = left < TT_ALLOC_CLIENTS_MAX ? left : TT_ALLOC_CLIENTS_MAX;
+		for (i = 0; i < got; i++) {
+			__u64 k = rows[i].client_id - first;
+
+			if (rows[i].client_id < first || k >= MANY || rows[i].device > 1)
+				continue;	/* another program's client */
+			EXPECT_EQ(0, mark[k * 2 + rows[i].device]);
+			mark[k * 2 + rows[i].device] = 1;
+			seen++;
+		}
+		if (got) {
+			aid = rows[got - 1].client_id;
+			adev = rows[got - 1].device;
+		}
+		calls++;
+		/* 66,000 rows in pieces of 65,536: a cursor that does not move loops. */
+		ASSERT_GT(10, calls);
+	} while (left > got);
+	EXPECT_EQ(2ULL * MANY, seen);
+	EXPECT_LE(2, calls) TH_LOG("%u calls", calls);
+
+	for (i = 0; i < MANY; i++)
+		close(fds[i]);
+	free(mark);
+	free(rows);
+	free(fds);
+}
+
+/* ---- the peak is never below the use --------------------------------- */
+
+static volatile int peak_stop;
+
+static void *peak_writer(void *arg)
+{
+	int fd = *(int *)arg;
+	__u64 id = 0;
+
+	while (!peak_stop) {
+		/* Every ALLOC is a new high: the peak moves with it. */
+		if (tt_alloc(fd, 7, TT_ALLOC_MEM_TRACE, id++, 1, 0))
+			break;
+		if (id == 500000)
+			break;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(abi, peak_never_below_used, 120)
+{
+	struct tt_alloc_usage u;
+	pthread_t th[2];
+	int fds[2], i;
+	__u64 bad = 0, reads = 0, t0;
+
+	for (i = 0; i < 2; i++) {
+		fds[i] = tt_open();
+		ASSERT_LE(0, fds[i]);
+	}
+	peak_stop = 0;
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, peak_writer, &fds[i]));
+	t0 = tt_now_ms();
+	while (tt_now_ms() - t0 < 3000) {
+		ASSERT_EQ(0, tt_usage(fds[0], 7, TT_ALLOC_SCOPE_DEVICE, &u));
+		bad += u.peak[TT_ALLOC_MEM_TRACE] < u.used[TT_ALLOC_MEM_TRACE];
+		reads++;
+	}
+	peak_stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	EXPECT_EQ(0, bad) TH_LOG("%llu of %llu reads saw peak < used",
+				 (unsigned long long)bad, (unsigned long long)reads);
+	for (i = 0; i < 2; i++)
+		close(fds[i]);
+	ASSERT_EQ(0, tt_reset_peaks(7));
+}
+
+/* ---- the debugfs dump streams ------------------------------------------ */
+
+static long mem_available_kb(void)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+#define DUMP_N	200000
+
+TEST_F_TIMEOUT(abi, debugfs_dump_streams, 600)
+{
+	struct tt_alloc_op *ops = calloc(4096, sizeof(*ops));
+	struct tt_alloc_info info;
+	long before, after;
+	__u64 lines = 0, mine = 0;
+	char buf[97], *p, cid[32];
+	int fd = tt_open(), dfd;
+	__u32 i, j, done;
+	ssize_t n;
+
+	ASSERT_NE(NULL, ops);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, tt_info(fd, &info));
+	for (i = 0; i < DUMP_N; i += 4096) {
+		for (j = 0; j < 4096; j++)
+			ops[j] = tt_op(TT_ALLOC_OP_ALLOC, 6, TT_ALLOC_MEM_CB, i + j, 8, 0);
+		ASSERT_EQ(0, tt_batch(fd, ops, i + 4096 <= DUMP_N ? 4096 : DUMP_N - i, &done));
+	}
+	dfd = open(DBG_PATH, O_RDONLY | O_CLOEXEC);
+	if (dfd < 0)
+		SKIP(return, "no %s", DBG_PATH);
+	/*
+	 * One byte read: a dump that formats a whole client at once would
+	 * hold ~10 MB of buffer for DUMP_N entries now; a streaming one a page.
+	 */
+	before = mem_available_kb();
+	ASSERT_EQ(1, read(dfd, buf, 1));
+	after = mem_available_kb();
+	EXPECT_GT(4096, before - after) TH_LOG("MemAvailable dropped by %ld kB", before - after);
+	ASSERT_EQ(0, lseek(dfd, 0, SEEK_SET));
+
+	/* Read in odd-sized pieces; every entry shows up exactly once. */
+	snprintf(cid, sizeof(cid), "%llu\t", (unsigned long long)info.client_id);
+	{
+		char line[256];
+		size_t ll = 0;
+
+		while ((n = read(dfd, buf, sizeof(buf))) > 0) {
+			for (p = buf; p < buf + n; p++) {
+				if (*p != '\n') {
+					if (ll < sizeof(line) - 1)
+						line[ll++] = *p;
+					continue;
+				}
+				line[ll] = 0;
+				lines++;
+				mine += !strncmp(line, cid, strlen(cid));
+				ll = 0;
+			}
+		}
+		ASSERT_EQ(0, n);
+	}
+	EXPECT_EQ(DUMP_N, mine);
+	EXPECT_LE(DUMP_N + 1, lines);
+	close(dfd);
+	close(fd);
+	free(ops);
+}
+
+TEST_HARNESS_MAIN

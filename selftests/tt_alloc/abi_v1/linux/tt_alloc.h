@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * tt_alloc: kernel-side tracking of Tenstorrent device-memory allocations.
+ *
+ * A device runtime opens /dev/tt_alloc and records every device-memory
+ * allocation it makes with TT_ALLOC_IOC_ALLOC / TT_ALLOC_IOC_FREE (or many
+ * at once with TT_ALLOC_IOC_BATCH). Each record belongs to the open file
+ * that made it; closing the file (or the process dying) drops all of them.
+ *
+ * See Documentation/userspace-api/tt_alloc.rst for the full contract.
+ */
+#ifndef _UAPI_LINUX_TT_ALLOC_H
+#define _UAPI_LINUX_TT_ALLOC_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/** define TT_ALLOC_API_VERSION - reported in &tt_alloc_info.api_version */
+#define TT_ALLOC_API_VERSION	1
+
+/*
+ * Memory types, numbered as tt-metal's BufferType (plus the CB and KERNEL
+ * extensions of its memory tracker) so that a runtime maps them 1:1.
+ */
+#define TT_ALLOC_MEM_DRAM	0
+#define TT_ALLOC_MEM_L1		1
+#define TT_ALLOC_MEM_SYSTEM	2
+#define TT_ALLOC_MEM_L1_SMALL	3
+#define TT_ALLOC_MEM_TRACE	4
+#define TT_ALLOC_MEM_CB		5
+#define TT_ALLOC_MEM_KERNEL	6
+/** define TT_ALLOC_MEM_COUNT - number of memory types this version knows */
+#define TT_ALLOC_MEM_COUNT	7
+/** define TT_ALLOC_MEM_MAX - array size of per-type arrays, room to grow */
+#define TT_ALLOC_MEM_MAX	8
+
+/*
+ * Kernel kinds, for TT_ALLOC_MEM_KERNEL only. Fabric and dispatch kernels
+ * are the "system kernels" a runtime loads when it opens a device.
+ */
+#define TT_ALLOC_KERNEL_APP		0
+#define TT_ALLOC_KERNEL_FABRIC		1
+#define TT_ALLOC_KERNEL_DISPATCH	2
+
+/* Batch operations, &tt_alloc_op.op */
+#define TT_ALLOC_OP_ALLOC	1
+#define TT_ALLOC_OP_FREE	2
+
+/** define TT_ALLOC_BATCH_MAX - largest &tt_alloc_batch.count accepted */
+#define TT_ALLOC_BATCH_MAX	65536
+
+/* Usage scopes, &tt_alloc_usage.scope */
+#define TT_ALLOC_SCOPE_FILE	0
+#define TT_ALLOC_SCOPE_DEVICE	1
+
+/** define TT_ALLOC_CLIENTS_MAX - largest &tt_alloc_clients.count accepted */
+#define TT_ALLOC_CLIENTS_MAX	65536
+
+/** define TT_ALLOC_COMM_LEN - size of &tt_alloc_client.comm, NUL included */
+#define TT_ALLOC_COMM_LEN	16
+
+/**
+ * define TT_ALLOC_DEVICE_NONE - &tt_alloc_client.device of a client that
+ * holds nothing on any device
+ */
+#define TT_ALLOC_DEVICE_NONE	0xffffffffU
+
+/**
+ * define TT_ALLOC_CLIENT_OPENER_EXITED - &tt_alloc_client.flags: the process
+ * that opened the file has exited; the file lives on in another process
+ * (inherited across fork or passed with SCM_RIGHTS)
+ */
+#define TT_ALLOC_CLIENT_OPENER_EXITED	0x1U
+
+/**
+ * struct tt_alloc_info - TT_ALLOC_IOC_INFO
+ * @api_version: out: %TT_ALLOC_API_VERSION
+ * @num_devices: out: devices tracked; valid device numbers are below it
+ * @num_mem_types: out: %TT_ALLOC_MEM_COUNT
+ * @flags: out: 0
+ * @client_id: out: this open file's id, as in fdinfo and the client list
+ */
+struct tt_alloc_info {
+	__u32 api_version;
+	__u32 num_devices;
+	__u32 num_mem_types;
+	__u32 flags;
+	__u64 client_id;
+};
+
+/**
+ * struct tt_alloc_buffer - TT_ALLOC_IOC_ALLOC and TT_ALLOC_IOC_FREE
+ * @device: device number, below &tt_alloc_info.num_devices
+ * @type: TT_ALLOC_MEM_*, below %TT_ALLOC_MEM_COUNT
+ * @id: the runtime's id of the allocation (e.g. its device address);
+ *	unique per (device, type) within one open file
+ * @size: bytes, greater than 0; ignored by FREE
+ * @kind: TT_ALLOC_KERNEL_* for %TT_ALLOC_MEM_KERNEL, else 0; ignored by FREE
+ * @flags: must be 0
+ */
+struct tt_alloc_buffer {
+	__u32 device;
+	__u32 type;
+	__u64 id;
+	__u64 size;
+	__u32 kind;
+	__u32 flags;
+};
+
+/**
+ * struct tt_alloc_op - one element of a batch
+ * @op: %TT_ALLOC_OP_ALLOC or %TT_ALLOC_OP_FREE
+ * @reserved: must be 0
+ * @buf: the allocation, as for the single ioctls
+ */
+struct tt_alloc_op {
+	__u32 op;
+	__u32 reserved;
+	struct tt_alloc_buffer buf;
+};
+
+/**
+ * struct tt_alloc_batch - TT_ALLOC_IOC_BATCH
+ * @ops: user pointer to an array of @count &struct tt_alloc_op
+ * @count: number of ops, at most %TT_ALLOC_BATCH_MAX; 0 is a no-op
+ * @flags: must be 0
+ * @done: out: ops applied, in order, before the first failure
+ * @reserved: must be 0
+ */
+struct tt_alloc_batch {
+	__u64 ops;
+	__u32 count;
+	__u32 flags;
+	__u32 done;
+	__u32 reserved;
+};
+
+/**
+ * struct tt_alloc_usage - TT_ALLOC_IOC_USAGE
+ * @device: in: device number
+ * @scope: in: %TT_ALLOC_SCOPE_FILE (this open file) or
+ *	%TT_ALLOC_SCOPE_DEVICE (every client of the device)
+ * @flags: in: must be 0
+ * @reserved: in: must be 0
+ * @used: out: bytes in use, per memory type
+ * @allocations: out: tracked entries, per memory type
+ * @peak: out: highest @used since load or the last reset (device scope
+ *	only, 0 for file scope)
+ * @capacity: out: bytes the device has, 0 when unknown (device scope only)
+ */
+struct tt_alloc_usage {
+	__u32 device;
+	__u32 scope;
+	__u32 flags;
+	__u32 reserved;
+	__u64 used[TT_ALLOC_MEM_MAX];
+	__u64 allocations[TT_ALLOC_MEM_MAX];
+	__u64 peak[TT_ALLOC_MEM_MAX];
+	__u64 capacity[TT_ALLOC_MEM_MAX];
+};
+
+/**
+ * struct tt_alloc_client - one row of the client list
+ * @client_id: the open file's id
+ * @pid: the process that opened the file, as seen from the caller's pid
+ *	namespace
+ * @device: the device this row describes, or %TT_ALLOC_DEVICE_NONE for a
+ *	client that holds nothing
+ * @comm: the opener's command name, NUL-terminated
+ * @flags: TT_ALLOC_CLIENT_* flags
+ * @reserved: 0
+ * @used: bytes this client holds on @device, per memory type
+ * @allocations: entries this client holds on @device, per memory type
+ *
+ * A client holding entries on several devices gets one row per device.
+ */
+struct tt_alloc_client {
+	__u64 client_id;
+	__u32 pid;
+	__u32 device;
+	__u8 comm[TT_ALLOC_COMM_LEN];
+	__u32 flags;
+	__u32 reserved;
+	__u64 used[TT_ALLOC_MEM_MAX];
+	__u64 allocations[TT_ALLOC_MEM_MAX];
+};
+
+/**
+ * struct tt_alloc_clients - TT_ALLOC_IOC_CLIENTS
+ * @clients: user pointer to an array of @count &struct tt_alloc_client
+ * @count: in: room in @clients, at most %TT_ALLOC_CLIENTS_MAX (0 only asks
+ *	for the number of rows); out: rows that exist, which may be more than
+ *	were written (then call again with more room)
+ * @flags: must be 0
+ *
+ * Only clients whose opener is visible in the caller's pid namespace are
+ * listed.
+ */
+struct tt_alloc_clients {
+	__u64 clients;
+	__u32 count;
+	__u32 flags;
+};
+
+#define TT_ALLOC_IOC_MAGIC	0xBA
+
+#define TT_ALLOC_IOC_INFO	_IOR(TT_ALLOC_IOC_MAGIC, 0x00, struct tt_alloc_info)
+#define TT_ALLOC_IOC_ALLOC	_IOW(TT_ALLOC_IOC_MAGIC, 0x01, struct tt_alloc_buffer)
+#define TT_ALLOC_IOC_FREE	_IOW(TT_ALLOC_IOC_MAGIC, 0x02, struct tt_alloc_buffer)
+#define TT_ALLOC_IOC_BATCH	_IOWR(TT_ALLOC_IOC_MAGIC, 0x03, struct tt_alloc_batch)
+#define TT_ALLOC_IOC_USAGE	_IOWR(TT_ALLOC_IOC_MAGIC, 0x04, struct tt_alloc_usage)
+#define TT_ALLOC_IOC_CLIENTS	_IOWR(TT_ALLOC_IOC_MAGIC, 0x05, struct tt_alloc_clients)
+
+#endif /* _UAPI_LINUX_TT_ALLOC_H */
