@@ -12,7 +12,9 @@
 # reports nothing is a failure named with the reason. Skips are allowed
 # only where selftests/skips lists them.
 #
-#   TT_CHECK_KERNELS="debug 6.1 6.12"  kernels to run the suite on
+#   TT_CHECK_KERNELS="debug 6.1 6.12 6.18 7.x"  kernels to run the suites
+#                                      on (the module is built for each with
+#                                      W=1 and sparse: build-module --strict)
 #   TT_CHECK_HARNESS=0                 skip the harness self-tests
 #   TT_CHECK_DEADLINE=SECONDS          overall budget (default 3600): a
 #                                      stage that would not finish in time
@@ -32,7 +34,12 @@ rm -rf "$res" "$logs"
 mkdir -p "$res" "$logs"
 expected=$res/expected.txt
 : >"$expected"
-kernels=${TT_CHECK_KERNELS:-debug 6.1 6.12}
+kernels=${TT_CHECK_KERNELS:-debug 6.1 6.12 6.18 7.x}
+# the Debian 13 kernels among them: DKMS builds them in the build root
+deb13=()
+for k in $kernels; do
+	case $k in 6.12-deb13 | 6.18 | 7.x) deb13+=("$k") ;; esac
+done
 full=${TT_CHECK_FULL:-0}
 if [ "$full" = 1 ]; then
 	budget=${TT_CHECK_DEADLINE:-10800}
@@ -107,6 +114,7 @@ mapfile -t kunit_suites < <(sed -n 's/^[[:space:]]*\.name = "\(tt_alloc[a-z0-9_]
 [ ${#guest_tests[@]} -gt 0 ] || record check FAIL check/list-tests
 [ ${#kunit_suites[@]} -gt 0 ] || record check FAIL check/kunit-suites
 host_suites=(host-tests packaging lint bench-quick)
+[ ${#deb13[@]} -gt 0 ] && host_suites+=(dkms-deb13)
 [ "${TT_CHECK_HARNESS:-1}" = 1 ] && host_suites+=(harness)
 expect host "${host_suites[@]}"
 for k in $kernels; do
@@ -140,6 +148,8 @@ tap_stage() {
 tap_stage host-tests 60 make -C userspace-tools OUT="$TT_OUT" test-host
 # make install/uninstall, DKMS against the stock headers, htmldocs.
 tap_stage packaging 60 scripts/packaging-test.sh
+# DKMS as a Debian 13 user runs it, in the build root.
+[ ${#deb13[@]} -gt 0 ] && tap_stage dkms-deb13 60 scripts/dkms-test.sh "${deb13[@]}"
 
 if [ "$(left)" -lt 120 ]; then
 	missing lint host "not run: deadline (about 120s needed, $(left)s left)" lint
@@ -157,7 +167,7 @@ for k in $kernels; do
 		missing "vm-$k" "$k" "not run: the debug kernel did not build (build/kernel-debug)" "${suites[@]}"
 		continue
 	fi
-	if ! stage "modules-$k" build "modules-$k" scripts/build-module.sh "$k"; then
+	if ! stage "modules-$k" build "modules-$k" scripts/build-module.sh --strict "$k"; then
 		missing "vm-$k" "$k" "not run: the module did not build for $k (build/modules-$k)" "${suites[@]}"
 		continue
 	fi

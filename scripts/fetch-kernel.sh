@@ -104,6 +104,17 @@ case $tag in
 *) die "unknown stock kernel '$tag' (6.1, 6.12, 6.12-deb13, 6.18 or 7.x)" ;;
 esac
 
+# A superseded kernel ABI (package lists older than the archive) makes the
+# download or the headers install fail: refresh the lists and start over,
+# once.
+retry_stale() { # WHAT_FAILED
+	[ "${TT_FETCH_RETRIED:-0}" = 0 ] && [ "$install" = 1 ] || die "$1"
+	note "$1: refreshing the package lists (apt-get update) and trying once more"
+	rm -rf "${tmp:-}"
+	apt-get update -qq || die "$1, and apt-get update failed"
+	TT_FETCH_RETRIED=1 exec "$0" "$tag"
+}
+
 # Resolve e.g. linux-image-6.1.0-56-cloud-amd64 from the meta package.
 resolve() {
 	apt-cache depends "$meta" 2>/dev/null |
@@ -130,7 +141,7 @@ else
 	tmp=$(mktemp -d)
 	chmod 755 "$tmp" # readable by _apt
 	trap 'rm -rf "$tmp"' EXIT
-	(cd "$tmp" && apt-get download -q "$img" >/dev/null) || die "apt-get download $img failed"
+	(cd "$tmp" && apt-get download -q "$img" >/dev/null) || retry_stale "apt-get download $img failed"
 	dpkg-deb -x "$tmp"/"$img"_*.deb "$tmp/x"
 	[ -f "$tmp/x/boot/vmlinuz-$krel" ] || die "no boot/vmlinuz-$krel in $img"
 	mkdir -p "$dir"
@@ -143,7 +154,7 @@ if [ ! -f "$kdir/Makefile" ] || [ -z "$(pkg_version "$hdr")" ]; then
 	[ "$install" = 1 ] || die "$hdr not installed: run 'make deps'"
 	note "installing $hdr"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$hdr" >/dev/null ||
-		die "apt-get install $hdr failed"
+		retry_stale "apt-get install $hdr failed"
 fi
 [ -f "$kdir/Makefile" ] || die "$kdir missing after installing $hdr"
 
