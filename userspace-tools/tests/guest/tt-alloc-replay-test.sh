@@ -69,16 +69,18 @@ $BIN/tt-alloc-replay $T/bad3.trace > $T/out 2> $T/err
 ok $? "device $ndev of $ndev: error at line 4, nothing recorded"
 
 # tracking disabled: nothing recorded
-TT_ALLOC_TRACKING_ENABLED= $BIN/tt-alloc-replay -q --hold $TRACES/ttnn-single-device.trace > $T/out 2>&1 &
+# Each held replay writes a file of its own: the parent may look for
+# "holding" before the child has truncated a shared one.
+TT_ALLOC_TRACKING_ENABLED= $BIN/tt-alloc-replay -q --hold $TRACES/ttnn-single-device.trace > $T/hold.off 2>&1 &
 pid=$!
-wait_for $T/out holding && [ "$(all_counters)" = 0 ]
+wait_for $T/hold.off holding && [ "$(all_counters)" = 0 ]
 ok $? "TT_ALLOC_TRACKING_ENABLED unset: a held replay records nothing"
 kill $pid; wait $pid
 
 # single ioctls vs batch: same held state
-$BIN/tt-alloc-replay -q --hold $TRACES/ttnn-multi-device.trace > $T/out 2>&1 &
+$BIN/tt-alloc-replay -q --hold $TRACES/ttnn-multi-device.trace > $T/hold.single 2>&1 &
 pid=$!
-wait_for $T/out holding
+wait_for $T/hold.single holding
 ok $? "multi-device trace held"
 $USAGE 0 > $T/single.0; $USAGE 1 > $T/single.1
 # non-empty, and something is in use on both devices: two empty or
@@ -92,9 +94,9 @@ ok $? "204 KiB of system kernels on each of the 2 devices"
 kill -TERM $pid; wait $pid
 [ "$(in_use)" = 0 ]
 ok $? "SIGTERM: all released"
-$BIN/tt-alloc-replay -q --batch --hold $TRACES/ttnn-multi-device.trace > $T/out 2>&1 &
+$BIN/tt-alloc-replay -q --batch --hold $TRACES/ttnn-multi-device.trace > $T/hold.batch 2>&1 &
 pid=$!
-wait_for $T/out holding
+wait_for $T/hold.batch holding
 ok $? "multi-device trace held with --batch"
 $USAGE 0 > $T/batch.0; $USAGE 1 > $T/batch.1
 # peaks may differ (batching changes nothing about order, but compare used+allocs only)
