@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * -w: a terminal UI when stdout is a terminal, a plain log otherwise.
+ *
+ * The terminal side is ncurses: it owns the alternate screen (smcup/rmcup
+ * from terminfo, so no escape codes are hard-wired here), SIGWINCH (as
+ * KEY_RESIZE) and SIGTSTP/SIGCONT (its handler leaves and re-enters the
+ * screen), and endwin() puts the terminal back. SIGINT, SIGTERM and SIGHUP
+ * are ours, installed before ncurses so that it leaves them alone: they
+ * end the loop and the normal exit path restores the terminal.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include <curses.h>
+
+#include "smi.h"
+
+static volatile sig_atomic_t stop_watch;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_watch = 1;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleep up to secs; a signal ends it early (stop_watch is then set). */
+static void nap(double secs)
+{
+	struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Not a terminal: snapshots one after the other, each after a blank line
+ * and a timestamp, so a log or `grep -A` can tell them apart. */
+static int watch_plain(const struct opts *o)
+{
+	struct layout lay = { 0, 0 };
+	long i;
+	int ret = 0;
+
+	for (i = 0; !stop_watch && (!o->count || i < o->count); i++) {
+		struct snapshot s;
+
+		if (i)
+			nap(o->interval);
+		if (stop_watch)
+			break;
+		snapshot_take(&s);
+		if (o->prom_file) {
+			ret = write_prom_file(o->prom_file, &s, o) ? 1 : 0;
+		} else {
+			char tbuf[64];
+			struct tm tm;
+
+			localtime_r(&s.ts, &tm);
+			strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S%z", &tm);
+			printf("%s--- %s\n", i ? "\n" : "", tbuf);
+			if (o->fmt == OUT_PROM)
+				render_prom(stdout, &s, o);
+			else
+				render_text(stdout, &s, o, &lay);
+			if (fflush(stdout) || ferror(stdout))
+				ret = 1;
+		}
+		snapshot_free(&s);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+/* One line, cut to the screen width (never wrapped onto the next line). */
+static void put_line(int y, const char *p, size_t len, int width)
+{
+	mbstate_t st;
+	wchar_t wc;
+	int w = 0;
+
+	memset(&st, 0, sizeof(st));
+	move(y, 0);
+	while (len) {
+		size_t l = mbrtowc(&wc, p, len, &st);
+		int cw;
+
+		if (l == (size_t)-1 || l == (size_t)-2) {
+			memset(&st, 0, sizeof(st));
+			wc = L'?';
+			l = 1;
+		}
+		if (l == 0)
+			break;
+		cw = wcwidth(wc);
+		if (cw < 0)
+			cw = 1, wc = L'?';
+		if (w + cw > width)
+			break;
+		addnwstr(&wc, 1);
+		w += cw;
+		p += l;
+		len -= l;
+	}
+}
+
+static int draw(const struct opts *o, long n)
+{
+	struct layout lay = { COLS, LINES - 1 };
+	struct snapshot s;
+	char *buf = NULL, *p;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int y;
+
+	if (!m)
+		return -1;
+	snapshot_take(&s);
+	render_text(m, &s, o, &lay);
+	snapshot_free(&s);
+	fclose(m);
+	erase();
+	for (p = buf, y = 0; *p && y < LINES - 1; y++) {
+		char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+
+		put_line(y, p, l, COLS);
+		p += l + (nl ? 1 : 0);
+	}
+	free(buf);
+	move(LINES - 1, 0);
+	attron(A_REVERSE);
+	{
+		char foot[128];
+
+		snprintf(foot, sizeof(foot), " every %.1f s (#%ld)  q: quit ", o->interval, n);
+		put_line(LINES - 1, foot, strlen(foot), COLS - 1);
+	}
+	attroff(A_REVERSE);
+	refresh();
+	return 0;
+}
+
+static int watch_tty(const struct opts *o)
+{
+	SCREEN *scr = newterm(NULL, stdout, stdin);
+	double due = 0;
+	long n = 0;
+
+	if (!scr) {
+		fprintf(stderr, "%s: cannot drive this terminal (TERM=%s)\n", prog,
+			getenv("TERM") ? getenv("TERM") : "");
+		return 1;
+	}
+	cbreak();	/* not raw(): Ctrl-C and Ctrl-Z stay signals */
+	noecho();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	/* short, so that a signal or the end of the interval is noticed soon */
+	timeout(100);
+	while (!stop_watch) {
+		int ch;
+
+		if (now() >= due) {
+			if (o->count && n == o->count)
+				break;
+			draw(o, ++n);
+			due = now() + o->interval;
+		}
+		ch = getch();
+		if (ch == 'q' || ch == 'Q' || ch == 3)
+			break;
+		if (ch == KEY_RESIZE || ch == 12 /* Ctrl-L */) {
+			clearok(curscr, TRUE);
+			draw(o, n);
+		} else if (ch != ERR) {
+			due = 0;	/* any other key: refresh now */
+		}
+	}
+	endwin();
+	delscreen(scr);
+	return 0;
+}
+
+int watch(const struct opts *o)
+{
+	catch_signals();
+	if (isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) && !o->prom_file && o->fmt == OUT_TEXT)
+		return watch_tty(o);
+	return watch_plain(o);
+}
