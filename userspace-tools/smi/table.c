@@ -664,6 +664,47 @@ static int render_processes(FILE *f, const struct snapshot *s, const struct opts
 	return 0;
 }
 
+/*
+ * Every line cut to the terminal's width: the tables already fit, this is
+ * for the free text (header, notes, breakdown), which would otherwise wrap
+ * and push the top of the view off the screen.
+ */
+static void write_cut(FILE *out, const char *buf, size_t len, size_t cols)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p), i = 0, w = 0;
+		mbstate_t st;
+
+		memset(&st, 0, sizeof(st));
+		while (i < l) {
+			wchar_t wc;
+			size_t k = mbrtowc(&wc, p + i, l - i, &st);
+			int cw;
+
+			if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+				memset(&st, 0, sizeof(st));
+				k = 1;
+				cw = 1;
+			} else {
+				cw = wcwidth(wc);
+				if (cw < 0)
+					cw = 1;
+			}
+			if (w + (size_t)cw > cols)
+				break;
+			w += (size_t)cw;
+			i += k;
+		}
+		fwrite(p, 1, i, out);
+		if (nl)
+			fputc('\n', out);
+		p += l + (nl ? 1 : 0);
+	}
+}
+
 int render_text(FILE *out, const struct snapshot *s, const struct opts *o,
 		const struct layout *lay)
 {
@@ -706,7 +747,10 @@ int render_text(FILE *out, const struct snapshot *s, const struct opts *o,
 	ret = render_processes(f, s, o, lay->cols, rows_left);
 done:
 	fclose(f);
-	fwrite(buf, 1, len, out);
+	if (lay->cols > 0)
+		write_cut(out, buf, len, (size_t)lay->cols);
+	else
+		fwrite(buf, 1, len, out);
 	free(buf);
 	return ret;
 }
