@@ -552,7 +552,7 @@ static void render_devices(FILE *f, const struct snapshot *s, const struct opts 
 		const struct devstat *d = &s->devs[i];
 
 		if (!dev_visible(d, o)) {
-			hidden++;
+			hidden += o->device < 0;	/* -d N: the others are not hidden, filtered */
 			continue;
 		}
 		if (grid_row(&g))
@@ -724,7 +724,7 @@ int render_text(FILE *out, const struct snapshot *s, const struct opts *o,
 		print_not_loaded(f);
 		goto done;
 	}
-	fprintf(f, "  module %s %s (%s), refcount %" PRId64 "\n", MODNAME,
+	fprintf(f, "  %s %s (%s), refcount %" PRId64 "\n", MODNAME,
 		s->mod.version[0] ? s->mod.version : "?", s->mod.state, s->mod.refcnt);
 	if (s->mod.nparams && (o->verbose || o->device >= 0)) {
 		fprintf(f, "Parameters:");

@@ -3,11 +3,12 @@
  * -w: a terminal UI when stdout is a terminal, a plain log otherwise.
  *
  * The terminal side is ncurses: it owns the alternate screen (smcup/rmcup
- * from terminfo, so no escape codes are hard-wired here), SIGWINCH (as
- * KEY_RESIZE) and SIGTSTP/SIGCONT (its handler leaves and re-enters the
- * screen), and endwin() puts the terminal back. SIGINT, SIGTERM and SIGHUP
- * are ours, installed before ncurses so that it leaves them alone: they
- * end the loop and the normal exit path restores the terminal.
+ * from terminfo, so no escape codes are hard-wired here) and SIGWINCH (as
+ * KEY_RESIZE), and endwin() puts the terminal back. SIGINT, SIGTERM,
+ * SIGHUP and SIGTSTP are ours, installed before ncurses so that it leaves
+ * them alone: the handlers only set flags, the loop does the work outside
+ * signal context (ncurses' own SIGTSTP handler calls endwin() from the
+ * handler, and under valgrind it did not stop at all).
  */
 #include <errno.h>
 #include <locale.h>
@@ -22,12 +23,14 @@
 
 #include "smi.h"
 
-static volatile sig_atomic_t stop_watch;
+static volatile sig_atomic_t stop_watch, got_tstp;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_watch = 1;
+	if (sig == SIGTSTP)
+		got_tstp = 1;
+	else
+		stop_watch = 1;
 }
 
 static void catch_signals(void)
@@ -40,6 +43,43 @@ static void catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void catch_tstp(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTSTP, &sa, NULL);
+}
+
+/*
+ * A parent in our session but in another process group is a job-control
+ * shell that can continue us. Without one (e.g. `tmux new 'tt-alloc-smi
+ * -w'`) the group is orphaned: the kernel drops a default SIGTSTP there,
+ * and stopping anyway would leave nobody to send SIGCONT.
+ */
+static int has_job_control(void)
+{
+	pid_t pp = getppid();
+
+	return getpgid(pp) != getpgrp() && getsid(pp) == getsid(0);
+}
+
+/* Ctrl-Z: give the shell its terminal back, stop, and redraw on SIGCONT. */
+static void suspend(void)
+{
+	got_tstp = 0;
+	endwin();
+	/* SIGSTOP, not a default-action SIGTSTP: valgrind does not stop on
+	 * the latter, and the shell treats both as the job stopping. */
+	if (has_job_control())
+		kill(getpid(), SIGSTOP);	/* stopped here until SIGCONT */
+	catch_tstp();
+	refresh();		/* back to the program's terminal modes */
+	clearok(curscr, TRUE);
 }
 
 static double now(void)
@@ -168,9 +208,12 @@ static int draw(const struct opts *o, long n)
 
 static int watch_tty(const struct opts *o)
 {
-	SCREEN *scr = newterm(NULL, stdout, stdin);
+	SCREEN *scr;
 	double due = 0;
 	long n = 0;
+
+	catch_tstp();
+	scr = newterm(NULL, stdout, stdin);
 
 	if (!scr) {
 		fprintf(stderr, "%s: cannot drive this terminal (TERM=%s)\n", prog,
@@ -193,6 +236,11 @@ static int watch_tty(const struct opts *o)
 			due = now() + o->interval;
 		}
 		ch = getch();
+		if (got_tstp) {
+			suspend();
+			draw(o, n);
+			continue;
+		}
 		if (ch == 'q' || ch == 'Q' || ch == 3)
 			break;
 		if (ch == KEY_RESIZE || ch == 12 /* Ctrl-L */) {

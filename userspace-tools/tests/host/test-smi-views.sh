@@ -74,6 +74,10 @@ ok $? "exited opener marked with *"
 $RUN "$S" -v > "$X" 2>/dev/null && [ "$(grep -c 'memory breakdown' "$X")" -eq 32 ] && grep -q '^Parameters: ' "$X"
 ok $? "-v: parameters and 32 breakdowns"
 
+$RUN "$S" -d 2 > "$X" 2>/dev/null && [ "$(grep -c 'memory breakdown' "$X")" -eq 1 ] && ! grep -q 'hidden' "$X" &&
+	[ "$(sed -n '/^ *PID /,/TOTAL/p' "$X" | grep -vc 'PID\|TOTAL')" -eq 5 ]
+ok $? "-d 2: its breakdown, its five rows, no 'devices hidden' note for the filtered ones"
+
 # -o, --sort, --raw, --csv
 $RUN "$S" --csv -o pid,name,dev,dram,total,exited --sort pid > "$X" 2>/dev/null
 ok $? "--csv exits 0"
