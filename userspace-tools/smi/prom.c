@@ -67,38 +67,56 @@ static int cmp_prow(const void *a, const void *b)
 	return x->device < y->device ? -1 : x->device > y->device;
 }
 
+static int cmp_prow_key(const void *a, const void *b)
+{
+	const struct prow *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->device != y->device)
+		return x->device < y->device ? -1 : 1;
+	return memcmp(x->comm, y->comm, TT_ALLOC_COMM_LEN);
+}
+
+/* Sorted by key and merged in one pass: a host may list thousands of rows. */
 static size_t merge_rows(const struct snapshot *s, const struct opts *o, struct prow *rows)
 {
-	size_t n = 0, i, j;
+	size_t n = 0, i, m;
 	unsigned int t;
 
 	for (i = 0; i < s->nclients; i++) {
 		const struct tt_alloc_client *c = &s->clients[i];
-		struct prow *r = NULL;
+		struct prow *r;
 
 		if (c->device == TT_ALLOC_DEVICE_NONE)
 			continue;
 		if (o->device >= 0 && (long)c->device != o->device)
 			continue;
-		for (j = 0; j < n; j++)
-			if (rows[j].pid == c->pid && rows[j].device == c->device &&
-			    !memcmp(rows[j].comm, c->comm, TT_ALLOC_COMM_LEN))
-				r = &rows[j];
-		if (!r) {
-			r = &rows[n++];
-			memset(r, 0, sizeof(*r));
-			r->pid = c->pid;
-			r->device = c->device;
-			memcpy(r->comm, c->comm, TT_ALLOC_COMM_LEN);
-		}
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		r->pid = c->pid;
+		r->device = c->device;
+		memcpy(r->comm, c->comm, TT_ALLOC_COMM_LEN);
 		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-			r->used[t] += c->used[t];
-			r->allocs[t] += c->allocations[t];
+			r->used[t] = c->used[t];
+			r->allocs[t] = c->allocations[t];
 			r->total += c->used[t];
 		}
 	}
-	qsort(rows, n, sizeof(*rows), cmp_prow);
-	return n;
+	qsort(rows, n, sizeof(*rows), cmp_prow_key);
+	for (i = 0, m = 0; i < n; i++) {
+		if (m && !cmp_prow_key(&rows[m - 1], &rows[i])) {
+			for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+				rows[m - 1].used[t] += rows[i].used[t];
+				rows[m - 1].allocs[t] += rows[i].allocs[t];
+			}
+			rows[m - 1].total += rows[i].total;
+		} else {
+			rows[m++] = rows[i];
+		}
+	}
+	qsort(rows, m, sizeof(*rows), cmp_prow);
+	return m;
 }
 
 static void render_processes(FILE *f, const struct snapshot *s, const struct opts *o)

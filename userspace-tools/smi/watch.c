@@ -123,10 +123,7 @@ static int watch_plain(const struct opts *o)
 			localtime_r(&s.ts, &tm);
 			strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S%z", &tm);
 			printf("%s--- %s\n", i ? "\n" : "", tbuf);
-			if (o->fmt == OUT_PROM)
-				render_prom(stdout, &s, o);
-			else
-				render_text(stdout, &s, o, &lay);
+			render_text(stdout, &s, o, &lay);
 			if (fflush(stdout) || ferror(stdout))
 				ret = 1;
 		}

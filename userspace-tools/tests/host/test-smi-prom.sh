@@ -66,6 +66,16 @@ $RUN "$S" -d 5 --prometheus > "$P" 2>/dev/null &&
 	promtool check metrics < "$P" > /dev/null 2>&1
 ok $? "-d 5 --prometheus: device 5 only, valid"
 
+# two open files of one process on one device: one series, summed
+cp "$F/clients" "$F/clients2"
+echo "4242 77 5 0 python3 1000 0 0 0 0 0 0 1 0 0 0 0 0 0" >> "$F/clients2"
+TT_ALLOC_SMI_CLIENTS=$F/clients2 $RUN "$S" --prometheus --prometheus-top 1000 > "$P" 2>/dev/null
+[ "$(grep -c '^tt_alloc_process_used_bytes{pid="4242",comm="python3",device="5",type="dram"} ' "$P")" -eq 1 ] &&
+	grep -qx 'tt_alloc_process_used_bytes{pid="4242",comm="python3",device="5",type="dram"} 4031775720' "$P" &&
+	grep -qx 'tt_alloc_process_allocations{pid="4242",comm="python3",device="5",type="dram"} 44' "$P" &&
+	promtool check metrics < "$P" > /dev/null 2>&1
+ok $? "two files of one process on one device: one series with the sum, valid"
+
 # module absent
 TT_ALLOC_SYSMODULE=$TMP/nonexistent $RUN "$S" --prometheus > "$P" 2>/dev/null
 grep -qx 'tt_alloc_module_loaded 0' "$P" && promtool check metrics < "$P" > /dev/null 2>&1

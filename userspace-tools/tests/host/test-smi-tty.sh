@@ -93,7 +93,8 @@ ok $? "50 columns: no line longer than the pane"
 
 # ---- watch mode
 start 120 40 "$F" "stty -g > $TMP/stty.before; echo BEFORE-WATCH; echo \$\$ > $TMP/tty.pid; $RUN $S -w 0.3; echo \$? > $TMP/tty.rc; stty -g > $TMP/stty.after"
-wait_screen 'DRAM USED / CAPACITY'
+# the footer is drawn last: then the whole first screen is there
+wait_screen 'DRAM USED / CAPACITY' && wait_screen 'q: quit'
 ok $? "-w: the view comes up"
 [ "$(fmt '#{alternate_on}')" = 1 ]
 ok $? "-w: on the alternate screen"
