@@ -145,7 +145,7 @@ tap_stage() {
 
 # Library, smi and replay tests that need no kernel, under ASan+UBSan
 # and valgrind.
-tap_stage host-tests 60 make -C userspace-tools OUT="$TT_OUT" test-host
+tap_stage host-tests 150 make -C userspace-tools OUT="$TT_OUT" test-host
 # make install/uninstall, DKMS against the stock headers, htmldocs.
 tap_stage packaging 60 scripts/packaging-test.sh
 # DKMS as a Debian 13 user runs it, in the build root.

@@ -17,8 +17,10 @@ pkgs=(
 	linux-source-6.12 flex bison bc libelf-dev libssl-dev cpio kmod dwarves
 	# lint
 	sparse
-	# tools and their host tests
-	libkmod-dev valgrind
+	# tools and their host tests (smi: tables, watch mode, promtool,
+	# the textfile collector, tmux for the terminal tests)
+	libkmod-dev valgrind libsmartcols-dev libncurses-dev prometheus
+	prometheus-node-exporter tmux curl
 	# packaging (DKMS signs with openssl) and docs
 	dkms openssl python3-sphinx
 	# bench plots

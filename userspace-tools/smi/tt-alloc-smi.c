@@ -9,91 +9,28 @@
  *
  * Test overrides: TT_ALLOC_SYSFS (for /sys/class/tt_alloc),
  * TT_ALLOC_SYSMODULE (for /sys/module/tt_alloc, bypasses libkmod's state
- * query), TT_ALLOC_DEVICE (for /dev/tt_alloc).
+ * query), TT_ALLOC_DEVICE (for /dev/tt_alloc), TT_ALLOC_SMI_CLIENTS (a
+ * text file of process rows instead of the ioctl, see smi/fake.c).
  */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
-#include <time.h>
+#include <limits.h>
+#include <locale.h>
 #include <unistd.h>
 
 #include <libkmod.h>
 
-#include "tt_alloc/libttalloc.h"
+#include "smi.h"
 
-#ifndef TT_ALLOC_VERSION
-#define TT_ALLOC_VERSION "unknown"
-#endif
+const char *prog = "tt-alloc-smi";
 
-#define SCHEMA_VERSION	1
-#define MODNAME		"tt_alloc"
-#define LOAD_HINT	"tt-alloc-smi --load [--devices N --arch LIST] (or: modprobe tt_alloc)"
-
-static const char *prog = "tt-alloc-smi";
-
-/* Display order of the breakdown, and upper-case labels. */
-static const unsigned int type_order[] = {
-	TT_ALLOC_MEM_DRAM, TT_ALLOC_MEM_L1, TT_ALLOC_MEM_L1_SMALL,
-	TT_ALLOC_MEM_TRACE, TT_ALLOC_MEM_CB, TT_ALLOC_MEM_KERNEL,
-	TT_ALLOC_MEM_SYSTEM,
-};
-static const char *const type_label[TT_ALLOC_MEM_COUNT] = {
-	"DRAM", "L1", "SYSTEM", "L1_SMALL", "TRACE", "CB", "KERNELS",
-};
-
-struct memstat {
-	uint64_t used, peak, capacity, allocations;
-};
-
-struct devstat {
-	unsigned int idx;
-	char arch[64];
-	int64_t clients;	/* -1: unknown */
-	uint64_t reclaimed_bytes, reclaimed_allocations;
-	uint64_t system_bytes;
-	struct memstat mem[TT_ALLOC_MEM_COUNT];
-};
-
-struct param {
-	char name[64];
-	char value[256];
-};
-
-struct modstate {
-	int loaded;
-	char state[16];
-	char version[64];
-	int64_t refcnt;
-	struct param params[32];
-	int nparams;
-};
-
-struct snapshot {
-	time_t ts;
-	struct modstate mod;
-	struct devstat *devs;
-	size_t ndev;
-	struct tt_alloc_client *clients;
-	size_t nclients;
-	int clients_err;	/* 0: list valid */
-};
-
-struct opts {
-	int all;
-	long device;		/* -1: all */
-	int json, prom, watch;
-	double interval;
-};
 
 /* ------------------------------------------------------------------------- */
 
@@ -336,14 +273,14 @@ static size_t read_devices_ioctl(struct tt_alloc_ctx *ctx, struct devstat **devs
 	return info.num_devices;
 }
 
-static void snapshot_free(struct snapshot *s)
+void snapshot_free(struct snapshot *s)
 {
 	free(s->devs);
 	tt_alloc_clients_free(s->clients);
 	memset(s, 0, sizeof(*s));
 }
 
-static void snapshot_take(struct snapshot *s)
+void snapshot_take(struct snapshot *s)
 {
 	struct tt_alloc_ctx *ctx = NULL;
 	size_t i, j;
@@ -355,7 +292,10 @@ static void snapshot_take(struct snapshot *s)
 	if (!s->mod.loaded)
 		return;
 
-	ret = tt_alloc_open_ex(NULL, TT_ALLOC_OPEN_MONITOR | TT_ALLOC_OPEN_QUIET, &ctx);
+	if (getenv("TT_ALLOC_SMI_CLIENTS"))
+		ret = -ENODEV;	/* test override: rows from a file, below */
+	else
+		ret = tt_alloc_open_ex(NULL, TT_ALLOC_OPEN_MONITOR | TT_ALLOC_OPEN_QUIET, &ctx);
 	if (ret) {
 		s->clients_err = ret;
 		ctx = NULL;
@@ -372,6 +312,9 @@ static void snapshot_take(struct snapshot *s)
 		}
 	}
 
+	if (getenv("TT_ALLOC_SMI_CLIENTS"))
+		s->clients_err = fake_clients(getenv("TT_ALLOC_SMI_CLIENTS"), &s->clients, &s->nclients);
+
 	s->ndev = read_devices_sysfs(&s->devs);
 	if (!s->ndev)
 		s->ndev = read_devices_ioctl(ctx, &s->devs);
@@ -386,566 +329,6 @@ static void snapshot_take(struct snapshot *s)
 			if (s->clients[j].device == s->devs[i].idx)
 				s->devs[i].clients++;
 	}
-}
-
-/* ------------------------------------------------------------------------- */
-
-static char *fmt_bytes(uint64_t b, char *buf, size_t len)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)b;
-	int u = -1;
-
-	if (b < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", b);
-		return buf;
-	}
-	while (v >= 1024.0 && u < 4) {
-		v /= 1024.0;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
-}
-
-static void fmt_bar(char *buf, size_t width, uint64_t used, uint64_t cap)
-{
-	size_t i, fill;
-
-	buf[0] = '[';
-	if (!cap) {
-		static const char na[] = "no capacity";
-		size_t pad = width > sizeof(na) - 1 ? (width - (sizeof(na) - 1)) / 2 : 0;
-
-		for (i = 0; i < width; i++)
-			buf[1 + i] = ' ';
-		if (width >= sizeof(na) - 1)
-			memcpy(buf + 1 + pad, na, sizeof(na) - 1);
-	} else {
-		double frac = (double)used / (double)cap;
-
-		if (frac > 1.0)
-			frac = 1.0;
-		fill = (size_t)(frac * (double)width + 0.5);
-		if (used && !fill)
-			fill = 1;
-		for (i = 0; i < width; i++)
-			buf[1 + i] = i < fill ? '#' : '.';
-	}
-	buf[1 + width] = ']';
-	buf[2 + width] = '\0';
-}
-
-static int dev_visible(const struct devstat *d, const struct opts *o)
-{
-	unsigned int t;
-
-	if (o->device >= 0)
-		return (long)d->idx == o->device;
-	if (o->all)
-		return 1;
-	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
-		if (d->mem[t].capacity || d->mem[t].used || d->mem[t].allocations)
-			return 1;
-	return d->clients > 0;
-}
-
-static void print_not_loaded(FILE *f)
-{
-	fprintf(f, "tt_alloc module is not loaded; load it with: %s\n", LOAD_HINT);
-}
-
-static void render_text(FILE *f, const struct snapshot *s, const struct opts *o)
-{
-	char tbuf[64], a[32], b[32], bar[40];
-	size_t i, j, shown = 0, hidden = 0;
-	struct tm tm;
-	unsigned int k;
-	int any_exited = 0;
-
-	localtime_r(&s->ts, &tm);
-	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(f, "tt-alloc-smi %s  %s\n", TT_ALLOC_VERSION, tbuf);
-	if (!s->mod.loaded) {
-		print_not_loaded(f);
-		return;
-	}
-	fprintf(f, "Module: %s %s (%s), refcount %" PRId64 "\n", MODNAME,
-		s->mod.version[0] ? s->mod.version : "?", s->mod.state,
-		s->mod.refcnt);
-	if (s->mod.nparams) {
-		fprintf(f, "Parameters:");
-		for (k = 0; k < (unsigned int)s->mod.nparams; k++)
-			fprintf(f, " %s=%s", s->mod.params[k].name, s->mod.params[k].value);
-		fputc('\n', f);
-	}
-	fputc('\n', f);
-
-	fprintf(f, "%-4s %-13s %-44s %-44s %7s\n", "DEV", "ARCH",
-		"DRAM used / capacity", "L1 used / capacity", "CLIENTS");
-	for (i = 0; i < s->ndev; i++) {
-		const struct devstat *d = &s->devs[i];
-		char cell[2][96], cl[24];
-		unsigned int ty[2] = { TT_ALLOC_MEM_DRAM, TT_ALLOC_MEM_L1 };
-
-		if (!dev_visible(d, o)) {
-			hidden++;
-			continue;
-		}
-		shown++;
-		for (k = 0; k < 2; k++) {
-			const struct memstat *m = &d->mem[ty[k]];
-			char pct[8];
-
-			fmt_bar(bar, 12, m->used, m->capacity);
-			fmt_bytes(m->used, a, sizeof(a));
-			if (m->capacity) {
-				fmt_bytes(m->capacity, b, sizeof(b));
-				snprintf(pct, sizeof(pct), "%3.0f%%",
-					 100.0 * (double)m->used / (double)m->capacity);
-			} else {
-				snprintf(b, sizeof(b), "?");
-				snprintf(pct, sizeof(pct), "    ");
-			}
-			snprintf(cell[k], sizeof(cell[k]), "%s %9s / %-9s %s", bar, a, b, pct);
-		}
-		if (d->clients >= 0)
-			snprintf(cl, sizeof(cl), "%" PRId64, d->clients);
-		else
-			snprintf(cl, sizeof(cl), "?");
-		fprintf(f, "%-4u %-13s %-44s %-44s %7s\n", d->idx, d->arch, cell[0], cell[1], cl);
-	}
-	if (!shown)
-		fprintf(f, "(no device to show)\n");
-	if (hidden)
-		fprintf(f, "(%zu device%s with no capacity and no use hidden; -a shows all)\n",
-			hidden, hidden == 1 ? "" : "s");
-
-	for (i = 0; i < s->ndev; i++) {
-		const struct devstat *d = &s->devs[i];
-
-		if (!dev_visible(d, o))
-			continue;
-		fprintf(f, "\nDevice %u (%s) memory breakdown\n", d->idx, d->arch);
-		fprintf(f, "  %-9s %11s %11s %11s %8s\n", "TYPE", "USED", "PEAK", "CAPACITY", "ALLOCS");
-		for (k = 0; k < sizeof(type_order) / sizeof(type_order[0]); k++) {
-			unsigned int t = type_order[k];
-			const struct memstat *m = &d->mem[t];
-			char c[32];
-
-			if (t == TT_ALLOC_MEM_SYSTEM && !m->used && !m->allocations && !m->capacity)
-				continue;
-			fmt_bytes(m->used, a, sizeof(a));
-			fmt_bytes(m->peak, b, sizeof(b));
-			if (m->capacity)
-				fmt_bytes(m->capacity, c, sizeof(c));
-			else
-				snprintf(c, sizeof(c), "-");
-			fprintf(f, "  %-9s %11s %11s %11s %8" PRIu64, type_label[t], a, b, c, m->allocations);
-			if (t == TT_ALLOC_MEM_KERNEL)
-				fprintf(f, "   (system kernels: %s)", fmt_bytes(d->system_bytes, a, sizeof(a)));
-			fputc('\n', f);
-		}
-		fprintf(f, "  Reclaimed from released files: %s in %" PRIu64 " allocation%s\n",
-			fmt_bytes(d->reclaimed_bytes, a, sizeof(a)), d->reclaimed_allocations,
-			d->reclaimed_allocations == 1 ? "" : "s");
-	}
-
-	fprintf(f, "\nProcesses\n");
-	if (s->clients_err) {
-		fprintf(f, "  (process list unavailable: %s: %s)\n",
-			getenv("TT_ALLOC_DEVICE") ? getenv("TT_ALLOC_DEVICE") : TT_ALLOC_DEFAULT_DEVICE,
-			strerror(-s->clients_err));
-		return;
-	}
-	fprintf(f, "  %-8s %-16s %4s %10s %10s %10s %10s %10s %10s\n", "PID", "NAME", "DEV",
-		"DRAM", "L1", "L1_SMALL", "TRACE", "CB", "KERNELS");
-	shown = 0;
-	for (j = 0; j < s->nclients; j++) {
-		const struct tt_alloc_client *c = &s->clients[j];
-		char name[TT_ALLOC_COMM_LEN + 1], pid[24], dev[12];
-		static const unsigned int cols[] = {
-			TT_ALLOC_MEM_DRAM, TT_ALLOC_MEM_L1, TT_ALLOC_MEM_L1_SMALL,
-			TT_ALLOC_MEM_TRACE, TT_ALLOC_MEM_CB, TT_ALLOC_MEM_KERNEL,
-		};
-
-		if (o->device >= 0 && (long)c->device != o->device)
-			continue;
-		memcpy(name, c->comm, TT_ALLOC_COMM_LEN);
-		name[TT_ALLOC_COMM_LEN] = '\0';
-		for (k = 0; name[k]; k++)
-			if (!isprint((unsigned char)name[k]))
-				name[k] = '?';
-		snprintf(pid, sizeof(pid), "%" PRIu32 "%s", c->pid,
-			 (c->flags & TT_ALLOC_CLIENT_OPENER_EXITED) ? "*" : "");
-		if (c->flags & TT_ALLOC_CLIENT_OPENER_EXITED)
-			any_exited = 1;
-		if (c->device == TT_ALLOC_DEVICE_NONE)
-			snprintf(dev, sizeof(dev), "-");
-		else
-			snprintf(dev, sizeof(dev), "%" PRIu32, c->device);
-		fprintf(f, "  %-8s %-16s %4s", pid, name, dev);
-		for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
-			fprintf(f, " %10s", fmt_bytes(c->used[cols[k]], a, sizeof(a)));
-		fputc('\n', f);
-		shown++;
-	}
-	if (!shown)
-		fprintf(f, "  No process is recording allocations.\n");
-	if (any_exited)
-		fprintf(f, "  * the opener has exited; the file lives on in another process\n");
-}
-
-/* ------------------------------------------------------------------------- */
-
-static void json_str(FILE *f, const char *s, size_t max)
-{
-	size_t i;
-
-	fputc('"', f);
-	for (i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void json_param_value(FILE *f, const char *v)
-{
-	const char *p = v;
-
-	if (!strcmp(v, "Y")) {
-		fputs("true", f);
-		return;
-	}
-	if (!strcmp(v, "N")) {
-		fputs("false", f);
-		return;
-	}
-	if (*p == '-')
-		p++;
-	if (*p && strspn(p, "0123456789") == strlen(p) && strlen(p) < 19 &&
-	    (p[0] != '0' || !p[1])) {
-		fputs(v, f);
-		return;
-	}
-	json_str(f, v, SIZE_MAX);
-}
-
-static void render_json(FILE *f, const struct snapshot *s, const struct opts *o)
-{
-	size_t i, j, n;
-	unsigned int t;
-	int k;
-
-	fprintf(f, "{\n  \"schema_version\": %d,\n", SCHEMA_VERSION);
-	fprintf(f, "  \"tool\": {\"name\": \"tt-alloc-smi\", \"version\": ");
-	json_str(f, TT_ALLOC_VERSION, SIZE_MAX);
-	fprintf(f, "},\n  \"timestamp\": %lld,\n", (long long)s->ts);
-	fprintf(f, "  \"module\": {\"loaded\": %s", s->mod.loaded ? "true" : "false");
-	if (s->mod.loaded) {
-		fprintf(f, ", \"version\": ");
-		json_str(f, s->mod.version, sizeof(s->mod.version));
-		fprintf(f, ", \"state\": ");
-		json_str(f, s->mod.state, sizeof(s->mod.state));
-		if (s->mod.refcnt >= 0)
-			fprintf(f, ", \"refcount\": %" PRId64, s->mod.refcnt);
-		else
-			fprintf(f, ", \"refcount\": null");
-		fprintf(f, ", \"parameters\": {");
-		for (k = 0; k < s->mod.nparams; k++) {
-			fprintf(f, "%s", k ? ", " : "");
-			json_str(f, s->mod.params[k].name, sizeof(s->mod.params[k].name));
-			fprintf(f, ": ");
-			json_param_value(f, s->mod.params[k].value);
-		}
-		fprintf(f, "}");
-	}
-	fprintf(f, "},\n  \"devices\": [");
-	for (i = 0, n = 0; i < s->ndev; i++) {
-		const struct devstat *d = &s->devs[i];
-
-		if (o->device >= 0 && (long)d->idx != o->device)
-			continue;
-		fprintf(f, "%s\n    {\"device\": %u, \"arch\": ", n++ ? "," : "", d->idx);
-		json_str(f, d->arch, sizeof(d->arch));
-		if (d->clients >= 0)
-			fprintf(f, ", \"clients\": %" PRId64, d->clients);
-		else
-			fprintf(f, ", \"clients\": null");
-		fprintf(f, ", \"reclaimed_bytes\": %" PRIu64 ", \"reclaimed_allocations\": %" PRIu64 ",\n",
-			d->reclaimed_bytes, d->reclaimed_allocations);
-		fprintf(f, "     \"memory\": {");
-		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-			const struct memstat *m = &d->mem[t];
-
-			fprintf(f, "%s\n       \"%s\": {\"used_bytes\": %" PRIu64 ", \"peak_bytes\": %" PRIu64
-				", \"capacity_bytes\": %" PRIu64 ", \"allocations\": %" PRIu64,
-				t ? "," : "", tt_alloc_mem_type_name(t), m->used, m->peak,
-				m->capacity, m->allocations);
-			if (t == TT_ALLOC_MEM_KERNEL)
-				fprintf(f, ", \"system_bytes\": %" PRIu64, d->system_bytes);
-			fputc('}', f);
-		}
-		fprintf(f, "\n     }}");
-	}
-	fprintf(f, "%s],\n", n ? "\n  " : "");
-	fprintf(f, "  \"processes_available\": %s,\n", s->mod.loaded && !s->clients_err ? "true" : "false");
-	fprintf(f, "  \"processes\": [");
-	for (j = 0, n = 0; j < s->nclients; j++) {
-		const struct tt_alloc_client *c = &s->clients[j];
-
-		if (o->device >= 0 && (long)c->device != o->device)
-			continue;
-		fprintf(f, "%s\n    {\"pid\": %" PRIu32 ", \"name\": ", n++ ? "," : "", c->pid);
-		json_str(f, (const char *)c->comm, TT_ALLOC_COMM_LEN);
-		fprintf(f, ", \"client_id\": %" PRIu64 ", \"device\": ", (uint64_t)c->client_id);
-		if (c->device == TT_ALLOC_DEVICE_NONE)
-			fprintf(f, "null");
-		else
-			fprintf(f, "%" PRIu32, c->device);
-		fprintf(f, ", \"opener_exited\": %s,\n     \"used_bytes\": {",
-			(c->flags & TT_ALLOC_CLIENT_OPENER_EXITED) ? "true" : "false");
-		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
-			fprintf(f, "%s\"%s\": %" PRIu64, t ? ", " : "", tt_alloc_mem_type_name(t),
-				(uint64_t)c->used[t]);
-		fprintf(f, "},\n     \"allocations\": {");
-		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
-			fprintf(f, "%s\"%s\": %" PRIu64, t ? ", " : "", tt_alloc_mem_type_name(t),
-				(uint64_t)c->allocations[t]);
-		fprintf(f, "}}");
-	}
-	fprintf(f, "%s]\n}\n", n ? "\n  " : "");
-}
-
-/* ------------------------------------------------------------------------- */
-
-static void prom_label(FILE *f, const char *s, size_t max)
-{
-	size_t i;
-
-	fputc('"', f);
-	for (i = 0; i < max && s[i]; i++) {
-		if (s[i] == '\\')
-			fputs("\\\\", f);
-		else if (s[i] == '"')
-			fputs("\\\"", f);
-		else if (s[i] == '\n')
-			fputs("\\n", f);
-		else
-			fputc(s[i], f);
-	}
-	fputc('"', f);
-}
-
-static void prom_head(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-enum devfield { F_USED, F_PEAK, F_CAP, F_ALLOCS };
-
-static void render_prom(FILE *f, const struct snapshot *s, const struct opts *o)
-{
-	static const struct {
-		const char *name, *help;
-		enum devfield fld;
-	} per_type[] = {
-		{ "tt_alloc_used_bytes", "Device memory in use, by device and memory type.", F_USED },
-		{ "tt_alloc_peak_bytes", "Highest device memory in use since load or reset.", F_PEAK },
-		{ "tt_alloc_capacity_bytes", "Device memory capacity, 0 when unknown.", F_CAP },
-		{ "tt_alloc_allocations", "Tracked allocations, by device and memory type.", F_ALLOCS },
-	};
-	size_t i, j, q;
-	unsigned int t;
-
-	prom_head(f, "tt_alloc_module_loaded", "gauge", "1 when the tt_alloc kernel module is loaded.");
-	fprintf(f, "tt_alloc_module_loaded %d\n", s->mod.loaded);
-	if (!s->mod.loaded)
-		return;
-	prom_head(f, "tt_alloc_module_info", "gauge", "tt_alloc module version, value always 1.");
-	fprintf(f, "tt_alloc_module_info{version=");
-	prom_label(f, s->mod.version, sizeof(s->mod.version));
-	fprintf(f, "} 1\n");
-	if (s->mod.refcnt >= 0) {
-		prom_head(f, "tt_alloc_module_refcount", "gauge", "Reference count of the tt_alloc module.");
-		fprintf(f, "tt_alloc_module_refcount %" PRId64 "\n", s->mod.refcnt);
-	}
-	prom_head(f, "tt_alloc_device_info", "gauge", "Tracked device and its architecture, value always 1.");
-	for (i = 0; i < s->ndev; i++) {
-		if (o->device >= 0 && (long)s->devs[i].idx != o->device)
-			continue;
-		fprintf(f, "tt_alloc_device_info{device=\"%u\",arch=", s->devs[i].idx);
-		prom_label(f, s->devs[i].arch, sizeof(s->devs[i].arch));
-		fprintf(f, "} 1\n");
-	}
-	for (q = 0; q < sizeof(per_type) / sizeof(per_type[0]); q++) {
-		prom_head(f, per_type[q].name, "gauge", per_type[q].help);
-		for (i = 0; i < s->ndev; i++) {
-			const struct devstat *d = &s->devs[i];
-
-			if (o->device >= 0 && (long)d->idx != o->device)
-				continue;
-			for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-				const struct memstat *m = &d->mem[t];
-				uint64_t v = per_type[q].fld == F_USED ? m->used :
-					     per_type[q].fld == F_PEAK ? m->peak :
-					     per_type[q].fld == F_CAP ? m->capacity : m->allocations;
-
-				fprintf(f, "%s{device=\"%u\",type=\"%s\"} %" PRIu64 "\n",
-					per_type[q].name, d->idx, tt_alloc_mem_type_name(t), v);
-			}
-		}
-	}
-#define PER_DEV(name, type, help, expr)						\
-	do {									\
-		prom_head(f, name, type, help);					\
-		for (i = 0; i < s->ndev; i++) {					\
-			const struct devstat *d = &s->devs[i];			\
-			if (o->device >= 0 && (long)d->idx != o->device)	\
-				continue;					\
-			fprintf(f, "%s{device=\"%u\"} %" PRIu64 "\n", name,	\
-				d->idx, (uint64_t)(expr));			\
-		}								\
-	} while (0)
-	PER_DEV("tt_alloc_kernel_system_bytes", "gauge",
-		"Bytes of system (fabric and dispatch) kernels.", d->system_bytes);
-	PER_DEV("tt_alloc_clients", "gauge", "Open files holding allocations on the device.",
-		d->clients < 0 ? 0 : d->clients);
-	PER_DEV("tt_alloc_reclaimed_bytes_total", "counter",
-		"Bytes reclaimed from released files.", d->reclaimed_bytes);
-	PER_DEV("tt_alloc_reclaimed_allocations_total", "counter",
-		"Allocations reclaimed from released files.", d->reclaimed_allocations);
-#undef PER_DEV
-	if (s->clients_err)
-		return;
-	for (q = 0; q < 2; q++) {
-		const char *name = q ? "tt_alloc_process_allocations" : "tt_alloc_process_used_bytes";
-
-		prom_head(f, name, "gauge", q ? "Allocations a process holds, by device and memory type." :
-						"Device memory a process holds, by device and memory type.");
-		for (j = 0; j < s->nclients; j++) {
-			const struct tt_alloc_client *c = &s->clients[j];
-
-			if (c->device == TT_ALLOC_DEVICE_NONE)
-				continue;
-			if (o->device >= 0 && (long)c->device != o->device)
-				continue;
-			for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-				fprintf(f, "%s{pid=\"%" PRIu32 "\",comm=", name, c->pid);
-				prom_label(f, (const char *)c->comm, TT_ALLOC_COMM_LEN);
-				fprintf(f, ",client=\"%" PRIu64 "\",device=\"%" PRIu32 "\",type=\"%s\"} %" PRIu64 "\n",
-					(uint64_t)c->client_id, c->device, tt_alloc_mem_type_name(t),
-					(uint64_t)(q ? c->allocations[t] : c->used[t]));
-			}
-		}
-	}
-}
-
-/* ------------------------------------------------------------------------- */
-
-static struct termios saved_tio;
-static int tio_saved;
-static volatile sig_atomic_t stop_watch;
-
-static void restore_tty(void)
-{
-	if (tio_saved) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-		tio_saved = 0;
-	}
-	if (isatty(STDOUT_FILENO)) {
-		static const char show[] = "\033[?25h";
-
-		if (write(STDOUT_FILENO, show, sizeof(show) - 1) < 0)
-			return;
-	}
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_watch = 1;
-}
-
-static int watch(const struct opts *o)
-{
-	struct sigaction sa;
-	int tty = isatty(STDIN_FILENO);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-
-	if (tty && !tcgetattr(STDIN_FILENO, &saved_tio)) {
-		struct termios raw = saved_tio;
-
-		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-		raw.c_cc[VMIN] = 0;
-		raw.c_cc[VTIME] = 0;
-		tio_saved = 1;
-		atexit(restore_tty);
-		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-	}
-	if (isatty(STDOUT_FILENO))
-		fputs("\033[?25l\033[H\033[2J", stdout);
-
-	while (!stop_watch) {
-		struct snapshot s;
-		char *buf = NULL, *p, *nl;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
-		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-		int timeout = (int)(o->interval * 1000.0);
-
-		if (!m)
-			return 1;
-		snapshot_take(&s);
-		render_text(m, &s, o);
-		fprintf(m, "\nRefreshing every %.1f s; press q or Ctrl-C to quit.\n", o->interval);
-		fclose(m);
-		snapshot_free(&s);
-
-		/* Redraw in place: home, each line cleared to its end, rest cleared. */
-		fputs("\033[H", stdout);
-		for (p = buf; *p; p = nl + 1) {
-			nl = strchr(p, '\n');
-			if (!nl) {
-				fputs(p, stdout);
-				break;
-			}
-			fwrite(p, 1, (size_t)(nl - p), stdout);
-			fputs("\033[K\n", stdout);
-		}
-		fputs("\033[J", stdout);
-		fflush(stdout);
-		free(buf);
-
-		while (!stop_watch) {
-			int r = poll(tty ? &pfd : NULL, tty ? 1 : 0, timeout);
-			char c;
-
-			if (r <= 0)
-				break;	/* timeout, or a signal */
-			if (read(STDIN_FILENO, &c, 1) == 1 && (c == 'q' || c == 'Q' || c == 3)) {
-				stop_watch = 1;
-				break;
-			}
-			timeout = 0;	/* other key: refresh now */
-		}
-	}
-	restore_tty();
-	fputc('\n', stdout);
-	return 0;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1055,11 +438,26 @@ static void usage(FILE *f)
 "per device and per process.\n"
 "\n"
 "  -a, --all              also show devices with no capacity and no use\n"
-"  -d, --device N         show device N only\n"
+"  -d, --device N         show device N only (with its breakdown)\n"
+"  -v, --verbose          add the parameters and every device's breakdown\n"
+"  -o, --output LIST      process table columns, comma-separated, from\n"
+"                         PID,NAME,DEV,CLIENT,DRAM,L1,SYSTEM,L1_SMALL,TRACE,\n"
+"                         CB,KERNELS,TOTAL,ALLOCS,EXITED\n"
+"      --sort COLUMN      order of the process table (default DRAM; sizes\n"
+"                         biggest first, PID/NAME/DEV/CLIENT ascending)\n"
+"  -r, --raw              process table only, raw (space-separated, bytes)\n"
+"      --csv              process table only, CSV (RFC 4180, bytes)\n"
 "  -j, --json             print one JSON document (schema_version %d)\n"
 "  -p, --prometheus       print Prometheus text exposition format\n"
-"  -w, --watch[=SECONDS]  refresh in place every SECONDS (default 1) until q\n"
-"                         or Ctrl-C\n"
+"      --prometheus-top N per-process Prometheus series for the N biggest\n"
+"                         (process, device) pairs, the rest summed (default 10)\n"
+"      --prometheus-file PATH\n"
+"                         write the exposition to PATH atomically (for the\n"
+"                         node_exporter textfile collector)\n"
+"  -w, --watch[=SECONDS]  refresh every SECONDS (default 1): a full-screen\n"
+"                         view on a terminal (q or Ctrl-C quits), one\n"
+"                         snapshot after another otherwise\n"
+"  -n, --count N          with -w: stop after N snapshots\n"
 "      --load             load tt_alloc through libkmod (root)\n"
 "      --devices N        with --load: number of devices to track\n"
 "      --arch LIST        with --load: comma-separated architectures\n"
@@ -1075,16 +473,48 @@ static void usage(FILE *f)
 
 enum {
 	OPT_LOAD = 256, OPT_UNLOAD, OPT_DEVICES, OPT_ARCH, OPT_MODPATH,
+	OPT_SORT, OPT_CSV, OPT_PTOP, OPT_PFILE,
 };
+
+static int parse_long(const char *arg, long min, long max, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(arg, &end, 10);
+	return errno || *end || end == arg || *v < min || *v > max ? -1 : 0;
+}
+
+/* Everything but the text view has a machine reader: say what failed in
+ * its format too, not only on stderr. */
+static int fail_device(const struct snapshot *s, const struct opts *o)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "device %ld does not exist (%zu device%s tracked)",
+		 o->device, s->ndev, s->ndev == 1 ? "" : "s");
+	if (o->fmt == OUT_JSON)
+		render_json_error(stdout, msg, o->device);
+	fprintf(stderr, "%s: %s\n", prog, msg);
+	return 1;
+}
 
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, 'j' },
 		{ "prometheus", no_argument, NULL, 'p' },
+		{ "prometheus-top", required_argument, NULL, OPT_PTOP },
+		{ "prometheus-file", required_argument, NULL, OPT_PFILE },
 		{ "watch", optional_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'n' },
 		{ "load", no_argument, NULL, OPT_LOAD },
 		{ "unload", no_argument, NULL, OPT_UNLOAD },
 		{ "devices", required_argument, NULL, OPT_DEVICES },
@@ -1094,30 +524,59 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .device = -1, .interval = 1.0 };
+	struct opts o = { .device = -1, .interval = 1.0, .prom_top = 10 };
 	const char *devices = NULL, *arch = NULL, *modpath = NULL;
-	int load = 0, unload = 0, c, status;
+	int load = 0, unload = 0, c, status, nfmt = 0;
 	struct snapshot s;
+	struct layout lay;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "ad:jpw::hV", lopts, NULL)) != -1) {
+	/* comm and arch are shown as UTF-8 when the terminal is */
+	setlocale(LC_ALL, "");
+	while ((c = getopt_long(argc, argv, "ad:vo:rjpw::n:hV", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			o.all = 1;
 			break;
 		case 'd':
-			errno = 0;
-			o.device = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || o.device < 0 || o.device > UINT32_MAX) {
+			if (parse_long(optarg, 0, UINT32_MAX, &o.device)) {
 				fprintf(stderr, "%s: bad device number '%s'\n", prog, optarg);
 				return 2;
 			}
 			break;
+		case 'v':
+			o.verbose = 1;
+			break;
+		case 'o':
+			o.columns = optarg;
+			break;
+		case OPT_SORT:
+			o.sort = optarg;
+			break;
+		case 'r':
+			o.fmt = OUT_RAW;
+			nfmt++;
+			break;
+		case OPT_CSV:
+			o.fmt = OUT_CSV;
+			nfmt++;
+			break;
 		case 'j':
-			o.json = 1;
+			o.fmt = OUT_JSON;
+			nfmt++;
 			break;
 		case 'p':
-			o.prom = 1;
+			o.fmt = OUT_PROM;
+			nfmt++;
+			break;
+		case OPT_PTOP:
+			if (parse_long(optarg, 0, 100000, &o.prom_top)) {
+				fprintf(stderr, "%s: --prometheus-top needs a number 0-100000\n", prog);
+				return 2;
+			}
+			break;
+		case OPT_PFILE:
+			o.prom_file = optarg;
 			break;
 		case 'w': {
 			const char *arg = optarg;
@@ -1135,6 +594,12 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'n':
+			if (parse_long(optarg, 1, LONG_MAX, &o.count)) {
+				fprintf(stderr, "%s: --count needs a positive number\n", prog);
+				return 2;
+			}
+			break;
 		case OPT_LOAD:
 			load = 1;
 			break;
@@ -1175,15 +640,26 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load + unload + (o.json || o.prom || o.watch) > 1 || (o.json && o.prom) ||
-	    (o.watch && (o.json || o.prom))) {
-		fprintf(stderr, "%s: --load, --unload, --json, --prometheus and --watch do not combine\n", prog);
+	if (o.prom_file && (nfmt == 0 || o.fmt == OUT_PROM)) {
+		o.fmt = OUT_PROM;
+		nfmt = 1;
+	}
+	if (load + unload + (nfmt || o.watch) > 1 || nfmt > 1 || (o.prom_file && o.fmt != OUT_PROM) ||
+	    (o.watch && o.fmt != OUT_TEXT && !o.prom_file)) {
+		fprintf(stderr, "%s: --load, --unload, --json, --prometheus, --raw, --csv and --watch do not combine\n"
+			"(--watch goes with the text view and --prometheus-file)\n", prog);
 		return 2;
 	}
 	if ((devices || arch || modpath) && !load) {
 		fprintf(stderr, "%s: --devices, --arch and --module-path go with --load\n", prog);
 		return 2;
 	}
+	if (o.count && !o.watch) {
+		fprintf(stderr, "%s: --count goes with --watch\n", prog);
+		return 2;
+	}
+	if (table_check_opts(&o))
+		return 2;
 	if (load)
 		return do_load(devices, arch, modpath);
 	if (unload)
@@ -1193,10 +669,20 @@ int main(int argc, char **argv)
 
 	snapshot_take(&s);
 	status = 0;
+	if (o.prom_file) {
+		/* A valid file (tt_alloc_module_loaded 0) is the point even
+		 * without the module: the collector must not keep serving
+		 * what an old file said. */
+		status = write_prom_file(o.prom_file, &s, &o) ? 1 : 0;
+		if (!s.mod.loaded)
+			print_not_loaded(stderr);
+		snapshot_free(&s);
+		return status;
+	}
 	if (!s.mod.loaded) {
-		if (o.json)
+		if (o.fmt == OUT_JSON)
 			render_json(stdout, &s, &o);
-		else if (o.prom)
+		else if (o.fmt == OUT_PROM)
 			render_prom(stdout, &s, &o);
 		print_not_loaded(stderr);
 		status = 1;
@@ -1208,18 +694,29 @@ int main(int argc, char **argv)
 				if ((long)s.devs[i].idx == o.device)
 					break;
 			if (i == s.ndev) {
-				fprintf(stderr, "%s: device %ld does not exist (%zu device%s tracked)\n",
-					prog, o.device, s.ndev, s.ndev == 1 ? "" : "s");
+				status = fail_device(&s, &o);
 				snapshot_free(&s);
-				return 1;
+				fflush(stdout);
+				return status;
 			}
 		}
-		if (o.json)
+		switch (o.fmt) {
+		case OUT_JSON:
 			render_json(stdout, &s, &o);
-		else if (o.prom)
+			break;
+		case OUT_PROM:
 			render_prom(stdout, &s, &o);
-		else
-			render_text(stdout, &s, &o);
+			break;
+		case OUT_RAW:
+		case OUT_CSV:
+			if (render_list(stdout, &s, &o))
+				status = 1;
+			break;
+		default:
+			layout_of_stdout(&lay);
+			if (render_text(stdout, &s, &o, &lay))
+				status = 1;
+		}
 	}
 	snapshot_free(&s);
 	if (fflush(stdout) || ferror(stdout))

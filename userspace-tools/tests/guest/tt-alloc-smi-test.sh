@@ -94,17 +94,23 @@ ok $? "process row for pid $pid on device 0 with its bytes"
 jq -e --argjson p $pid '[.processes[] | select(.pid == $p and .device == 1 and .used_bytes.dram == 1048576)] | length == 1' $T/smi.json > /dev/null
 ok $? "second row for the same process on device 1"
 
-$BIN/tt-alloc-smi > $T/smi.txt 2>&1
+$BIN/tt-alloc-smi -v > $T/smi.txt 2>&1
 rc=$?
-grep -q "^  $pid  *tt-alloc-replay  *0  *80\.0 MiB  *512\.0 KiB  *32\.0 KiB  *4\.0 MiB  *64\.0 KiB  *204\.0 KiB" $T/smi.txt
+grep -q "^ *$pid  *tt-alloc-replay  *0  *80\.0 MiB  *512\.0 KiB  *32\.0 KiB  *4\.0 MiB  *64\.0 KiB  *204\.0 KiB" $T/smi.txt
 ok $(( rc | $? )) "text view: process row with pid, name and sizes"
-grep -q "^0  " $T/smi.txt && grep -q "(system kernels: 204\.0 KiB)" $T/smi.txt
-ok $? "text view: device 0 row and its breakdown"
-[ $rc -ne 0 ] && cat $T/smi.txt | sed 's/^/# /'
+grep -q "^ *0  *[a-z_0-9]*  *\[" $T/smi.txt && grep -q "(system kernels: 204\.0 KiB)" $T/smi.txt
+r=$?
+ok $r "text view: device 0 row and its breakdown"
+[ $((rc | r)) -ne 0 ] && sed 's/^/# /' $T/smi.txt
+
+$BIN/tt-alloc-smi --csv -o PID,NAME,DEV,DRAM,KERNELS --sort PID > $T/smi.csv
+grep -qx "$(printf '%s\r' "$pid,tt-alloc-replay,0,83886080,208896")" $T/smi.csv &&
+	grep -qx "$(printf '%s\r' "$pid,tt-alloc-replay,1,1048576,0")" $T/smi.csv
+ok $? "--csv: the holder's rows from the real TT_ALLOC_IOC_CLIENTS, in bytes"
 
 $BIN/tt-alloc-smi --prometheus > $T/smi.prom
 grep -qx 'tt_alloc_used_bytes{device="0",type="dram"} 83886080' $T/smi.prom &&
-	grep -q "^tt_alloc_process_used_bytes{pid=\"$pid\",comm=\"tt-alloc-replay\",client=\"[0-9]*\",device=\"0\",type=\"kernel\"} 208896$" $T/smi.prom
+	grep -q "^tt_alloc_process_used_bytes{pid=\"$pid\",comm=\"tt-alloc-replay\",device=\"0\",type=\"kernel\"} 208896$" $T/smi.prom
 ok $? "--prometheus: device and process samples"
 
 # Displaying needs no privilege: the same devices and process as uid 1000.
@@ -148,7 +154,7 @@ jq -e '.module.parameters.devices == 3 and (.devices | length) == 3 and .devices
 	.devices[0].arch == "wormhole_b0" and .devices[0].memory.dram.capacity_bytes > 0 and
 	.module.version != "" and .module.refcount == 0' $T/smi.json > /dev/null
 ok $? "smi sees 3 devices with their arch and capacities, version and refcount"
-$BIN/tt-alloc-smi > $T/smi.txt && grep -q "^1  *blackhole" $T/smi.txt && grep -q "No process is recording allocations" $T/smi.txt
+$BIN/tt-alloc-smi > $T/smi.txt && grep -q "^ *1  *blackhole" $T/smi.txt && grep -q "No process is recording allocations" $T/smi.txt
 ok $? "text view lists the loaded devices, no process"
 $BIN/tt-alloc-smi --load --devices 2 > $T/load.out 2>&1
 [ $? -ne 0 ] && grep -q "already loaded" $T/load.out

@@ -97,20 +97,25 @@ ok $? "label values escaped"
 X=$TMP/smi.txt
 $RUN "$S" > "$X" 2> "$TMP/s.err"
 ok $? "text view exits 0"
-grep -q '^0  *wormhole_b0  *\[#.*\]  *1\.5 GiB / 12\.0 GiB  *12%' "$X"
+grep -q '^ *0  *wormhole_b0  *\[#.*\]  *1\.5 GiB /  *12\.0 GiB  *12%' "$X"
 ok $? "device row with DRAM bar, human units and percentage"
-grep -q '5\.0 MiB / 103\.0 MiB' "$X"
+grep -q '5\.0 MiB /  *103\.0 MiB' "$X"
 ok $? "L1 used / capacity"
+! grep -q 'memory breakdown' "$X"
+ok $? "no per-device breakdown without -v"
+$RUN "$S" -v > "$X" 2>/dev/null
 grep -q 'KERNELS  *204\.0 KiB .*(system kernels: 204\.0 KiB)' "$X" && grep -q 'CB  *1023 B' "$X" &&
 	grep -q 'L1_SMALL  *32\.0 KiB' "$X" && grep -q 'TRACE  *20\.0 MiB' "$X" &&
 	grep -q 'Reclaimed from released files: 15\.2 MiB in 17 allocations' "$X"
 ok $? "breakdown: DRAM, L1, L1_SMALL, TRACE, CB, kernels with the system part, reclaimed"
-grep -q '^1  *wormhole_b0' "$X" && ! grep -q '^2 ' "$X" && grep -q '1 device with no capacity and no use hidden; -a shows all' "$X"
+$RUN "$S" > "$X" 2>/dev/null
+grep -q '^ *1  *wormhole_b0' "$X" && ! grep -q '^ *2 ' "$X" && grep -q '1 device with no capacity and no use hidden; -a shows all' "$X"
 ok $? "device with no capacity and no use hidden"
-$RUN "$S" -a > "$X" 2>/dev/null && grep -q '^2  *weird"arch' "$X" && grep -q 'no capacity' "$X"
+$RUN "$S" -a > "$X" 2>/dev/null && grep -q '^ *2  *weird"arch' "$X" && grep -q 'no capacity' "$X"
 ok $? "-a shows it"
-$RUN "$S" -d 1 > "$X" 2>/dev/null && grep -q '^1  *wormhole_b0' "$X" && ! grep -q '^0  *wormhole' "$X"
-ok $? "-d 1 shows device 1 only"
+$RUN "$S" -d 1 > "$X" 2>/dev/null && grep -q '^ *1  *wormhole_b0' "$X" && ! grep -q '^ *0  *wormhole' "$X" &&
+	grep -q 'Device 1 (wormhole_b0) memory breakdown' "$X" && ! grep -q 'Device 0 ' "$X"
+ok $? "-d 1 shows device 1 only, with its breakdown"
 $RUN "$S" -d 7 > /dev/null 2> "$TMP/s.err"
 [ $? -ne 0 ] && grep -q 'device 7 does not exist' "$TMP/s.err"
 ok $? "-d 7: error"

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus text exposition (version 0.0.4) of a snapshot, and the
+ * atomic textfile-collector writer.
+ *
+ * Cardinality is what matters for a fleet: per-device series are bounded
+ * by the hardware (devices x memory types), per-process series are not
+ * (every short-lived process would leave a series behind in the TSDB), so
+ * only the top N (process, device) pairs by bytes get their own series and
+ * the rest are summed into one series per memory type.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "smi.h"
+
+/* Escaped as the exposition format requires: \\, \" and \n; the value
+ * must also be UTF-8, so bytes that are not become U+FFFD first. */
+static void prom_label(FILE *f, const char *s, size_t max)
+{
+	char buf[3 * 256 + 1];
+	size_t i;
+
+	if (max > 256)
+		max = 256;
+	utf8_clean(buf, sizeof(buf), s, max, 0);
+	fputc('"', f);
+	for (i = 0; buf[i]; i++) {
+		if (buf[i] == '\\')
+			fputs("\\\\", f);
+		else if (buf[i] == '"')
+			fputs("\\\"", f);
+		else if (buf[i] == '\n')
+			fputs("\\n", f);
+		else
+			fputc(buf[i], f);
+	}
+	fputc('"', f);
+}
+
+static void prom_head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Rows of one process on one device, several open files merged so that no
+ * two samples carry the same label set. */
+struct prow {
+	uint32_t pid, device;
+	char comm[TT_ALLOC_COMM_LEN];
+	uint64_t used[TT_ALLOC_MEM_COUNT], allocs[TT_ALLOC_MEM_COUNT], total;
+};
+
+static int cmp_prow(const void *a, const void *b)
+{
+	const struct prow *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->device < y->device ? -1 : x->device > y->device;
+}
+
+static int cmp_prow_key(const void *a, const void *b)
+{
+	const struct prow *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->device != y->device)
+		return x->device < y->device ? -1 : 1;
+	return memcmp(x->comm, y->comm, TT_ALLOC_COMM_LEN);
+}
+
+/* Sorted by key and merged in one pass: a host may list thousands of rows. */
+static size_t merge_rows(const struct snapshot *s, const struct opts *o, struct prow *rows)
+{
+	size_t n = 0, i, m;
+	unsigned int t;
+
+	for (i = 0; i < s->nclients; i++) {
+		const struct tt_alloc_client *c = &s->clients[i];
+		struct prow *r;
+
+		if (c->device == TT_ALLOC_DEVICE_NONE)
+			continue;
+		if (o->device >= 0 && (long)c->device != o->device)
+			continue;
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		r->pid = c->pid;
+		r->device = c->device;
+		memcpy(r->comm, c->comm, TT_ALLOC_COMM_LEN);
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+			r->used[t] = c->used[t];
+			r->allocs[t] = c->allocations[t];
+			r->total += c->used[t];
+		}
+	}
+	qsort(rows, n, sizeof(*rows), cmp_prow_key);
+	for (i = 0, m = 0; i < n; i++) {
+		if (m && !cmp_prow_key(&rows[m - 1], &rows[i])) {
+			for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+				rows[m - 1].used[t] += rows[i].used[t];
+				rows[m - 1].allocs[t] += rows[i].allocs[t];
+			}
+			rows[m - 1].total += rows[i].total;
+		} else {
+			rows[m++] = rows[i];
+		}
+	}
+	qsort(rows, m, sizeof(*rows), cmp_prow);
+	return m;
+}
+
+static void render_processes(FILE *f, const struct snapshot *s, const struct opts *o)
+{
+	struct prow *rows = calloc(s->nclients ? s->nclients : 1, sizeof(*rows));
+	uint64_t other[2][TT_ALLOC_MEM_COUNT] = { { 0 } };
+	size_t n, j, keep;
+	unsigned int t, q;
+
+	if (!rows)
+		return;
+	n = merge_rows(s, o, rows);
+	keep = (size_t)o->prom_top < n ? (size_t)o->prom_top : n;
+	for (j = keep; j < n; j++)
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+			other[0][t] += rows[j].used[t];
+			other[1][t] += rows[j].allocs[t];
+		}
+
+	prom_head(f, "tt_alloc_processes", "gauge",
+		  "(process, device) pairs holding device memory, all of them.");
+	fprintf(f, "tt_alloc_processes %zu\n", n);
+	for (q = 0; q < 2; q++) {
+		const char *name = q ? "tt_alloc_process_allocations" : "tt_alloc_process_used_bytes";
+
+		prom_head(f, name, "gauge", q ?
+			  "Allocations a process holds, for the top processes by bytes." :
+			  "Device memory a process holds, for the top processes by bytes.");
+		for (j = 0; j < keep; j++) {
+			for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+				fprintf(f, "%s{pid=\"%" PRIu32 "\",comm=", name, rows[j].pid);
+				prom_label(f, rows[j].comm, TT_ALLOC_COMM_LEN);
+				fprintf(f, ",device=\"%" PRIu32 "\",type=\"%s\"} %" PRIu64 "\n",
+					rows[j].device, tt_alloc_mem_type_name(t),
+					q ? rows[j].allocs[t] : rows[j].used[t]);
+			}
+		}
+	}
+	prom_head(f, "tt_alloc_process_other_processes", "gauge",
+		  "(process, device) pairs beyond the top ones, summed below.");
+	fprintf(f, "tt_alloc_process_other_processes %zu\n", n - keep);
+	for (q = 0; q < 2; q++) {
+		const char *name = q ? "tt_alloc_process_other_allocations" :
+				       "tt_alloc_process_other_used_bytes";
+
+		prom_head(f, name, "gauge", q ?
+			  "Allocations of the processes beyond the top ones, summed." :
+			  "Device memory of the processes beyond the top ones, summed.");
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
+			fprintf(f, "%s{type=\"%s\"} %" PRIu64 "\n", name,
+				tt_alloc_mem_type_name(t), other[q][t]);
+	}
+	free(rows);
+}
+
+enum devfield { F_USED, F_PEAK, F_CAP, F_ALLOCS };
+
+void render_prom(FILE *f, const struct snapshot *s, const struct opts *o)
+{
+	static const struct {
+		const char *name, *help;
+		enum devfield fld;
+	} per_type[] = {
+		{ "tt_alloc_used_bytes", "Device memory in use, by device and memory type.", F_USED },
+		{ "tt_alloc_peak_bytes", "Highest device memory in use since load or reset.", F_PEAK },
+		{ "tt_alloc_capacity_bytes", "Device memory capacity, 0 when unknown.", F_CAP },
+		{ "tt_alloc_allocations", "Tracked allocations, by device and memory type.", F_ALLOCS },
+	};
+	size_t i, q;
+	unsigned int t;
+
+	prom_head(f, "tt_alloc_module_loaded", "gauge", "1 when the tt_alloc kernel module is loaded.");
+	fprintf(f, "tt_alloc_module_loaded %d\n", s->mod.loaded);
+	if (!s->mod.loaded)
+		return;
+	prom_head(f, "tt_alloc_module_info", "gauge", "tt_alloc module version, value always 1.");
+	fprintf(f, "tt_alloc_module_info{version=");
+	prom_label(f, s->mod.version, sizeof(s->mod.version));
+	fprintf(f, "} 1\n");
+	if (s->mod.refcnt >= 0) {
+		prom_head(f, "tt_alloc_module_refcount", "gauge", "Reference count of the tt_alloc module.");
+		fprintf(f, "tt_alloc_module_refcount %" PRId64 "\n", s->mod.refcnt);
+	}
+	prom_head(f, "tt_alloc_device_info", "gauge", "Tracked device and its architecture, value always 1.");
+	for (i = 0; i < s->ndev; i++) {
+		if (o->device >= 0 && (long)s->devs[i].idx != o->device)
+			continue;
+		fprintf(f, "tt_alloc_device_info{device=\"%u\",arch=", s->devs[i].idx);
+		prom_label(f, s->devs[i].arch, sizeof(s->devs[i].arch));
+		fprintf(f, "} 1\n");
+	}
+	for (q = 0; q < sizeof(per_type) / sizeof(per_type[0]); q++) {
+		prom_head(f, per_type[q].name, "gauge", per_type[q].help);
+		for (i = 0; i < s->ndev; i++) {
+			const struct devstat *d = &s->devs[i];
+
+			if (o->device >= 0 && (long)d->idx != o->device)
+				continue;
+			for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+				const struct memstat *m = &d->mem[t];
+				uint64_t v = per_type[q].fld == F_USED ? m->used :
+					     per_type[q].fld == F_PEAK ? m->peak :
+					     per_type[q].fld == F_CAP ? m->capacity : m->allocations;
+
+				fprintf(f, "%s{device=\"%u\",type=\"%s\"} %" PRIu64 "\n",
+					per_type[q].name, d->idx, tt_alloc_mem_type_name(t), v);
+			}
+		}
+	}
+#define PER_DEV(name, type, help, expr)						\
+	do {									\
+		prom_head(f, name, type, help);					\
+		for (i = 0; i < s->ndev; i++) {					\
+			const struct devstat *d = &s->devs[i];			\
+			if (o->device >= 0 && (long)d->idx != o->device)	\
+				continue;					\
+			fprintf(f, "%s{device=\"%u\"} %" PRIu64 "\n", name,	\
+				d->idx, (uint64_t)(expr));			\
+		}								\
+	} while (0)
+	PER_DEV("tt_alloc_kernel_system_bytes", "gauge",
+		"Bytes of system (fabric and dispatch) kernels.", d->system_bytes);
+	PER_DEV("tt_alloc_clients", "gauge", "Open files holding allocations on the device.",
+		d->clients < 0 ? 0 : d->clients);
+	PER_DEV("tt_alloc_reclaimed_bytes_total", "counter",
+		"Bytes reclaimed from released files.", d->reclaimed_bytes);
+	PER_DEV("tt_alloc_reclaimed_allocations_total", "counter",
+		"Allocations reclaimed from released files.", d->reclaimed_allocations);
+#undef PER_DEV
+	prom_head(f, "tt_alloc_processes_available", "gauge",
+		  "1 when the process list could be read from the device node.");
+	fprintf(f, "tt_alloc_processes_available %d\n", !s->clients_err);
+	if (!s->clients_err)
+		render_processes(f, s, o);
+}
+
+/*
+ * The textfile collector may read the file at any moment: write a
+ * temporary file next to it (same file system, so rename() is atomic; a
+ * name not ending in .prom, so the collector never reads it half-written)
+ * and rename it over PATH.
+ */
+int write_prom_file(const char *path, const struct snapshot *s, const struct opts *o)
+{
+	char *dup = strdup(path), *dup2 = strdup(path), *tmp = NULL;
+	int fd = -1, ret = -1, created = 0;
+	FILE *f = NULL;
+
+	if (!dup || !dup2 || asprintf(&tmp, "%s/.%s.XXXXXX", dirname(dup), basename(dup2)) < 0) {
+		tmp = NULL;
+		errno = ENOMEM;
+		goto out;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		goto out;
+	created = 1;
+	/* mkstemp() makes it 0600; node_exporter usually runs as another user. */
+	if (fchmod(fd, 0644))
+		goto out;
+	f = fdopen(fd, "w");
+	if (!f)
+		goto out;
+	fd = -1;
+	render_prom(f, s, o);
+	if (fflush(f) || ferror(f) || fsync(fileno(f)))
+		goto out;
+	if (fclose(f)) {
+		f = NULL;
+		goto out;
+	}
+	f = NULL;
+	if (rename(tmp, path))
+		goto out;
+	ret = 0;
+out:
+	if (ret) {
+		int e = errno;
+
+		fprintf(stderr, "%s: writing %s: %s\n", prog, path, strerror(e));
+		if (f)
+			fclose(f);
+		if (fd >= 0)
+			close(fd);
+		if (created)
+			unlink(tmp);
+	}
+	free(tmp);
+	free(dup);
+	free(dup2);
+	return ret;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tt-alloc-smi internals shared between the data gathering
+ * (tt-alloc-smi.c) and the renderers (table.c, prom.c, watch.c, text.c).
+ * The renderers only read a struct snapshot, so the gathering side can
+ * change (ABI, open flags, cursors) without touching them.
+ */
+#ifndef TT_ALLOC_SMI_H
+#define TT_ALLOC_SMI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "tt_alloc/libttalloc.h"
+
+#ifndef TT_ALLOC_VERSION
+#define TT_ALLOC_VERSION "unknown"
+#endif
+
+#define SCHEMA_VERSION	1
+#define MODNAME		"tt_alloc"
+#define LOAD_HINT	"tt-alloc-smi --load [--devices N --arch LIST] (or: modprobe tt_alloc)"
+
+struct memstat {
+	uint64_t used, peak, capacity, allocations;
+};
+
+struct devstat {
+	unsigned int idx;
+	char arch[64];
+	int64_t clients;	/* -1: unknown */
+	uint64_t reclaimed_bytes, reclaimed_allocations;
+	uint64_t system_bytes;
+	struct memstat mem[TT_ALLOC_MEM_COUNT];
+};
+
+struct param {
+	char name[64];
+	char value[256];
+};
+
+struct modstate {
+	int loaded;
+	char state[16];
+	char version[64];
+	int64_t refcnt;
+	struct param params[32];
+	int nparams;
+};
+
+struct snapshot {
+	time_t ts;
+	struct modstate mod;
+	struct devstat *devs;
+	size_t ndev;
+	struct tt_alloc_client *clients;
+	size_t nclients;
+	int clients_err;	/* 0: list valid */
+};
+
+enum out_fmt { OUT_TEXT, OUT_JSON, OUT_PROM, OUT_RAW, OUT_CSV };
+
+struct opts {
+	int all;
+	long device;		/* -1: all */
+	int verbose;
+	enum out_fmt fmt;
+	int watch;
+	double interval;
+	long count;		/* watch: snapshots to print, 0: until stopped */
+	const char *columns;	/* -o LIST, NULL: default */
+	const char *sort;	/* --sort KEY, NULL: dram */
+	long prom_top;		/* per-process series kept before "other" */
+	const char *prom_file;	/* --prometheus-file PATH */
+};
+
+/* The terminal the text view is laid out for; cols 0: unlimited (a pipe). */
+struct layout {
+	int cols, rows;
+};
+
+/* tt-alloc-smi.c */
+void snapshot_take(struct snapshot *s);
+void snapshot_free(struct snapshot *s);
+extern const char *prog;
+
+/* fake.c */
+int fake_clients(const char *path, struct tt_alloc_client **rows, size_t *count);
+
+/* text.c */
+char *fmt_bytes(uint64_t b, char *buf, size_t len);
+void fmt_bar(char *buf, size_t width, uint64_t used, uint64_t cap);
+size_t utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen,
+		  int printable);
+void json_str(FILE *f, const char *s, size_t max);
+const char *device_node(void);
+void print_not_loaded(FILE *f);
+
+/* table.c */
+int table_check_opts(const struct opts *o);
+int render_text(FILE *f, const struct snapshot *s, const struct opts *o,
+		const struct layout *lay);
+int render_list(FILE *f, const struct snapshot *s, const struct opts *o);
+int layout_of_stdout(struct layout *lay);
+
+/* prom.c */
+void render_prom(FILE *f, const struct snapshot *s, const struct opts *o);
+int write_prom_file(const char *path, const struct snapshot *s, const struct opts *o);
+
+/* watch.c */
+int watch(const struct opts *o);
+
+/* json, in tt-alloc-smi.c */
+void render_json(FILE *f, const struct snapshot *s, const struct opts *o);
+void render_json_error(FILE *f, const char *msg, long device);
+
+#endif
