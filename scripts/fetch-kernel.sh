@@ -70,7 +70,7 @@ if [ -n "$(stock_line "$tag")" ]; then
 		done
 		(cd "$tmp" && dapt apt-get download -q "${pkgs[@]}" >/dev/null) ||
 			die "apt-get download ${pkgs[*]} failed"
-		extract_image "$dir" "$krel" "$tmp"/*.deb || die "no boot/vmlinuz-$krel in ${pkgs[*]}"
+		extract_image "$dir" "$krel" "$tmp"/*.deb || die "no boot/vmlinuz-$krel nor usr/lib/modules/$krel/vmlinuz in ${pkgs[*]}"
 		rm -rf "$tmp"
 	fi
 	ksrc=
