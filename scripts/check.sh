@@ -3,7 +3,7 @@
 # `make check`: install deps, build the module, tools, selftests and the
 # debug kernel, run every suite in QEMU, and end with ONE summary line
 #   N passed, N failed[, N skipped]
-# preceded by one line per suite (kernel, suite, passed, failed, skipped,
+# preceded by one line per suite (kernel, release, suite, passed, failed, skipped,
 # seconds) and a FAIL: line per failing test. Exit 1 if anything failed.
 #
 # Before it boots anything it writes down which suites it expects (every
@@ -33,7 +33,7 @@ logs=$work/logs
 rm -rf "$res" "$logs"
 mkdir -p "$res" "$logs"
 expected=$res/expected.txt
-: >"$expected"
+: >"$expected" >"$res/kernels.txt"
 kernels=${TT_CHECK_KERNELS:-debug 6.1 6.12 6.18 7.x}
 # the Debian 13 kernels among them: DKMS builds them in the build root
 deb13=()
@@ -81,7 +81,7 @@ left() { echo $((deadline - $(now))); }
 summary() {
 	echo
 	python3 "$ktap" summarize --expected "$expected" --skips "$TT_ROOT/selftests/skips" \
-		"$res"/*.res
+		--kernels "$res/kernels.txt" "$res"/*.res
 	exit $?
 }
 
@@ -171,6 +171,13 @@ for k in $kernels; do
 		missing "vm-$k" "$k" "not run: the module did not build for $k (build/modules-$k)" "${suites[@]}"
 		continue
 	fi
+	# the exact release, for the per-suite table
+	(
+		load_kernel "$k"
+		[ -z "${KPKGVER:-}" ] && [ -f "$KSRC/.tt_alloc-pkgver" ] &&
+			KPKGVER="linux-source $(cat "$KSRC/.tt_alloc-pkgver")"
+		echo "$k $KREL${KPKGVER:+ ($KPKGVER)}"
+	) >>"$res/kernels.txt"
 	typ=$STOCK_TYPICAL
 	suite=(/opt/tt_alloc/run-suite.sh)
 	parse=()

@@ -21,8 +21,10 @@
       Report each SUITE of kernel K as failed: it did not run (REASON).
   ktap.py time RESULTS KERNEL SUITE SECONDS
       Record how long a suite took (for the per-suite table).
-  ktap.py summarize [--expected FILE] [--skips FILE] RESULTS...
-      Print details of the failures, one line per suite (kernel, suite,
+  ktap.py summarize [--expected FILE] [--skips FILE] [--kernels FILE]
+                    RESULTS...
+      Print details of the failures, one line per suite (kernel, its exact
+      release from FILE of --kernels, lines 'TAG RELEASE...', suite,
       passed, failed, skipped, seconds), the FAIL: lines, and the summary
       line 'N passed, N failed[, N skipped]' last; exit 1 if anything
       failed. FILE of --expected lists 'KERNEL SUITE' pairs that must have
@@ -386,13 +388,20 @@ def summarize(args):
         k = (r['kernel'], r['suite'])
         c = suites.setdefault(k, {'PASS': 0, 'FAIL': 0, 'SKIP': 0})
         c[r['status']] += 1
+    releases = {}
+    if args.kernels:
+        for line in read_lines(args.kernels):
+            f = line.split(None, 1)
+            if len(f) == 2:
+                releases[f[0]] = f[1]
     print()
-    print('%-8s %-34s %7s %7s %8s %8s' % ('kernel', 'suite', 'passed', 'failed', 'skipped', 'seconds'))
+    fmt = '%-8s %-46s %-22s %6s %6s %7s %7s'
+    print(fmt % ('kernel', 'release', 'suite', 'passed', 'failed', 'skipped', 'seconds'))
     for k in sorted(suites):
         c = suites[k]
         secs = times.get(k)
-        print('%-8s %-34s %7d %7d %8d %8s' % (k[0], k[1], c['PASS'], c['FAIL'], c['SKIP'],
-                                             '-' if secs is None else secs))
+        print(fmt % (k[0], releases.get(k[0], '-'), k[1], c['PASS'], c['FAIL'], c['SKIP'],
+                     '-' if secs is None else secs))
     print()
     for r in fails:
         print('FAIL: %s' % r['name'])
@@ -454,6 +463,7 @@ def main(argv):
     p = sub.add_parser('summarize')
     p.add_argument('--expected')
     p.add_argument('--skips')
+    p.add_argument('--kernels')
     p.add_argument('results', nargs='+')
     a = ap.parse_args(argv)
     if a.cmd == 'scan-console':
