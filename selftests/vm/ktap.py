@@ -395,7 +395,7 @@ def summarize(args):
             if len(f) == 2:
                 releases[f[0]] = f[1]
     print()
-    fmt = '%-8s %-46s %-22s %6s %6s %7s %7s'
+    fmt = '%-8s %-48s %-22s %6s %6s %7s %7s'
     print(fmt % ('kernel', 'release', 'suite', 'passed', 'failed', 'skipped', 'seconds'))
     for k in sorted(suites):
         c = suites[k]
