@@ -219,10 +219,13 @@ def parse_run(args):
         lines = read_lines(args.log)
     except FileNotFoundError:
         lines = []  # the runner failed before it wrote a console log
-    begin_re = re.compile(r'^# tt-suite-begin: (\S+)')
-    end_re = re.compile(r'^# tt-suite-end: (\S+) rc=(\d+)(?: secs=(\d+))?')
-    note_re = re.compile(r'^# tt-suite-(modprobe|rmmod): (\S+) FAILED(.*)$')
-    missing_re = re.compile(r'^# tt-suite-missing: (\S+)')
+    # A program name is [\w./+-]+: the serial console may glue a kernel
+    # message right after a marker ("# tt-suite-begin: x[   15.07] ...").
+    name = r'([\w./+-]+)'
+    begin_re = re.compile(r'^# tt-suite-begin: ' + name)
+    end_re = re.compile(r'^# tt-suite-end: ' + name + r' rc=(\d+)(?: secs=(\d+))?')
+    note_re = re.compile(r'^# tt-suite-(modprobe|rmmod): ' + name + r' FAILED(.*)$')
+    missing_re = re.compile(r'^# tt-suite-missing: ' + name)
     suites = []
     missing = set()
     times = {}
