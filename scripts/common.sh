@@ -55,3 +55,17 @@ record() {
 	fi
 	return 0
 }
+
+# tap_ok RC NAME [LOG]: one TAP line of a script that prints TAP (counters
+# n and failed); on failure the tail of LOG as diagnostics.
+tap_ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		failed=$((failed + 1))
+		[ -n "${3:-}" ] && [ -f "$3" ] && tail -25 "$3" | sed 's/^/# /'
+	fi
+	return 0
+}

@@ -24,28 +24,18 @@ logs=$TT_OUT/logs
 mkdir -p "$logs"
 n=0 failed=0
 
-ok() { # RC NAME [LOG]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-		[ -n "${3:-}" ] && [ -f "$3" ] && tail -25 "$3" | sed 's/^/# /'
-	fi
-}
 
 for tag in "$@"; do
 	log=$logs/dkms-$tag.log
 	: >"$log"
 	if ! (load_kernel "$tag") >>"$log" 2>&1; then
-		ok 1 "dkms $tag: kernel not prepared (scripts/fetch-kernel.sh $tag)" "$log"
+		tap_ok 1 "dkms $tag: kernel not prepared (scripts/fetch-kernel.sh $tag)" "$log"
 		continue
 	fi
 	KROOT=
 	load_kernel "$tag"
 	if [ -z "$KROOT" ]; then
-		ok 1 "dkms $tag: no build root in $(kernel_env "$tag") (a Debian 12 kernel? see packaging-test.sh)" "$log"
+		tap_ok 1 "dkms $tag: no build root in $(kernel_env "$tag") (a Debian 12 kernel? see packaging-test.sh)" "$log"
 		continue
 	fi
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/tt-dkms.XXXXXX")
@@ -75,7 +65,7 @@ for tag in "$@"; do
 		modinfo -F vermagic "$f" | cut -d" " -f1 | grep -qx "$k"
 		echo "installed $f"
 	' dkms "$version" "$KREL" "$ko" "$kdir" >>"$log" 2>&1
-	ok $? "dkms add/build/install tt_alloc/$version for $tag ($KREL) in the Debian 13 build root ($(( $(now) - start ))s)" "$log"
+	tap_ok $? "dkms add/build/install tt_alloc/$version for $tag ($KREL) in the Debian 13 build root ($(( $(now) - start ))s)" "$log"
 	rm -rf "$tmp"
 done
 

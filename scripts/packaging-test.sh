@@ -35,16 +35,6 @@ n=0 failed=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tt-pkg.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { # RC NAME [LOG]: one TAP line; on failure the log's tail as diagnostics
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-		[ -n "${3:-}" ] && [ -f "$3" ] && tail -25 "$3" | sed 's/^/# /'
-	fi
-}
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 run() { # LOG CMD...: run with output to LOG
 	local log=$1
@@ -70,29 +60,29 @@ if [ "$do_dkms" = 1 ]; then
 		# a leftover of an interrupted run would make `dkms add` fail
 		run "$log" "${mk[@]}" dkms-remove
 		run "$log" "${mk[@]}" dkms-install KVER="${kernels%% *}" KDIR=/usr/src/linux-headers-"${kernels%% *}"
-		ok $? "dkms add/build/install tt_alloc/$version (make dkms-install)" "$log"
+		tap_ok $? "dkms add/build/install tt_alloc/$version (make dkms-install)" "$log"
 		grep -q "^PACKAGE_VERSION=\"$version\"$" /usr/src/tt_alloc-"$version"/dkms.conf
-		ok $? "dkms.conf in /usr/src/tt_alloc-$version has PACKAGE_VERSION=\"$version\"" "$log"
+		tap_ok $? "dkms.conf in /usr/src/tt_alloc-$version has PACKAGE_VERSION=\"$version\"" "$log"
 		for k in $kernels; do
 			if [ "$k" != "${kernels%% *}" ]; then
 				run "$log" dkms build tt_alloc/"$version" -k "$k" &&
 					run "$log" dkms install tt_alloc/"$version" -k "$k"
-				ok $? "dkms build + install for $k" "$log"
+				tap_ok $? "dkms build + install for $k" "$log"
 			fi
 			ko=$(ls /lib/modules/"$k"/updates/dkms/tt_alloc.ko* 2>/dev/null | head -1)
 			v=
 			[ -n "$ko" ] && v=$(modinfo -F version "$ko" 2>>"$log")
 			[ "$v" = "$version" ] && dkms status tt_alloc/"$version" -k "$k" 2>>"$log" | grep -q installed
-			ok $? "$k: ${ko:-no tt_alloc.ko in /lib/modules/$k/updates/dkms}, version '$v', dkms status installed" "$log"
+			tap_ok $? "$k: ${ko:-no tt_alloc.ko in /lib/modules/$k/updates/dkms}, version '$v', dkms status installed" "$log"
 			modinfo -k "$k" -F filename tt_alloc 2>/dev/null | grep -q "/updates/dkms/"
-			ok $? "$k: depmod ran (modinfo -k $k tt_alloc finds the dkms module)" "$log"
+			tap_ok $? "$k: depmod ran (modinfo -k $k tt_alloc finds the dkms module)" "$log"
 		done
 		run "$log" "${mk[@]}" dkms-remove
-		ok $? "make dkms-remove (dkms remove --all)" "$log"
+		tap_ok $? "make dkms-remove (dkms remove --all)" "$log"
 		left=$( (dkms status tt_alloc 2>/dev/null; ls -d /usr/src/tt_alloc-* /var/lib/dkms/tt_alloc \
 			/lib/modules/*/updates/dkms/tt_alloc.ko* 2>/dev/null) | head -5)
 		[ -z "$left" ]
-		ok $? "nothing left after dkms-remove${left:+: $(echo $left)}" "$log"
+		tap_ok $? "nothing left after dkms-remove${left:+: $(echo $left)}" "$log"
 	fi
 fi
 
@@ -109,7 +99,7 @@ if [ "$do_install" = 1 ]; then
 		k=
 	fi
 	run "$log" "${mk[@]}" install DESTDIR="$dest" "${modargs[@]}"
-	ok $? "make install DESTDIR=\$tmp ${modargs[*]}" "$log"
+	tap_ok $? "make install DESTDIR=\$tmp ${modargs[*]}" "$log"
 	p=/usr/local
 	{
 		[ -n "$k" ] && echo "/lib/modules/$k/updates/tt_alloc.ko"
@@ -132,43 +122,43 @@ if [ "$do_install" = 1 ]; then
 	} | sort >"$tmp/want"
 	(cd "$dest" 2>/dev/null && find . ! -type d | sed 's|^\.||' | grep -v "^$p/share/tt_alloc/traces/" | sort) >"$tmp/got"
 	diff -u "$tmp/want" "$tmp/got" >"$tmp/diff"
-	ok $? "installed file list (traces aside)" "$tmp/diff"
+	tap_ok $? "installed file list (traces aside)" "$tmp/diff"
 	ls "$dest$p"/share/tt_alloc/traces/*.trace >/dev/null 2>&1
-	ok $? "sample traces in $p/share/tt_alloc/traces" "$log"
+	tap_ok $? "sample traces in $p/share/tt_alloc/traces" "$log"
 	[ "$(readlink "$dest$p/lib/libttalloc.so")" = libttalloc.so.1 ] &&
 		[ "$(readlink "$dest$p/lib/libttalloc.so.1")" = libttalloc.so.1.0.0 ] &&
 		objdump -p "$dest$p/lib/libttalloc.so.1.0.0" | grep -q 'SONAME *libttalloc.so.1$'
-	ok $? "library symlinks and soname" "$log"
+	tap_ok $? "library symlinks and soname" "$log"
 	[ "$(PKG_CONFIG_SYSROOT_DIR="" PKG_CONFIG_LIBDIR="$dest$p/lib/pkgconfig" pkg-config --modversion libttalloc 2>>"$log")" = "$version" ] &&
 		PKG_CONFIG_LIBDIR="$dest$p/lib/pkgconfig" pkg-config --cflags --libs libttalloc 2>>"$log" | grep -q -- "-I$p/include .*-lttalloc"
-	ok $? "libttalloc.pc: version $version, -I$p/include -lttalloc" "$log"
+	tap_ok $? "libttalloc.pc: version $version, -I$p/include -lttalloc" "$log"
 	# the installed headers compile on their own
 	printf '#include <tt_alloc/libttalloc.h>\n#include <linux/tt_alloc.h>\nint main(void) { return TT_ALLOC_API_VERSION - 1; }\n' >"$tmp/hdr.c"
 	cc -I"$dest$p/include" -o "$tmp/hdr" "$tmp/hdr.c" -L"$dest$p/lib" -l:libttalloc.a -pthread >>"$log" 2>&1 && "$tmp/hdr"
-	ok $? "installed headers and libttalloc.a build a program" "$log"
+	tap_ok $? "installed headers and libttalloc.a build a program" "$log"
 	[ "$("$dest$p/bin/tt-alloc-replay" --version 2>&1 | grep -c "$version")" -ge 1 ]
-	ok $? "tt-alloc-replay --version says $version" "$log"
+	tap_ok $? "tt-alloc-replay --version says $version" "$log"
 	if [ -n "$k" ]; then
 		[ "$(modinfo -F version "$dest/lib/modules/$k/updates/tt_alloc.ko")" = "$version" ] &&
 			[ "$(modinfo -F vermagic "$dest/lib/modules/$k/updates/tt_alloc.ko" | cut -d' ' -f1)" = "$k" ]
-		ok $? "tt_alloc.ko: version $version, vermagic $k" "$log"
+		tap_ok $? "tt_alloc.ko: version $version, vermagic $k" "$log"
 	fi
 	grep -q '^KERNEL=="tt_alloc", SUBSYSTEM=="misc", GROUP="tenstorrent", MODE="0660"$' "$dest/etc/udev/rules.d/60-tt_alloc.rules"
-	ok $? "udev rule: group tenstorrent, mode 0660" "$log"
+	tap_ok $? "udev rule: group tenstorrent, mode 0660" "$log"
 	missing=
 	for prm in devices arch sweep_interval_ms max_allocations_per_file max_bytes_per_file enforce_capacity; do
 		grep -q "^#options tt_alloc .*$prm=" "$dest/etc/modprobe.d/tt_alloc.conf" || missing="$missing $prm"
 	done
 	[ -z "$missing" ] && ! grep -v '^#' "$dest/etc/modprobe.d/tt_alloc.conf" | grep -q .
-	ok $? "modprobe.d example: every parameter documented, all commented out${missing:+ (missing:$missing)}" "$log"
+	tap_ok $? "modprobe.d example: every parameter documented, all commented out${missing:+ (missing:$missing)}" "$log"
 	# install twice (an upgrade) must not lose track of directories
 	run "$log" "${mk[@]}" install DESTDIR="$dest" "${modargs[@]}"
-	ok $? "make install again over the first one" "$log"
+	tap_ok $? "make install again over the first one" "$log"
 	run "$log" "${mk[@]}" uninstall DESTDIR="$dest"
-	ok $? "make uninstall DESTDIR=\$tmp" "$log"
+	tap_ok $? "make uninstall DESTDIR=\$tmp" "$log"
 	left=$(cd "$dest" 2>/dev/null && find . -mindepth 1 | head -5)
 	[ -d "$dest" ] && [ -z "$left" ]
-	ok $? "nothing left after uninstall${left:+: $(echo $left)}" "$log"
+	tap_ok $? "nothing left after uninstall${left:+: $(echo $left)}" "$log"
 	rm -rf "$dest"
 fi
 
@@ -177,10 +167,10 @@ if [ "$do_docs" = 1 ]; then
 	log=$logs/packaging-htmldocs.log
 	: >"$log"
 	if ! command -v sphinx-build >/dev/null; then
-		ok 1 "htmldocs: sphinx-build missing (make deps: python3-sphinx)"
+		tap_ok 1 "htmldocs: sphinx-build missing (make deps: python3-sphinx)"
 	else
 		run "$log" "${mk[@]}" htmldocs && [ -f "$TT_OUT/htmldocs/index.html" ]
-		ok $? "htmldocs (sphinx-build -W into out/htmldocs)" "$log"
+		tap_ok $? "htmldocs (sphinx-build -W into out/htmldocs)" "$log"
 	fi
 fi
 
