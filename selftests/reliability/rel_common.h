@@ -41,10 +41,17 @@ static inline __u64 rel_rand(__u64 *s)
 	return x * 0x2545F4914F6CDD1DULL;
 }
 
+/*
+ * A new seed every run, so that runs cover more; the programs print it,
+ * and TT_TEST_SEED=<that number> replays a failing run.
+ */
 static inline __u64 rel_seed(void)
 {
+	const char *env = getenv("TT_TEST_SEED");
 	struct timespec ts;
 
+	if (env && *env)
+		return strtoull(env, NULL, 0);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((__u64)ts.tv_nsec << 20) ^ ts.tv_sec ^ ((__u64)getpid() << 40) ^
 	       0x9E3779B97F4A7C15ULL;

@@ -375,6 +375,7 @@ TEST_F_TIMEOUT(cc, mixed_load_totals_exact, 900)
 	unsigned int i, j, k, d, t;
 	long waited;
 
+	ksft_print_msg("seed 0x%llx (TT_TEST_SEED)\n", (unsigned long long)seed);
 	/* files and a dup of each */
 	for (k = 0; k < CC_FILES; k++) {
 		cc_f[k] = tt_open();

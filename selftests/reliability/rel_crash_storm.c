@@ -132,6 +132,7 @@ TEST_F_TIMEOUT(storm, sigkill_storm_counters_exact, 600)
 	struct rel_fast fast;
 	int st, bad;
 
+	ksft_print_msg("seed 0x%llx (TT_TEST_SEED)\n", (unsigned long long)seed);
 	ASSERT_EQ(0, rel_fast_open(&fast, self->ndev));
 
 	for (d = 0; d < self->ndev; d++)

@@ -145,37 +145,45 @@ static void fz_buffer(__u64 *s, struct tt_alloc_buffer *b)
 		b->size = 64;
 }
 
-/* Anywhere that is not readable/writable, or not where it should be. */
+/*
+ * Anywhere that is not readable/writable, or not where it should be. The
+ * kernel may write up to len bytes from a pointer that starts in this
+ * thread's pages, so such a pointer never starts outside pages 1-2 or 4:
+ * a longer len only moves the fault further in, never into other memory
+ * (a random size once put it in another thread's stack).
+ */
 static char *fz_bad_ptr(struct fz_thread *t, size_t len)
 {
 	__u64 r = rel_rand(&t->seed);
 
+	if (len < 2)
+		len = 2;
+	if (len > (size_t)pg)
+		len = pg;
 	switch (r % 7) {
 	case 0: return NULL;
 	case 1: return t->mem + 3 * pg + (r >> 8) % pg;			/* unmapped */
 	case 2: return (char *)(0xffff888000000000ULL + ((r >> 8) & 0xffffff));	/* kernel */
 	case 3: return (char *)(0x8000000000000000ULL | (r >> 4));		/* non-canonical */
 	case 4: return (char *)((r >> 8) % 65536);				/* below mmap_min_addr */
-	case 5: return t->mem + 4 * pg + (r >> 8) % (pg - len);			/* read-only */
-	default: return t->mem + 3 * pg - 1 - (r >> 8) % (len > 1 ? len - 1 : 1); /* straddles */
+	case 5: return t->mem + 4 * pg + (r >> 8) % (pg - len + 1);		/* read-only */
+	default: return t->mem + 3 * pg - 1 - (r >> 8) % (len - 1);		/* straddles */
 	}
 }
 
 /* Where an array of len bytes goes: in pages 1-2 (maybe running into the hole) or bad. */
 static char *fz_array(struct fz_thread *t, size_t elem, __u32 count)
 {
-	__u64 r = rel_rand(&t->seed);
-	char *p;
+	__u64 r = rel_rand(&t->seed), len = (__u64)(count ? count : 1) * elem;
 
 	if (r % 4 == 0)
 		return fz_bad_ptr(t, elem);
-	if (r % 4 == 1)	/* end exactly at the hole, or cross it */
-		p = t->mem + 3 * pg - (count ? count : 1) * elem + ((r >> 8) % 2) * ((r >> 16) % elem);
-	else
-		p = t->mem + pg + (r >> 8) % (2 * pg);
-	if (p < t->mem + pg)
-		p = t->mem + pg + ((r >> 8) % 8);
-	return p;
+	if (r % 4 != 1)
+		return t->mem + pg + (r >> 8) % (2 * pg);
+	if (len > 2 * (__u64)pg)	/* too long for pages 1-2: it starts at 1 */
+		return t->mem + pg + ((r >> 8) % 8);
+	/* end exactly at the hole, or cross it */
+	return t->mem + 3 * pg - len + ((r >> 8) % 2) * ((r >> 16) % elem);
 }
 
 static __u32 fz_count(__u64 *s, __u32 max)
@@ -312,7 +320,7 @@ TEST_F_TIMEOUT(fz, random_ioctls, 1800)
 	__u64 seed = rel_seed(), t0, ms;
 	unsigned int i, k;
 
-	ksft_print_msg("seed 0x%llx, %lu ioctls, %d threads x %d files\n",
+	ksft_print_msg("seed 0x%llx (TT_TEST_SEED), %lu ioctls, %d threads x %d files\n",
 		       (unsigned long long)seed, total_ops, FZ_THREADS, FZ_FDS);
 	for (i = 0; i < FZ_FDS; i++) {
 		fz_fds[i] = tt_open();
