@@ -206,7 +206,7 @@ static int xioctl(int fd, unsigned long cmd, void *arg)
 }
 
 TT_ALLOC_EXPORT
-int tt_alloc_info(struct tt_alloc_ctx *ctx, struct tt_alloc_info *info)
+int tt_alloc_get_info(struct tt_alloc_ctx *ctx, struct tt_alloc_info *info)
 {
 	if (!info)
 		return -EINVAL;
@@ -378,8 +378,8 @@ size_t tt_alloc_batch_size(struct tt_alloc_ctx *ctx)
 }
 
 TT_ALLOC_EXPORT
-int tt_alloc_usage(struct tt_alloc_ctx *ctx, uint32_t device, uint32_t scope,
-		   struct tt_alloc_usage *usage)
+int tt_alloc_get_usage(struct tt_alloc_ctx *ctx, uint32_t device,
+		       uint32_t scope, struct tt_alloc_usage *usage)
 {
 	if (!usage)
 		return -EINVAL;
@@ -441,8 +441,8 @@ static int clients_no_cursor(struct tt_alloc_ctx *ctx,
  * seen at most once; every client open throughout is seen.
  */
 TT_ALLOC_EXPORT
-int tt_alloc_clients(struct tt_alloc_ctx *ctx, struct tt_alloc_client **rows,
-		     size_t *count)
+int tt_alloc_get_clients(struct tt_alloc_ctx *ctx,
+			 struct tt_alloc_client **rows, size_t *count)
 {
 	struct tt_alloc_clients req;
 	struct tt_alloc_client *buf = NULL, *nb;

@@ -487,7 +487,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (tt_alloc_enabled(ctx)) {
-		ret = tt_alloc_info(ctx, &info);
+		ret = tt_alloc_get_info(ctx, &info);
 		if (ret) {
 			fprintf(stderr, "%s: TT_ALLOC_IOC_INFO: %s\n", prog, tt_alloc_strerror(ret));
 			goto out;

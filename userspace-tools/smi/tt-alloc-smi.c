@@ -249,7 +249,7 @@ static size_t read_devices_ioctl(struct tt_alloc_ctx *ctx, struct devstat **devs
 	uint32_t i, t;
 
 	*devsp = NULL;
-	if (!ctx || tt_alloc_info(ctx, &info) || !info.num_devices)
+	if (!ctx || tt_alloc_get_info(ctx, &info) || !info.num_devices)
 		return 0;
 	devs = calloc(info.num_devices, sizeof(*devs));
 	if (!devs)
@@ -260,7 +260,7 @@ static size_t read_devices_ioctl(struct tt_alloc_ctx *ctx, struct devstat **devs
 		devs[i].idx = i;
 		devs[i].clients = -1;
 		snprintf(devs[i].arch, sizeof(devs[i].arch), "unknown");
-		if (tt_alloc_usage(ctx, i, TT_ALLOC_SCOPE_DEVICE, &u))
+		if (tt_alloc_get_usage(ctx, i, TT_ALLOC_SCOPE_DEVICE, &u))
 			continue;
 		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
 			devs[i].mem[t].used = u.used[t];
@@ -302,9 +302,9 @@ void snapshot_take(struct snapshot *s)
 	} else {
 		struct tt_alloc_info info;
 
-		s->clients_err = tt_alloc_clients(ctx, &s->clients, &s->nclients);
+		s->clients_err = tt_alloc_get_clients(ctx, &s->clients, &s->nclients);
 		/* Leave out our own (read-only, empty) client. */
-		if (!s->clients_err && !tt_alloc_info(ctx, &info)) {
+		if (!s->clients_err && !tt_alloc_get_info(ctx, &info)) {
 			for (i = 0, j = 0; i < s->nclients; i++)
 				if (s->clients[i].client_id != info.client_id)
 					s->clients[j++] = s->clients[i];

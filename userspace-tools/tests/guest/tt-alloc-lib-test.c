@@ -88,7 +88,7 @@ struct thr {
 
 /*
  * More rows than one CLIENTS call returns (TT_ALLOC_CLIENTS_MAX): MANY raw
- * files holding entries on two devices each. tt_alloc_clients() and
+ * files holding entries on two devices each. tt_alloc_get_clients() and
  * tt-alloc-smi --json must show every row.
  */
 #define MANY	33000
@@ -126,11 +126,11 @@ static void many_clients(void)
 	ok(ok_open, "many clients: %d files with entries on 2 devices each", MANY);
 	ret = tt_alloc_open_ex(NULL, TT_ALLOC_OPEN_MONITOR, &mon);
 	if (!ret)
-		ret = tt_alloc_clients(mon, &rows, &count);
+		ret = tt_alloc_get_clients(mon, &rows, &count);
 	for (i = 0; i < count; i++)
 		mine += rows[i].client_id >= first && rows[i].client_id < first + MANY;
 	ok(ret == 0 && mine == 2 * MANY && count > TT_ALLOC_CLIENTS_MAX,
-	   "tt_alloc_clients() returns all %d rows, more than one call holds (%llu of %zu, %d)",
+	   "tt_alloc_get_clients() returns all %d rows, more than one call holds (%llu of %zu, %d)",
 	   2 * MANY, (unsigned long long)mine, count, ret);
 	tt_alloc_clients_free(rows);
 	tt_alloc_close(mon);
@@ -186,35 +186,35 @@ int main(void)
 	ret = tt_alloc_open(&ctx);
 	ok(ret == 0 && tt_alloc_enabled(ctx) && tt_alloc_fd(ctx) >= 0, "open with TT_ALLOC_TRACKING_ENABLED=1 tracks");
 
-	ret = tt_alloc_info(ctx, &info);
+	ret = tt_alloc_get_info(ctx, &info);
 	ok(ret == 0 && info.api_version == TT_ALLOC_API_VERSION && info.num_devices >= 1 &&
 	   info.num_mem_types == TT_ALLOC_MEM_COUNT, "info: api %u, %u devices, %u types",
 	   info.api_version, info.num_devices, info.num_mem_types);
 
 	ret = tt_alloc_record(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000, 1 << 20, 0);
 	ok(ret == 0, "record 1 MiB DRAM");
-	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(u.used[TT_ALLOC_MEM_DRAM] == 1 << 20 && u.allocations[TT_ALLOC_MEM_DRAM] == 1,
 	   "file usage: 1 MiB in 1 DRAM entry");
 	raw_usage(0, &after);
 	ok(after.used[TT_ALLOC_MEM_DRAM] == base.used[TT_ALLOC_MEM_DRAM] + (1 << 20),
 	   "device usage (raw ioctl) grew by 1 MiB");
-	ret = tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_DEVICE, &u);
+	ret = tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_DEVICE, &u);
 	ok(ret == 0 && u.used[TT_ALLOC_MEM_DRAM] == after.used[TT_ALLOC_MEM_DRAM],
 	   "device usage through the library matches");
 
 	ok(tt_alloc_record(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000, 1 << 20, 0) == 0,
 	   "record of the same key and size takes a reference");
-	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(u.used[TT_ALLOC_MEM_DRAM] == 1 << 20 && u.allocations[TT_ALLOC_MEM_DRAM] == 1,
 	   "a second reference changes no counter");
 	ret = tt_alloc_record(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000, 2 << 20, 0);
 	ok(ret == -EEXIST, "same key, other size: -EEXIST (%d: %s)", ret, tt_alloc_strerror(ret));
 	ok(tt_alloc_free(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000) == 0, "free drops one reference");
-	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(u.used[TT_ALLOC_MEM_DRAM] == 1 << 20, "still recorded after the first free");
 	ok(tt_alloc_free(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000) == 0, "free the last reference");
-	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(u.used[TT_ALLOC_MEM_DRAM] == 0 && u.allocations[TT_ALLOC_MEM_DRAM] == 0, "gone after the last free");
 	ret = tt_alloc_free(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000);
 	ok(ret == -ENOENT, "free of an unknown key: -ENOENT (%d)", ret);
@@ -229,9 +229,9 @@ int main(void)
 	ok(ret == -EINVAL, "kind on a DRAM buffer: -EINVAL (%d)", ret);
 	ret = tt_alloc_record(ctx, 0, TT_ALLOC_MEM_KERNEL, 1, 1, 7);
 	ok(ret == -EINVAL, "unknown kernel kind: -EINVAL (%d)", ret);
-	ret = tt_alloc_usage(ctx, 0, 7, &u);
+	ret = tt_alloc_get_usage(ctx, 0, 7, &u);
 	ok(ret == -EINVAL, "usage with a bad scope: -EINVAL (%d)", ret);
-	ret = tt_alloc_usage(ctx, info.num_devices, TT_ALLOC_SCOPE_DEVICE, &u);
+	ret = tt_alloc_get_usage(ctx, info.num_devices, TT_ALLOC_SCOPE_DEVICE, &u);
 	ok(ret == -ENODEV, "usage of a missing device: -ENODEV (%d)", ret);
 
 	sys0 = read_sysfs_u64("/sys/class/tt_alloc/device0/kernel/system_bytes");
@@ -240,7 +240,7 @@ int main(void)
 	ok(read_sysfs_u64("/sys/class/tt_alloc/device0/kernel/system_bytes") == sys0 + (56 << 10),
 	   "sysfs kernel/system_bytes grew by 56 KiB");
 
-	ret = tt_alloc_clients(ctx, &rows, &count);
+	ret = tt_alloc_get_clients(ctx, &rows, &count);
 	found = 0;
 	for (i = 0; i < count; i++)
 		if (rows[i].pid == (uint32_t)getpid() && rows[i].device == 0 &&
@@ -256,23 +256,23 @@ int main(void)
 	ok(tt_alloc_set_batch_size(ctx, 4) == 0 && tt_alloc_batch_size(ctx) == 4, "batch size 4");
 	for (i = 0; i < 3; i++)
 		tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_CB, 0x100 + i, 4096, 0);
-	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(tt_alloc_queued(ctx) == 3 && u.allocations[TT_ALLOC_MEM_CB] == 0,
 	   "3 queued operations are not applied yet");
 	ret = tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_CB, 0x103, 4096, 0);
-	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(ret == 0 && tt_alloc_queued(ctx) == 0 && u.allocations[TT_ALLOC_MEM_CB] == 4 &&
 	   u.used[TT_ALLOC_MEM_CB] == 4 * 4096, "the 4th queued operation flushes the batch");
 	tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_CB, 0x100);
 	tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_CB, 0x101);
 	ret = tt_alloc_flush(ctx, &done);
-	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(ret == 0 && done == 2 && u.allocations[TT_ALLOC_MEM_CB] == 2, "explicit flush: done 2");
 	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_CB, 0x200, 4096, 0);
 	tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_CB, 0x999);
 	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_CB, 0x201, 4096, 0);
 	ret = tt_alloc_flush(ctx, &done);
-	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(ret == -ENOENT && done == 1 && tt_alloc_queued(ctx) == 0 && u.allocations[TT_ALLOC_MEM_CB] == 3,
 	   "failing batch: -ENOENT, done 1, ops after the failure not applied (ret %d done %u)", ret, done);
 	ok(tt_alloc_flush(ctx, &done) == 0 && done == 0, "flush of an empty queue");
@@ -281,7 +281,7 @@ int main(void)
 	ok(tt_alloc_set_batch_size(ctx, 1) == 0 && tt_alloc_queued(ctx) == 0,
 	   "lowering the batch size below the queue flushes it");
 	tt_alloc_free(ctx, 0, TT_ALLOC_MEM_CB, 0x200);
-	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(total_used(&u) == 0, "file holds nothing");
 
 	/* threads */
@@ -295,7 +295,7 @@ int main(void)
 	for (i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
 	ret = tt_alloc_flush(ctx, NULL);
-	tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(ret == 0 && !td[0].errors && !td[1].errors && !td[2].errors && !td[3].errors &&
 	   u.allocations[TT_ALLOC_MEM_L1] == 4 * PER_THREAD && u.used[TT_ALLOC_MEM_L1] == 4 * PER_THREAD * 128,
 	   "4 threads queued %d records each, all applied (%llu)", PER_THREAD,
@@ -340,7 +340,7 @@ int main(void)
 	ok(total_used(&u) == total_used(&base), "still nothing recorded");
 
 	ret = tt_alloc_open_ex(NULL, TT_ALLOC_OPEN_MONITOR, &ctx);
-	ok(ret == 0 && tt_alloc_enabled(ctx) && tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_DEVICE, &u) == 0,
+	ok(ret == 0 && tt_alloc_enabled(ctx) && tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_DEVICE, &u) == 0,
 	   "monitor (read-only) context can query usage");
 	tt_alloc_close(ctx);
 

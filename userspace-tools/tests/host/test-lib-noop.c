@@ -67,7 +67,7 @@ static int all_noop_calls(struct tt_alloc_ctx *ctx)
 
 	memset(&info, 0xff, sizeof(info));
 	memset(&u, 0xff, sizeof(u));
-	bad |= tt_alloc_info(ctx, &info) != 0 || info.api_version || info.num_devices;
+	bad |= tt_alloc_get_info(ctx, &info) != 0 || info.api_version || info.num_devices;
 	bad |= tt_alloc_record(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000, 4096, 0) != 0;
 	bad |= tt_alloc_record(ctx, 99, 42, 0, 0, 9) != 0;	/* even nonsense succeeds */
 	bad |= tt_alloc_free(ctx, 0, TT_ALLOC_MEM_DRAM, 0x1000) != 0;
@@ -76,8 +76,8 @@ static int all_noop_calls(struct tt_alloc_ctx *ctx)
 	bad |= tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_L1, 1) != 0;
 	bad |= tt_alloc_queued(ctx) != 0;
 	bad |= tt_alloc_flush(ctx, &done) != 0 || done != 0;
-	bad |= tt_alloc_usage(ctx, 0, TT_ALLOC_SCOPE_DEVICE, &u) != 0 || u.used[0] || u.capacity[0];
-	bad |= tt_alloc_clients(ctx, &rows, &count) != 0 || rows || count;
+	bad |= tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_DEVICE, &u) != 0 || u.used[0] || u.capacity[0];
+	bad |= tt_alloc_get_clients(ctx, &rows, &count) != 0 || rows || count;
 	bad |= tt_alloc_enabled(ctx) != 0 || tt_alloc_fd(ctx) != -1;
 	return !bad;
 }

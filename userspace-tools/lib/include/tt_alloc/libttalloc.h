@@ -107,14 +107,14 @@ int tt_alloc_enabled(const struct tt_alloc_ctx *ctx);
 int tt_alloc_fd(const struct tt_alloc_ctx *ctx);
 
 /**
- * tt_alloc_info() - TT_ALLOC_IOC_INFO
+ * tt_alloc_get_info() - TT_ALLOC_IOC_INFO
  * @ctx: the context
  * @info: out: API version, number of devices and types, client id; all 0
  *	for a no-op context
  *
  * Return: 0 or a negative errno.
  */
-int tt_alloc_info(struct tt_alloc_ctx *ctx, struct tt_alloc_info *info);
+int tt_alloc_get_info(struct tt_alloc_ctx *ctx, struct tt_alloc_info *info);
 
 /**
  * tt_alloc_record() - record one allocation (TT_ALLOC_IOC_ALLOC)
@@ -219,7 +219,7 @@ int tt_alloc_set_batch_size(struct tt_alloc_ctx *ctx, size_t size);
 size_t tt_alloc_batch_size(struct tt_alloc_ctx *ctx);
 
 /**
- * tt_alloc_usage() - TT_ALLOC_IOC_USAGE
+ * tt_alloc_get_usage() - TT_ALLOC_IOC_USAGE
  * @ctx: the context
  * @device: device number
  * @scope: %TT_ALLOC_SCOPE_FILE (this context) or %TT_ALLOC_SCOPE_DEVICE
@@ -228,11 +228,11 @@ size_t tt_alloc_batch_size(struct tt_alloc_ctx *ctx);
  *
  * Return: 0 or a negative errno.
  */
-int tt_alloc_usage(struct tt_alloc_ctx *ctx, uint32_t device, uint32_t scope,
-		   struct tt_alloc_usage *usage);
+int tt_alloc_get_usage(struct tt_alloc_ctx *ctx, uint32_t device,
+		       uint32_t scope, struct tt_alloc_usage *usage);
 
 /**
- * tt_alloc_clients() - TT_ALLOC_IOC_CLIENTS, the whole list
+ * tt_alloc_get_clients() - TT_ALLOC_IOC_CLIENTS, the whole list
  * @ctx: the context
  * @rows: out: a malloc()ed array of rows (NULL when there are none), to be
  *	released with tt_alloc_clients_free()
@@ -248,11 +248,11 @@ int tt_alloc_usage(struct tt_alloc_ctx *ctx, uint32_t device, uint32_t scope,
  *
  * Return: 0 or a negative errno; a no-op context gives 0 rows.
  */
-int tt_alloc_clients(struct tt_alloc_ctx *ctx, struct tt_alloc_client **rows,
-		     size_t *count);
+int tt_alloc_get_clients(struct tt_alloc_ctx *ctx,
+			 struct tt_alloc_client **rows, size_t *count);
 
 /**
- * tt_alloc_clients_free() - release the array of tt_alloc_clients()
+ * tt_alloc_clients_free() - release the array of tt_alloc_get_clients()
  * @rows: the array, may be NULL
  */
 void tt_alloc_clients_free(struct tt_alloc_client *rows);
