@@ -28,8 +28,9 @@
 # `make install` stages everything in out/pkg/stage, then copies it under
 # $(DESTDIR)/ and writes the list of the files and of the directories it
 # created to $(PREFIX)/share/tt_alloc/install-manifest; `make uninstall`
-# (same DESTDIR and PREFIX) removes those files, then those directories
-# if empty, then the manifest.
+# (same DESTDIR and PREFIX) removes those files (and the bytecode Python
+# cached for the .py ones), then those directories if empty, then the
+# manifest.
 #
 # Internal names are prefixed TT_PKG_ / tt-pkg- so as not to clash with
 # the top-level Makefile.
@@ -168,7 +169,9 @@ uninstall:
 	[ -f "$$man" ] || { echo "error: $$man missing: nothing installed with DESTDIR='$(DESTDIR)' PREFIX=$(PREFIX)" >&2; exit 1; }; \
 	list=$$(cat "$$man"); \
 	mods=$$(echo "$$list" | sed -n 's|^f /lib/modules/\([^/]*\)/updates/tt_alloc\.ko$$|\1|p'); \
-	echo "$$list" | sed -n 's/^f //p' | while read -r f; do rm -f "$$dest$$f"; done; \
+	echo "$$list" | sed -n 's/^f //p' | while read -r f; do rm -f "$$dest$$f"; \
+	  case $$f in *.py) b=$${f##*/}; rm -f "$$dest$${f%/*}/__pycache__/$${b%.py}".*.pyc; \
+	    rmdir "$$dest$${f%/*}/__pycache__" 2>/dev/null || true ;; esac; done; \
 	echo "$$list" | sed -n 's/^d //p' | sort -r | while read -r d; do \
 	  rmdir "$$dest$$d" 2>/dev/null || true; done; \
 	echo "removed what $$man listed"; \

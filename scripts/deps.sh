@@ -27,6 +27,8 @@ pkgs=(
 	gnuplot-nox
 	# test VM
 	qemu-system-x86 busybox-static jq
+	# the ttalloc Python package's guest tests (mkinitramfs packs them)
+	python3-pytest
 	# Debian 13 build root (scripts/buildroot.sh), source packages and
 	# their images (stock-tree.sh: dpkg-source, extract-vmlinux's unzstd)
 	mmdebstrap dpkg-dev zstd

@@ -6,6 +6,7 @@
 #      the installed tt_alloc.ko's version, then make dkms-remove leaves no
 #      trace (dkms status, /usr/src, /lib/modules/*/updates/dkms)
 #   2. make install DESTDIR=$tmp: the exact file list; the pkg-config file;
+#      the ttalloc Python package imports from there;
 #      make uninstall DESTDIR=$tmp leaves nothing
 #   3. make htmldocs (sphinx -W) into out/htmldocs
 # Nothing is loaded into the host kernel. Prints TAP; exits 1 on failure.
@@ -101,6 +102,8 @@ if [ "$do_install" = 1 ]; then
 	run "$log" "${mk[@]}" install DESTDIR="$dest" "${modargs[@]}"
 	tap_ok $? "make install DESTDIR=\$tmp ${modargs[*]}" "$log"
 	p=/usr/local
+	# the ttalloc Python package: where Debian's python3 looks under /usr/local
+	py=$p/lib/python$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages
 	{
 		[ -n "$k" ] && echo "/lib/modules/$k/updates/tt_alloc.ko"
 		cat <<-EOF
@@ -118,6 +121,14 @@ if [ "$do_install" = 1 ]; then
 		$p/lib/pkgconfig/libttalloc.pc
 		$p/share/man/man8/tt-alloc-smi.8
 		$p/share/tt_alloc/install-manifest
+		$py/ttalloc/__init__.py
+		$py/ttalloc/_uapi.py
+		$py/ttalloc/_version.py
+		$py/ttalloc/pytest_plugin.py
+		$py/ttalloc-$version.dist-info/INSTALLER
+		$py/ttalloc-$version.dist-info/METADATA
+		$py/ttalloc-$version.dist-info/entry_points.txt
+		$py/ttalloc-$version.dist-info/top_level.txt
 		EOF
 	} | sort >"$tmp/want"
 	(cd "$dest" 2>/dev/null && find . ! -type d | sed 's|^\.||' | grep -v "^$p/share/tt_alloc/traces/" | sort) >"$tmp/got"
@@ -138,6 +149,18 @@ if [ "$do_install" = 1 ]; then
 	tap_ok $? "installed headers and libttalloc.a build a program" "$log"
 	[ "$("$dest$p/bin/tt-alloc-replay" --version 2>&1 | grep -c "$version")" -ge 1 ]
 	tap_ok $? "tt-alloc-replay --version says $version" "$log"
+	# the installed package imports, finds the installed library, says
+	# the version and registers the pytest plugin's entry point
+	out=$(PYTHONPATH="$dest$py" /usr/bin/python3 -c '
+import importlib.metadata as m, ttalloc
+print(ttalloc.__version__, ttalloc.library_version(), ttalloc.library_path())
+print(*[e.value for e in m.entry_points(group="pytest11") if e.name == "ttalloc.pytest_plugin"])
+t = ttalloc.open()
+print(t.enabled)' 2>>"$log")
+	[ "$out" = "$(printf '%s %s %s\nttalloc.pytest_plugin\nFalse' "$version" "$version" "$dest$p/lib/libttalloc.so.1")" ]
+	tap_ok $? "python3: installed ttalloc $version imports, loads the installed libttalloc, pytest11 entry point" "$log"
+	# uninstall must also remove the bytecode Python writes on import
+	PYTHONPATH="$dest$py" /usr/bin/python3 -c 'import ttalloc.pytest_plugin' 2>>"$log"
 	if [ -n "$k" ]; then
 		[ "$(modinfo -F version "$dest/lib/modules/$k/updates/tt_alloc.ko")" = "$version" ] &&
 			[ "$(modinfo -F vermagic "$dest/lib/modules/$k/updates/tt_alloc.ko" | cut -d' ' -f1)" = "$k" ]
