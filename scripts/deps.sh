@@ -29,6 +29,8 @@ pkgs=(
 	qemu-system-x86 busybox-static jq
 	# the ttalloc Python package's guest tests (mkinitramfs packs them)
 	python3-pytest
+	# and its offline pip install (scripts/packaging-test.sh, a venv)
+	python3-venv
 	# Debian 13 build root (scripts/buildroot.sh), source packages and
 	# their images (stock-tree.sh: dpkg-source, extract-vmlinux's unzstd)
 	mmdebstrap dpkg-dev zstd

@@ -6,7 +6,8 @@
 #      the installed tt_alloc.ko's version, then make dkms-remove leaves no
 #      trace (dkms status, /usr/src, /lib/modules/*/updates/dkms)
 #   2. make install DESTDIR=$tmp: the exact file list; the pkg-config file;
-#      the ttalloc Python package imports from there;
+#      the ttalloc Python package imports from there; pip installs it
+#      offline from python/ into a venv;
 #      make uninstall DESTDIR=$tmp leaves nothing
 #   3. make htmldocs (sphinx -W) into out/htmldocs
 # Nothing is loaded into the host kernel. Prints TAP; exits 1 on failure.
@@ -161,6 +162,19 @@ print(t.enabled)' 2>>"$log")
 	tap_ok $? "python3: installed ttalloc $version imports, loads the installed libttalloc, pytest11 entry point" "$log"
 	# uninstall must also remove the bytecode Python writes on import
 	PYTHONPATH="$dest$py" /usr/bin/python3 -c 'import ttalloc.pytest_plugin' 2>>"$log"
+	# pip, offline, from a copy of python/ (pip builds in the source dir)
+	cp -a python "$tmp/pysrc" && rm -rf "$tmp/pysrc/build" "$tmp/pysrc"/*.egg-info
+	if /usr/bin/python3 -m venv --system-site-packages "$tmp/venv" >>"$log" 2>&1; then
+		run "$log" "$tmp/venv/bin/pip" install --no-index --no-build-isolation "$tmp/pysrc" &&
+			out=$(cd "$tmp" && TT_ALLOC_LIBRARY="$dest$p/lib/libttalloc.so.1" "$tmp/venv/bin/python" -c '
+import importlib.metadata as m, ttalloc
+print(ttalloc.__version__, m.version("ttalloc"), ttalloc.__file__.startswith("'"$tmp/venv/"'"))
+print(*[e.value for e in m.entry_points(group="pytest11") if e.name == "ttalloc.pytest_plugin"])' 2>>"$log") &&
+			[ "$out" = "$(printf '%s %s True\nttalloc.pytest_plugin' "$version" "$version")" ]
+		tap_ok $? "pip install --no-index --no-build-isolation ./python in a venv: ttalloc $version, pytest11 entry point" "$log"
+	else
+		tap_ok 1 "python3 -m venv (python3-venv installed?)" "$log"
+	fi
 	if [ -n "$k" ]; then
 		[ "$(modinfo -F version "$dest/lib/modules/$k/updates/tt_alloc.ko")" = "$version" ] &&
 			[ "$(modinfo -F vermagic "$dest/lib/modules/$k/updates/tt_alloc.ko" | cut -d' ' -f1)" = "$k" ]
