@@ -5,8 +5,9 @@
 #   make -f Makefile -f mk/packaging.mk <target>
 #
 #   make install       module, tools, library, headers, pkg-config file,
-#                      man page, udev rule, modprobe.d and modules-load.d
-#                      files (DESTDIR, PREFIX, KVER/KDIR honoured)
+#                      man page, the ttalloc Python package, udev rule,
+#                      modprobe.d and modules-load.d files (DESTDIR, PREFIX,
+#                      KVER/KDIR honoured)
 #   make uninstall     remove exactly what `make install` put there
 #   make dkms-install  sources to /usr/src/tt_alloc-$(VERSION), dkms
 #                      add/build/install for KVER
@@ -16,6 +17,8 @@
 #
 # Knobs (defaults):
 #   PREFIX=/usr/local  tools, library, headers, man page
+#   PYTHONDIR          the ttalloc package: /usr/lib/python3/dist-packages
+#                      for PREFIX=/usr, else $(PREFIX)/lib/python3.X/dist-packages
 #   DESTDIR=           staging root; when set, depmod and udevadm are skipped
 #   KVER               kernel release the module goes to; default: that of
 #                      KDIR (UTS_RELEASE), else uname -r
