@@ -113,9 +113,16 @@ ok $? "-w 0.1 -n 3 into a file exits 0"
 ok $? "three snapshots, each after a blank line and a timestamp"
 ! grep -q "$(printf '\033')" "$X"
 ok $? "no escape codes in the watch output to a file"
+rm -f "$X"
 $RUN "$S" -w 0.2 > "$X" 2>/dev/null &
 w=$!
-sleep 1
+# The handler is in place before the first snapshot is written; a fixed
+# sleep raced valgrind's start-up on a loaded host (killed by SIGTERM).
+i=0
+while ! grep -q '^--- ' "$X" 2>/dev/null && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 kill -TERM $w
 wait $w
 ok $? "-w to a file stops cleanly on SIGTERM (exit 0)"
