@@ -7,7 +7,9 @@
 # valgrind --leak-check=full. A case is counted once: it passes only if
 # it passed in both runs (the per-run detail is printed as comments).
 # Each program adds one case of its own: it exited 0 in both runs and
-# neither ASan/UBSan nor valgrind reported anything.
+# neither ASan/UBSan nor valgrind reported anything. tests/host/lib-abi.sh
+# (libttalloc's exported symbols and abidiff against the baseline) runs
+# once, outside the sanitizers.
 # Output: one TAP stream ("ok N program: name"), the plan "1..N", then
 # "test-host: N passed, N failed". Exit status 1 on any failure.
 #
@@ -100,6 +102,15 @@ for p in test-lib-noop test-lib-fake test-replay-parse.sh test-smi-format.sh tes
 		result "not ok" "$name: exit status 0, no ASan/UBSan or valgrind report (asan run: $ra, valgrind run: $rv)"
 	fi
 done
+
+# Checks that run no program code, once: the library's ABI.
+sh "$SRC/tests/host/lib-abi.sh" "$OUT" "$SRC" >"$tmp/abi.tap" 2>"$tmp/err"
+sed -n 's/^#/# lib-abi:/p' "$tmp/abi.tap"
+sed -n 's/^\(not ok\|ok\) [0-9]* \(.*\)$/\1|\2/p' "$tmp/abi.tap" >"$tmp/abi.res"
+while IFS='|' read -r st c; do
+	result "$st" "lib-abi: $c"
+done <"$tmp/abi.res"
+[ -s "$tmp/abi.res" ] || result "not ok" "lib-abi: printed no test result ($(head -c 200 "$tmp/err"))"
 
 echo "1..$n"
 echo "test-host: $pass passed, $fail failed"
