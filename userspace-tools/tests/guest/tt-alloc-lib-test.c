@@ -153,6 +153,17 @@ static void many_clients(void)
 	free(fds);
 }
 
+static int log_calls, log_level;
+static char log_msg[512];
+
+static void on_log(int level, const char *msg, void *arg)
+{
+	(void)arg;
+	log_calls++;
+	log_level = level;
+	snprintf(log_msg, sizeof(log_msg), "%s", msg);
+}
+
 static int cb_calls, cb_err;
 static uint64_t cb_id;
 
@@ -269,8 +280,10 @@ int main(void)
 	setenv("TT_ALLOC_TRACKING_ENABLED", "1", 1);
 
 	ok(raw_usage(0, &base) == 0, "raw USAGE of device 0 works");
+	tt_alloc_set_log_callback(on_log, NULL);
 	ret = tt_alloc_open(&ctx);
 	ok(ret == 0 && tt_alloc_enabled(ctx) && tt_alloc_fd(ctx) >= 0, "open with TT_ALLOC_TRACKING_ENABLED=1 tracks");
+	ok(log_calls == 0, "the module speaks this library's version: no log message");
 
 	ret = tt_alloc_get_info(ctx, &info);
 	ok(ret == 0 && info.api_version == TT_ALLOC_API_VERSION && info.num_devices >= 1 &&
@@ -449,6 +462,9 @@ int main(void)
 	ret = tt_alloc_open(&ctx);
 	ok(ret == 0 && !tt_alloc_enabled(ctx) && tt_alloc_record(ctx, 0, 0, 1, 1, 0) == 0,
 	   "env=1 but device absent: no-op success");
+	ok(log_calls == 1 && log_level == TT_ALLOC_LOG_WARNING && strstr(log_msg, "/nonexistent/tt_alloc"),
+	   "the diagnostic went to the log callback as a warning (%s)", log_msg);
+	tt_alloc_set_log_callback(NULL, NULL);
 	tt_alloc_close(ctx);
 	unsetenv("TT_ALLOC_DEVICE");
 	raw_usage(0, &u);

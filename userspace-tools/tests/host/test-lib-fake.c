@@ -245,17 +245,22 @@ static struct tt_alloc_ctx *open_fake(void)
 	return ctx;
 }
 
-/* Wait (up to 20 s: the machine may be busy) until cond() holds. */
-static int wait_for(int (*cond)(void), long *waited_ms)
+static long ms_since(const struct timespec *t0)
 {
-	struct timespec t0, t1, nap = { 0, 2 * 1000 * 1000 };
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Wait (up to 20 s: the machine may be busy) until cond() holds. */
+static int wait_for(int (*cond)(void))
+{
+	struct timespec nap = { 0, 2 * 1000 * 1000 };
 	int i;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < 10000 && !cond(); i++)
 		nanosleep(&nap, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	*waited_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	return cond();
 }
 
@@ -397,7 +402,8 @@ static void test_flush_delay(void)
 {
 	struct tt_alloc_ctx *ctx;
 	struct timespec nap = { 0, 300 * 1000 * 1000 };
-	long waited = 0;
+	struct timespec t0;
+	long waited;
 	int sent;
 
 	unsetenv("TT_ALLOC_FLUSH_DELAY_MS");
@@ -412,14 +418,20 @@ static void test_flush_delay(void)
 	ok(tt_alloc_queued(ctx) == 1 && held(TT_ALLOC_MEM_L1, 7) == 0,
 	   "delay off: a queued op stays queued while idle");
 	ok(tt_alloc_set_flush_delay(ctx, 20) == 0, "flush delay 20 ms");
-	sent = wait_for(l1_7_held, &waited);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sent = wait_for(l1_7_held);
 	ok(sent && tt_alloc_queued(ctx) == 0,
 	   "delay set on a queue older than it: the op is sent at once");
-	printf("# sent after %ld ms\n", waited);
+	printf("# sent after %ld ms\n", ms_since(&t0));
+	/*
+	 * t0 before the op is queued: the flush cannot come before t0 + 20 ms
+	 * whatever the load. No upper bound: that would depend on the load.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_L1, 9, 8, 0);
-	sent = wait_for(l1_9_held, &waited);
-	/* Lower bound only: an upper one would depend on the machine's load. */
-	ok(sent && tt_alloc_queued(ctx) == 0 && waited >= 15,
+	sent = wait_for(l1_9_held);
+	waited = ms_since(&t0);
+	ok(sent && tt_alloc_queued(ctx) == 0 && waited >= 20,
 	   "idle runtime: the background flush sends a new op, not before the delay");
 	printf("# sent after %ld ms (delay 20 ms)\n", waited);
 	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_L1, 8, 8, 0);

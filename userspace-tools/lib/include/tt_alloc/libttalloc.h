@@ -96,8 +96,8 @@ typedef void (*tt_alloc_log_fn)(int level, const char *msg, void *arg);
  * Runs in the thread that flushes (the caller of a queue function, of
  * tt_alloc_flush() or tt_alloc_close(), or the background flusher) with
  * the context's queue lock held: the queue functions of @ctx called from
- * it return -EDEADLK. tt_alloc_record(), tt_alloc_free(), the getters and
- * other contexts may be used.
+ * it return -EDEADLK (tt_alloc_queued() gives 0). tt_alloc_record(),
+ * tt_alloc_free(), the other getters and other contexts may be used.
  */
 typedef void (*tt_alloc_error_fn)(struct tt_alloc_ctx *ctx,
 				  const struct tt_alloc_op *op, int err,
