@@ -571,9 +571,12 @@ static void flusher_start(struct tt_alloc_ctx *ctx)
 	}
 	/* Not retried per op: flushes still happen at the batch size and close. */
 	ctx->flusher_state = FLUSHER_FAILED;
+	/* The lock is held: a log callback calling back in must not hang. */
+	in_callback = ctx;
 	tt_alloc_log(0, TT_ALLOC_LOG_WARNING,
 		     "cannot start the flush thread (%s); queued records wait for a full batch or tt_alloc_flush()",
 		     strerror(err));
+	in_callback = NULL;
 }
 
 static int queue_op(struct tt_alloc_ctx *ctx, uint32_t op, uint32_t device,

@@ -190,9 +190,10 @@ uint64_t tt_alloc_features(const struct tt_alloc_ctx *ctx);
  * @arg: passed to @fn
  *
  * With a callback every diagnostic of every context is passed to it, from
- * the thread that has it (tt_alloc_open*() or a context's flush thread),
- * instead of going to stderr; %TT_ALLOC_OPEN_QUIET still silences an open.
- * Thread-safe.
+ * the thread that has it (tt_alloc_open*(), or a queue function whose
+ * context could not start its flush thread: that context's queue
+ * functions return -EDEADLK from the callback), instead of going to
+ * stderr; %TT_ALLOC_OPEN_QUIET still silences an open. Thread-safe.
  */
 void tt_alloc_set_log_callback(tt_alloc_log_fn fn, void *arg);
 
