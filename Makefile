@@ -16,6 +16,8 @@
 #                        (PREFIX, DESTDIR); make uninstall
 #   make dkms-install    register with DKMS; make dkms-remove
 #   make htmldocs        Documentation/ as HTML into out/htmldocs
+#   make abi-check       libttalloc.so against its ABI baseline (abidiff)
+#   make abi-baseline    rewrite that baseline, for a deliberate ABI change
 #   make bench           benchmarks in a VM (bench/results.json, plots)
 #   make clean
 
@@ -49,6 +51,11 @@ selftests:
 
 deps:
 	scripts/deps.sh
+
+# libttalloc's ABI baseline, userspace-tools/lib/libttalloc.abi
+.PHONY: abi-check abi-baseline
+abi-check abi-baseline: tools
+	$(MAKE) -C userspace-tools OUT=$(OUT) $@
 
 kernel:
 	scripts/build-kernel.sh

@@ -17,6 +17,8 @@ pkgs=(
 	linux-source-6.12 flex bison bc libelf-dev libssl-dev cpio kmod dwarves
 	# lint
 	sparse
+	# libttalloc ABI check (abidw, abidiff)
+	abigail-tools
 	# tools and their host tests (smi: tables, watch mode, promtool,
 	# the textfile collector, tmux for the terminal tests)
 	libkmod-dev valgrind libsmartcols-dev libncurses-dev prometheus

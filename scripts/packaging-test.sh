@@ -115,6 +115,7 @@ if [ "$do_install" = 1 ]; then
 		$p/bin/tt-alloc-smi
 		$p/include/linux/tt_alloc.h
 		$p/include/tt_alloc/libttalloc.h
+		$p/include/tt_alloc/tt_alloc.hpp
 		$p/lib/libttalloc.a
 		$p/lib/libttalloc.so
 		$p/lib/libttalloc.so.1
@@ -148,6 +149,10 @@ if [ "$do_install" = 1 ]; then
 	printf '#include <tt_alloc/libttalloc.h>\n#include <linux/tt_alloc.h>\nint main(void) { return TT_ALLOC_API_VERSION - 1; }\n' >"$tmp/hdr.c"
 	cc -I"$dest$p/include" -o "$tmp/hdr" "$tmp/hdr.c" -L"$dest$p/lib" -l:libttalloc.a -pthread >>"$log" 2>&1 && "$tmp/hdr"
 	tap_ok $? "installed headers and libttalloc.a build a program" "$log"
+	printf '#include <tt_alloc/tt_alloc.hpp>\nint main() { tt_alloc_usage u{}; return ttalloc::context::open().enabled() + (int)u.used[0]; }\n' >"$tmp/hdr.cpp"
+	g++ -std=c++17 -Wall -Wextra -Werror -pedantic -I"$dest$p/include" -o "$tmp/hdrxx" "$tmp/hdr.cpp" \
+		-L"$dest$p/lib" -l:libttalloc.a -pthread >>"$log" 2>&1 && env -u TT_ALLOC_TRACKING_ENABLED "$tmp/hdrxx"
+	tap_ok $? "installed tt_alloc.hpp builds a C++17 -pedantic program" "$log"
 	[ "$("$dest$p/bin/tt-alloc-replay" --version 2>&1 | grep -c "$version")" -ge 1 ]
 	tap_ok $? "tt-alloc-replay --version says $version" "$log"
 	# the installed package imports, finds the installed library, says

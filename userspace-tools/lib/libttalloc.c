@@ -6,12 +6,15 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tt_alloc/libttalloc.h"
@@ -22,49 +25,146 @@
 
 #define TT_ALLOC_EXPORT __attribute__((visibility("default")))
 
+#define FLUSH_DELAY_ENV		"TT_ALLOC_FLUSH_DELAY_MS"
+
 struct tt_alloc_ctx {
 	int fd;				/* -1: no-op context */
-	pthread_mutex_t lock;		/* protects the queue below */
+	unsigned long fork_gen;		/* fork_gen when opened */
+	pid_t owner;			/* the process that opened it */
+	pthread_mutex_t lock;		/* protects everything below */
+	pthread_cond_t wake;		/* the flusher: queue or delay changed */
 	struct tt_alloc_op *ops;
 	size_t nops;
 	size_t cap;
 	size_t batch_size;
 	size_t default_batch_size;
-	uint64_t features;		/* TT_ALLOC_FEATURE_* of the kernel */
+	uint64_t features;		/* kernel's TT_ALLOC_FEATURE_* we know */
+	tt_alloc_error_fn err_fn;
+	void *err_arg;
+	/* Read without the lock (tt_alloc_error_count() from a callback). */
+	atomic_uint_least64_t nerrors;
+	atomic_int last_error;
+	/* Bounded flush delay: the background flusher. */
+	unsigned int delay_ms;
+	struct timespec oldest;		/* when the queue's first op came */
+	pthread_t flusher;
+	int flusher_state;		/* FLUSHER_* */
+	int stop;			/* close: the flusher exits */
 };
 
+enum { FLUSHER_NONE, FLUSHER_RUNNING, FLUSHER_FAILED };
+
+/*
+ * Incremented in every child of fork() (pthread_atfork): a context opened
+ * under another generation belongs to an ancestor and is a no-op here, so
+ * a child never sends its parent's queue into the shared file. One load
+ * per call instead of a getpid() system call; flush_locked() also checks
+ * the pid, for children made without the atfork handlers (raw clone()).
+ */
+static atomic_ulong fork_gen;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_child(void)
+{
+	atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
+}
+
+static void atfork_register(void)
+{
+	pthread_atfork(NULL, NULL, atfork_child);
+}
+
+/* The context's queue belongs to this process: not inherited via fork. */
+static int ctx_mine(const struct tt_alloc_ctx *ctx)
+{
+	return ctx && ctx->fork_gen ==
+		atomic_load_explicit(&fork_gen, memory_order_relaxed);
+}
+
+/*
+ * Set while an error callback runs on this thread: the queue lock is held,
+ * so the calls that take it return -EDEADLK instead of hanging.
+ */
+static _Thread_local const struct tt_alloc_ctx *in_callback;
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static tt_alloc_log_fn log_fn;
+static void *log_arg;
 static atomic_int tt_alloc_warned;
 
-static void tt_alloc_diag(unsigned int flags, const char *fmt, const char *path,
-			  int err)
+/*
+ * One message to the log callback, or, without one, warnings to stderr at
+ * most once per process (a runtime's log is not ours to fill).
+ */
+static void tt_alloc_log(unsigned int flags, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void tt_alloc_log(unsigned int flags, int level, const char *fmt, ...)
 {
+	tt_alloc_log_fn fn;
+	void *arg;
+	char msg[512];
+	va_list ap;
+
 	if (flags & TT_ALLOC_OPEN_QUIET)
 		return;
-	if (atomic_exchange(&tt_alloc_warned, 1))
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&log_lock);
+	fn = log_fn;
+	arg = log_arg;
+	pthread_mutex_unlock(&log_lock);
+	if (fn) {
+		fn(level, msg, arg);
 		return;
-	fprintf(stderr, "libttalloc: ");
-	fprintf(stderr, fmt, path, strerror(err));
-	fputc('\n', stderr);
+	}
+	if (level > TT_ALLOC_LOG_WARNING || atomic_exchange(&tt_alloc_warned, 1))
+		return;
+	fprintf(stderr, "libttalloc: %s\n", msg);
+}
+
+TT_ALLOC_EXPORT
+void tt_alloc_set_log_callback(tt_alloc_log_fn fn, void *arg)
+{
+	pthread_mutex_lock(&log_lock);
+	log_fn = fn;
+	log_arg = fn ? arg : NULL;
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* ---- environment --------------------------------------------------------- */
+
+/* A decimal number from 0 to max in $name, else def. */
+static unsigned long env_number(const char *name, unsigned long max,
+				unsigned long def)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return def;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return def;
+	return v;
 }
 
 static size_t env_batch_size(void)
 {
-	const char *s = getenv("TT_ALLOC_BATCH_SIZE");
-	char *end;
-	unsigned long v;
+	size_t v = env_number("TT_ALLOC_BATCH_SIZE", TT_ALLOC_BATCH_MAX,
+			      TT_ALLOC_BATCH_MAX);
 
-	if (!s || !*s)
-		return TT_ALLOC_BATCH_MAX;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > TT_ALLOC_BATCH_MAX)
-		return TT_ALLOC_BATCH_MAX;
-	return v;
+	return v ? v : TT_ALLOC_BATCH_MAX;
 }
 
 static struct tt_alloc_ctx *ctx_new(void)
 {
 	struct tt_alloc_ctx *ctx = calloc(1, sizeof(*ctx));
+	pthread_condattr_t ca;
 
 	if (!ctx)
 		return NULL;
@@ -73,8 +173,23 @@ static struct tt_alloc_ctx *ctx_new(void)
 		free(ctx);
 		return NULL;
 	}
+	/* Deadlines on CLOCK_MONOTONIC: a clock step must not stall flushes. */
+	if (pthread_condattr_init(&ca) ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&ctx->wake, &ca)) {
+		pthread_mutex_destroy(&ctx->lock);
+		free(ctx);
+		return NULL;
+	}
+	pthread_condattr_destroy(&ca);
+	pthread_once(&atfork_once, atfork_register);
+	ctx->fork_gen = atomic_load(&fork_gen);
+	ctx->owner = getpid();
 	ctx->default_batch_size = env_batch_size();
 	ctx->batch_size = ctx->default_batch_size;
+	ctx->delay_ms = (unsigned int)env_number(FLUSH_DELAY_ENV,
+						 TT_ALLOC_FLUSH_DELAY_MAX_MS,
+						 TT_ALLOC_FLUSH_DELAY_DEFAULT_MS);
 	return ctx;
 }
 
@@ -132,30 +247,53 @@ int tt_alloc_open_ex(const char *path, unsigned int flags,
 			tt_alloc_close(ctx);
 			return -err;
 		}
-		tt_alloc_diag(flags,
-			      "TT_ALLOC_TRACKING_ENABLED=1 but %s cannot be opened (%s); allocations are not tracked",
-			      path, err);
+		tt_alloc_log(flags, TT_ALLOC_LOG_WARNING,
+			     "TT_ALLOC_TRACKING_ENABLED=1 but %s cannot be opened (%s); allocations are not tracked",
+			     path, strerror(err));
 		*ctxp = ctx;
 		return 0;
 	}
 
-	if (info_ioctl(fd, &info) < 0 ||
-	    info.api_version != TT_ALLOC_API_VERSION) {
-		err = info.api_version ? EPROTO : errno;
+	if (info_ioctl(fd, &info) < 0) {
+		err = errno;
 		close(fd);
 		if (monitor) {
 			tt_alloc_close(ctx);
 			return -err;
 		}
-		tt_alloc_diag(flags,
-			      "%s speaks another tt_alloc API (%s); allocations are not tracked",
-			      path, err);
+		tt_alloc_log(flags, TT_ALLOC_LOG_WARNING,
+			     "%s is not a tt_alloc device (TT_ALLOC_IOC_INFO: %s); allocations are not tracked",
+			     path, strerror(err));
 		*ctxp = ctx;
 		return 0;
 	}
+	/*
+	 * The ABI only grows (structures at their end, capabilities as
+	 * feature bits), so a newer kernel serves this library's requests:
+	 * use it with the features we know. An older one may lack what the
+	 * library sends.
+	 */
+	if (info.api_version < TT_ALLOC_API_VERSION) {
+		close(fd);
+		if (monitor) {
+			tt_alloc_close(ctx);
+			return -EPROTO;
+		}
+		tt_alloc_log(flags, TT_ALLOC_LOG_WARNING,
+			     "%s speaks tt_alloc API %u, older than this library's %u; allocations are not tracked",
+			     path, info.api_version, TT_ALLOC_API_VERSION);
+		*ctxp = ctx;
+		return 0;
+	}
+	if (info.api_version > TT_ALLOC_API_VERSION ||
+	    (info.features & ~TT_ALLOC_LIB_FEATURES))
+		tt_alloc_log(flags, TT_ALLOC_LOG_INFO,
+			     "%s speaks tt_alloc API %u (features 0x%llx), this library %u (features 0x%llx): using the library's",
+			     path, info.api_version, (unsigned long long)info.features,
+			     TT_ALLOC_API_VERSION, (unsigned long long)TT_ALLOC_LIB_FEATURES);
 
 	ctx->fd = fd;
-	ctx->features = info.features;
+	ctx->features = info.features & TT_ALLOC_LIB_FEATURES;
 	*ctxp = ctx;
 	return 0;
 }
@@ -166,6 +304,8 @@ int tt_alloc_open(struct tt_alloc_ctx **ctxp)
 	return tt_alloc_open_ex(NULL, 0, ctxp);
 }
 
+static int flush_locked(struct tt_alloc_ctx *ctx, uint32_t *done);
+
 TT_ALLOC_EXPORT
 int tt_alloc_close(struct tt_alloc_ctx *ctx)
 {
@@ -173,10 +313,35 @@ int tt_alloc_close(struct tt_alloc_ctx *ctx)
 
 	if (!ctx)
 		return 0;
+	if (in_callback == ctx)
+		return -EDEADLK;
+	if (!ctx_mine(ctx)) {
+		/*
+		 * A fork() child: the flusher thread and the lock state are the
+		 * parent's (the lock may even be held by a thread that does not
+		 * exist here). Drop our copy of the queue unsent, close our copy
+		 * of the descriptor, free the memory; touch nothing else.
+		 */
+		if (ctx->fd >= 0)
+			close(ctx->fd);
+		free(ctx->ops);
+		free(ctx);
+		return 0;
+	}
+	if (ctx->flusher_state == FLUSHER_RUNNING) {
+		pthread_mutex_lock(&ctx->lock);
+		ctx->stop = 1;
+		pthread_cond_signal(&ctx->wake);
+		pthread_mutex_unlock(&ctx->lock);
+		pthread_join(ctx->flusher, NULL);
+	}
 	if (ctx->fd >= 0) {
-		ret = tt_alloc_flush(ctx, NULL);
+		pthread_mutex_lock(&ctx->lock);
+		ret = flush_locked(ctx, NULL);
+		pthread_mutex_unlock(&ctx->lock);
 		close(ctx->fd);
 	}
+	pthread_cond_destroy(&ctx->wake);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->ops);
 	free(ctx);
@@ -186,13 +351,19 @@ int tt_alloc_close(struct tt_alloc_ctx *ctx)
 TT_ALLOC_EXPORT
 int tt_alloc_enabled(const struct tt_alloc_ctx *ctx)
 {
-	return ctx && ctx->fd >= 0;
+	return ctx && ctx->fd >= 0 && ctx_mine(ctx);
 }
 
 TT_ALLOC_EXPORT
 int tt_alloc_fd(const struct tt_alloc_ctx *ctx)
 {
-	return ctx ? ctx->fd : -1;
+	return tt_alloc_enabled(ctx) ? ctx->fd : -1;
+}
+
+TT_ALLOC_EXPORT
+uint64_t tt_alloc_features(const struct tt_alloc_ctx *ctx)
+{
+	return tt_alloc_enabled(ctx) ? ctx->features : 0;
 }
 
 static int xioctl(int fd, unsigned long cmd, void *arg)
@@ -251,24 +422,161 @@ int tt_alloc_free(struct tt_alloc_ctx *ctx, uint32_t device, uint32_t type,
 	return xioctl(ctx->fd, TT_ALLOC_IOC_FREE, &b);
 }
 
-/* Called with ctx->lock held. */
+/*
+ * Errors that are about the call, not about the op BATCH stopped at: every
+ * later op would fail the same way (a read-only file, not tt_alloc, our
+ * own bad pointer), so retrying op by op would only cost an ioctl each.
+ */
+static int batch_call_error(int err)
+{
+	return err == -EBADF || err == -ENOTTY || err == -EFAULT ||
+	       err == -EPERM || err == -EACCES || err == -E2BIG;
+}
+
+/* Called with ctx->lock held: count a queued op the kernel refused. */
+static void op_failed(struct tt_alloc_ctx *ctx, const struct tt_alloc_op *op,
+		      int err)
+{
+	atomic_fetch_add(&ctx->nerrors, 1);
+	atomic_store(&ctx->last_error, err);
+	if (ctx->err_fn) {
+		in_callback = ctx;
+		ctx->err_fn(ctx, op, err, ctx->err_arg);
+		in_callback = NULL;
+	}
+}
+
+/* Consecutive -EINTR without progress before the rest is given up. */
+#define MAX_EINTR	16
+
+/*
+ * Called with ctx->lock held. BATCH stops at the first op that fails and
+ * says how many it applied before it: skip that one op (counted, the
+ * callback told) and send the rest after it again, so one bad op never
+ * costs the others. -EINTR (a signal between two ops) skips nothing.
+ *
+ * Return: 0, or the error of the first op that failed.
+ */
 static int flush_locked(struct tt_alloc_ctx *ctx, uint32_t *done)
 {
 	struct tt_alloc_batch batch;
-	int ret;
+	size_t pos = 0, applied = 0, k;
+	int ret, first = 0, intr = 0;
 
 	if (done)
 		*done = 0;
 	if (!ctx->nops)
 		return 0;
-	memset(&batch, 0, sizeof(batch));
-	batch.ops = (uint64_t)(uintptr_t)ctx->ops;
-	batch.count = (uint32_t)ctx->nops;
-	ret = xioctl(ctx->fd, TT_ALLOC_IOC_BATCH, &batch);
-	if (done)
-		*done = ret == -EFAULT ? 0 : batch.done;
+	if (getpid() != ctx->owner) {
+		/* A child made without the atfork handlers: never send. */
+		ctx->nops = 0;
+		return 0;
+	}
+	while (pos < ctx->nops) {
+		memset(&batch, 0, sizeof(batch));
+		batch.ops = (uint64_t)(uintptr_t)(ctx->ops + pos);
+		batch.count = (uint32_t)(ctx->nops - pos);
+		ret = ioctl(ctx->fd, TT_ALLOC_IOC_BATCH, &batch) < 0 ? -errno : 0;
+		if (batch.done > batch.count)	/* never trust a count blindly */
+			batch.done = batch.count;
+		pos += batch.done;
+		applied += batch.done;
+		if (!ret)
+			break;
+		if (ret == -EINTR && (batch.done || ++intr < MAX_EINTR)) {
+			if (batch.done)
+				intr = 0;
+			continue;
+		}
+		if (!first)
+			first = ret;
+		if (batch_call_error(ret) || ret == -EINTR) {
+			for (k = pos; k < ctx->nops; k++)
+				op_failed(ctx, &ctx->ops[k], ret);
+			break;
+		}
+		op_failed(ctx, &ctx->ops[pos], ret);
+		pos++;
+		intr = 0;
+	}
 	ctx->nops = 0;
-	return ret;
+	if (done)
+		*done = (uint32_t)applied;
+	return first;
+}
+
+static void timespec_add_ms(struct timespec *t, unsigned int ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static int timespec_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * The background flusher: sends the queue once its oldest op has waited
+ * delay_ms, so an idle runtime's records still reach the kernel. Sleeps
+ * on the condition variable while the queue is empty or the delay is off.
+ */
+static void *flusher_main(void *arg)
+{
+	struct tt_alloc_ctx *ctx = arg;
+	struct timespec now, deadline;
+
+	pthread_mutex_lock(&ctx->lock);
+	while (!ctx->stop) {
+		if (!ctx->nops || !ctx->delay_ms) {
+			pthread_cond_wait(&ctx->wake, &ctx->lock);
+			continue;
+		}
+		deadline = ctx->oldest;
+		timespec_add_ms(&deadline, ctx->delay_ms);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (timespec_before(&now, &deadline)) {
+			pthread_cond_timedwait(&ctx->wake, &ctx->lock, &deadline);
+			continue;
+		}
+		flush_locked(ctx, NULL);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return NULL;
+}
+
+/*
+ * Called with ctx->lock held, when there is something to flush later.
+ * The thread gets no signals: they are the runtime's, not ours.
+ */
+static void flusher_start(struct tt_alloc_ctx *ctx)
+{
+	sigset_t all, old;
+	int err;
+
+	if (ctx->flusher_state != FLUSHER_NONE || !ctx->delay_ms)
+		return;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&ctx->flusher, NULL, flusher_main, ctx);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!err) {
+		ctx->flusher_state = FLUSHER_RUNNING;
+		return;
+	}
+	/* Not retried per op: flushes still happen at the batch size and close. */
+	ctx->flusher_state = FLUSHER_FAILED;
+	/* The lock is held: a log callback calling back in must not hang. */
+	in_callback = ctx;
+	tt_alloc_log(0, TT_ALLOC_LOG_WARNING,
+		     "cannot start the flush thread (%s); queued records wait for a full batch or tt_alloc_flush()",
+		     strerror(err));
+	in_callback = NULL;
 }
 
 static int queue_op(struct tt_alloc_ctx *ctx, uint32_t op, uint32_t device,
@@ -279,6 +587,8 @@ static int queue_op(struct tt_alloc_ctx *ctx, uint32_t op, uint32_t device,
 
 	if (!tt_alloc_enabled(ctx))
 		return 0;
+	if (in_callback == ctx)
+		return -EDEADLK;
 	pthread_mutex_lock(&ctx->lock);
 	if (ctx->nops == ctx->cap) {
 		size_t ncap = ctx->cap ? ctx->cap * 2 : 64;
@@ -298,8 +608,20 @@ static int queue_op(struct tt_alloc_ctx *ctx, uint32_t op, uint32_t device,
 	memset(o, 0, sizeof(*o));
 	o->op = op;
 	fill_buf(&o->buf, device, type, id, size, kind);
-	if (ctx->nops >= ctx->batch_size)
+	if (ctx->nops >= ctx->batch_size) {
 		ret = flush_locked(ctx, NULL);
+	} else if (ctx->nops == 1) {
+		/*
+		 * The deadline counts from here even when the delay is off now:
+		 * tt_alloc_set_flush_delay() may turn it on later.
+		 */
+		clock_gettime(CLOCK_MONOTONIC, &ctx->oldest);
+		if (ctx->delay_ms) {
+			/* The flusher sleeps while the queue is empty: wake it. */
+			flusher_start(ctx);
+			pthread_cond_signal(&ctx->wake);
+		}
+	}
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
 }
@@ -328,6 +650,8 @@ int tt_alloc_flush(struct tt_alloc_ctx *ctx, uint32_t *done)
 		*done = 0;
 	if (!tt_alloc_enabled(ctx))
 		return 0;
+	if (in_callback == ctx)
+		return -EDEADLK;
 	pthread_mutex_lock(&ctx->lock);
 	ret = flush_locked(ctx, done);
 	pthread_mutex_unlock(&ctx->lock);
@@ -339,7 +663,7 @@ size_t tt_alloc_queued(struct tt_alloc_ctx *ctx)
 {
 	size_t n;
 
-	if (!tt_alloc_enabled(ctx))
+	if (!tt_alloc_enabled(ctx) || in_callback == ctx)
 		return 0;
 	pthread_mutex_lock(&ctx->lock);
 	n = ctx->nops;
@@ -354,8 +678,10 @@ int tt_alloc_set_batch_size(struct tt_alloc_ctx *ctx, size_t size)
 
 	if (size > TT_ALLOC_BATCH_MAX)
 		return -EINVAL;
-	if (!ctx)
+	if (!ctx || !ctx_mine(ctx))
 		return 0;
+	if (in_callback == ctx)
+		return -EDEADLK;
 	pthread_mutex_lock(&ctx->lock);
 	ctx->batch_size = size ? size : ctx->default_batch_size;
 	if (ctx->fd >= 0 && ctx->nops >= ctx->batch_size)
@@ -369,12 +695,66 @@ size_t tt_alloc_batch_size(struct tt_alloc_ctx *ctx)
 {
 	size_t n;
 
-	if (!ctx)
-		return TT_ALLOC_BATCH_MAX;
+	if (!ctx || !ctx_mine(ctx) || in_callback == ctx)
+		return ctx ? ctx->batch_size : TT_ALLOC_BATCH_MAX;
 	pthread_mutex_lock(&ctx->lock);
 	n = ctx->batch_size;
 	pthread_mutex_unlock(&ctx->lock);
 	return n;
+}
+
+TT_ALLOC_EXPORT
+int tt_alloc_set_flush_delay(struct tt_alloc_ctx *ctx, unsigned int ms)
+{
+	if (ms > TT_ALLOC_FLUSH_DELAY_MAX_MS)
+		return -EINVAL;
+	if (!ctx || !ctx_mine(ctx))
+		return 0;
+	if (in_callback == ctx)
+		return -EDEADLK;
+	pthread_mutex_lock(&ctx->lock);
+	__atomic_store_n(&ctx->delay_ms, ms, __ATOMIC_RELAXED);
+	if (ms && ctx->nops && ctx->fd >= 0)
+		flusher_start(ctx);
+	/* A shorter delay may already be over: let the flusher look again. */
+	pthread_cond_signal(&ctx->wake);
+	pthread_mutex_unlock(&ctx->lock);
+	return 0;
+}
+
+TT_ALLOC_EXPORT
+unsigned int tt_alloc_flush_delay(const struct tt_alloc_ctx *ctx)
+{
+	/* An aligned unsigned int: a racing setter gives the old or new one. */
+	return ctx ? __atomic_load_n(&ctx->delay_ms, __ATOMIC_RELAXED) :
+		TT_ALLOC_FLUSH_DELAY_DEFAULT_MS;
+}
+
+TT_ALLOC_EXPORT
+int tt_alloc_set_error_callback(struct tt_alloc_ctx *ctx, tt_alloc_error_fn fn,
+				void *arg)
+{
+	if (!ctx || !ctx_mine(ctx))
+		return 0;
+	if (in_callback == ctx)
+		return -EDEADLK;
+	pthread_mutex_lock(&ctx->lock);
+	ctx->err_fn = fn;
+	ctx->err_arg = fn ? arg : NULL;
+	pthread_mutex_unlock(&ctx->lock);
+	return 0;
+}
+
+TT_ALLOC_EXPORT
+uint64_t tt_alloc_error_count(const struct tt_alloc_ctx *ctx)
+{
+	return ctx ? atomic_load(&((struct tt_alloc_ctx *)ctx)->nerrors) : 0;
+}
+
+TT_ALLOC_EXPORT
+int tt_alloc_last_error(const struct tt_alloc_ctx *ctx)
+{
+	return ctx ? atomic_load(&((struct tt_alloc_ctx *)ctx)->last_error) : 0;
 }
 
 TT_ALLOC_EXPORT

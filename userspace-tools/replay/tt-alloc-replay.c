@@ -387,6 +387,22 @@ static void op_error(const struct trace *t, const struct op *o, int err)
 	     o->id, o->device, tt_alloc_strerror(err));
 }
 
+/* The first queued op the kernel refused in a flush (libttalloc skips it). */
+static struct {
+	int seen;
+	struct tt_alloc_op op;
+} refused;
+
+static void on_refused(struct tt_alloc_ctx *ctx, const struct tt_alloc_op *op,
+		       int err, void *arg)
+{
+	(void)ctx;
+	(void)err;
+	(void)arg;
+	if (!refused.seen++)
+		refused.op = *op;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -486,6 +502,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", prog, tt_alloc_strerror(ret));
 		goto out;
 	}
+	/*
+	 * Replay flushes itself (before sleeps, at --batch-size, before
+	 * --crash-after): no background flush, so a refused op is always
+	 * found in the batch being flushed.
+	 */
+	tt_alloc_set_flush_delay(ctx, 0);
+	tt_alloc_set_error_callback(ctx, on_refused, NULL);
 	if (tt_alloc_enabled(ctx)) {
 		ret = tt_alloc_get_info(ctx, &info);
 		if (ret) {
@@ -516,16 +539,25 @@ int main(int argc, char **argv)
 
 			ret = tt_alloc_flush(ctx, &done);
 			if (ret) {
-				/* find the failing op: the done-th alloc/free since first */
-				size_t k, seen = 0;
+				/*
+				 * The library applied the others: name the trace
+				 * line of the first refused op, the first queued op
+				 * since the last flush with its key.
+				 */
+				size_t k;
 
-				for (k = first; k < t.n; k++) {
-					if (t.ops[k].op == OP_SLEEP)
-						continue;
-					if (seen++ == done)
+				(void)done;
+				for (k = first; k < i; k++) {
+					const struct op *q = &t.ops[k];
+
+					if (q->op != OP_SLEEP &&
+					    q->device == refused.op.buf.device &&
+					    q->type == refused.op.buf.type &&
+					    q->id == refused.op.buf.id &&
+					    (q->op == OP_ALLOC) == (refused.op.op == TT_ALLOC_OP_ALLOC))
 						break;
 				}
-				op_error(&t, &t.ops[k < t.n ? k : first], ret);
+				op_error(&t, &t.ops[k < i ? k : first], ret);
 				goto out;
 			}
 			queued = 0;

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tt_alloc/libttalloc.h"
@@ -151,6 +153,101 @@ static void many_clients(void)
 	free(fds);
 }
 
+static int log_calls, log_level;
+static char log_msg[512];
+
+static void on_log(int level, const char *msg, void *arg)
+{
+	(void)arg;
+	log_calls++;
+	log_level = level;
+	snprintf(log_msg, sizeof(log_msg), "%s", msg);
+}
+
+static int cb_calls, cb_err;
+static uint64_t cb_id;
+
+static void on_error(struct tt_alloc_ctx *ctx, const struct tt_alloc_op *op, int err, void *arg)
+{
+	(void)ctx;
+	(void)arg;
+	cb_calls++;
+	cb_id = op->buf.id;
+	cb_err = err;
+}
+
+static uint64_t file_entries(struct tt_alloc_ctx *ctx, uint32_t type)
+{
+	struct tt_alloc_usage u;
+
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	return u.allocations[type];
+}
+
+/* The runtime goes idle with records queued: they still reach the kernel. */
+static void idle_flush(struct tt_alloc_ctx *ctx)
+{
+	struct timespec t0, t1, nap = { 0, 5 * 1000 * 1000 };
+	long ms;
+	int i;
+
+	ok(tt_alloc_set_flush_delay(ctx, 50) == 0, "flush delay 50 ms");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_L1_SMALL, 0x77, 4096, 0);
+	/* Up to 20 s: TCG on a loaded host is slow; the point is "it comes". */
+	for (i = 0; i < 4000 && file_entries(ctx, TT_ALLOC_MEM_L1_SMALL) != 1; i++)
+		nanosleep(&nap, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ok(file_entries(ctx, TT_ALLOC_MEM_L1_SMALL) == 1 && tt_alloc_queued(ctx) == 0,
+	   "idle: the queued record reached the kernel without a flush call");
+	printf("# idle flush after %ld ms (delay 50 ms)\n", ms);
+	tt_alloc_free(ctx, 0, TT_ALLOC_MEM_L1_SMALL, 0x77);
+
+	ok(tt_alloc_set_flush_delay(ctx, 0) == 0, "flush delay 0: off");
+	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_L1_SMALL, 0x78, 4096, 0);
+	nap.tv_nsec = 300 * 1000 * 1000;
+	nanosleep(&nap, NULL);
+	ok(tt_alloc_queued(ctx) == 1 && file_entries(ctx, TT_ALLOC_MEM_L1_SMALL) == 0,
+	   "delay off: the record waits in the queue");
+	tt_alloc_flush(ctx, NULL);
+	tt_alloc_free(ctx, 0, TT_ALLOC_MEM_L1_SMALL, 0x78);
+	tt_alloc_set_flush_delay(ctx, TT_ALLOC_FLUSH_DELAY_DEFAULT_MS);
+}
+
+/* A fork() child must not send the parent's queue into the shared file. */
+static void fork_child(struct tt_alloc_ctx *ctx)
+{
+	int status = -1;
+	pid_t pid;
+
+	tt_alloc_set_flush_delay(ctx, 3600 * 1000);
+	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_TRACE, 0x10, 4096, 0);
+	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_TRACE, 0x11, 4096, 0);
+	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_TRACE, 0x12, 4096, 0);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int bad = tt_alloc_enabled(ctx) ||
+			tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_TRACE, 0x13, 4096, 0) ||
+			tt_alloc_flush(ctx, NULL) || tt_alloc_close(ctx);
+
+		_exit(bad);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "fork child: the inherited context is a no-op and closes cleanly");
+	ok(file_entries(ctx, TT_ALLOC_MEM_TRACE) == 0 && tt_alloc_queued(ctx) == 3,
+	   "the child sent none of the parent's queued records into the shared file");
+	ok(tt_alloc_flush(ctx, NULL) == 0 && file_entries(ctx, TT_ALLOC_MEM_TRACE) == 3,
+	   "the parent's flush applies its 3 records");
+	tt_alloc_free(ctx, 0, TT_ALLOC_MEM_TRACE, 0x10);
+	tt_alloc_free(ctx, 0, TT_ALLOC_MEM_TRACE, 0x11);
+	tt_alloc_free(ctx, 0, TT_ALLOC_MEM_TRACE, 0x12);
+	tt_alloc_set_flush_delay(ctx, TT_ALLOC_FLUSH_DELAY_DEFAULT_MS);
+}
+
 static void *thr_fn(void *arg)
 {
 	struct thr *t = arg;
@@ -183,8 +280,10 @@ int main(void)
 	setenv("TT_ALLOC_TRACKING_ENABLED", "1", 1);
 
 	ok(raw_usage(0, &base) == 0, "raw USAGE of device 0 works");
+	tt_alloc_set_log_callback(on_log, NULL);
 	ret = tt_alloc_open(&ctx);
 	ok(ret == 0 && tt_alloc_enabled(ctx) && tt_alloc_fd(ctx) >= 0, "open with TT_ALLOC_TRACKING_ENABLED=1 tracks");
+	ok(log_calls == 0, "the module speaks this library's version: no log message");
 
 	ret = tt_alloc_get_info(ctx, &info);
 	ok(ret == 0 && info.api_version == TT_ALLOC_API_VERSION && info.num_devices >= 1 &&
@@ -268,21 +367,50 @@ int main(void)
 	ret = tt_alloc_flush(ctx, &done);
 	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(ret == 0 && done == 2 && u.allocations[TT_ALLOC_MEM_CB] == 2, "explicit flush: done 2");
+	tt_alloc_set_error_callback(ctx, on_error, NULL);
 	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_CB, 0x200, 4096, 0);
 	tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_CB, 0x999);
 	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_CB, 0x201, 4096, 0);
 	ret = tt_alloc_flush(ctx, &done);
 	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
-	ok(ret == -ENOENT && done == 1 && tt_alloc_queued(ctx) == 0 && u.allocations[TT_ALLOC_MEM_CB] == 3,
-	   "failing batch: -ENOENT, done 1, ops after the failure not applied (ret %d done %u)", ret, done);
+	ok(ret == -ENOENT && done == 2 && tt_alloc_queued(ctx) == 0 && u.allocations[TT_ALLOC_MEM_CB] == 4,
+	   "failing op in a batch: -ENOENT, only it skipped, the op after it applied (ret %d done %u)", ret, done);
+	ok(tt_alloc_error_count(ctx) == 1 && tt_alloc_last_error(ctx) == -ENOENT,
+	   "error count 1, last error -ENOENT");
+	ok(cb_calls == 1 && cb_id == 0x999 && cb_err == -ENOENT, "error callback got the failed op");
 	ok(tt_alloc_flush(ctx, &done) == 0 && done == 0, "flush of an empty queue");
 	tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_CB, 0x102);
 	tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_CB, 0x103);
 	ok(tt_alloc_set_batch_size(ctx, 1) == 0 && tt_alloc_queued(ctx) == 0,
 	   "lowering the batch size below the queue flushes it");
 	tt_alloc_free(ctx, 0, TT_ALLOC_MEM_CB, 0x200);
+	tt_alloc_free(ctx, 0, TT_ALLOC_MEM_CB, 0x201);
 	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
 	ok(total_used(&u) == 0, "file holds nothing");
+
+	/* one -EEXIST among many: the other records are all kept */
+	tt_alloc_set_batch_size(ctx, 0);
+	tt_alloc_record(ctx, 0, TT_ALLOC_MEM_DRAM, 500, 4096, 0);
+	for (i = 0; i < 1000; i++)
+		tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_DRAM, i, i == 500 ? 8192 : 4096, 0);
+	ret = tt_alloc_flush(ctx, &done);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(ret == -EEXIST && done == 999 && u.allocations[TT_ALLOC_MEM_DRAM] == 1000 &&
+	   tt_alloc_error_count(ctx) == 2 && cb_id == 500,
+	   "one -EEXIST in 1000 queued records: the 999 others applied (%u, %llu entries)", done,
+	   (unsigned long long)u.allocations[TT_ALLOC_MEM_DRAM]);
+	for (i = 0; i < 1000; i++)
+		tt_alloc_queue_free(ctx, 0, TT_ALLOC_MEM_DRAM, i);
+	ret = tt_alloc_flush(ctx, &done);
+	tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_FILE, &u);
+	ok(ret == 0 && done == 1000 && total_used(&u) == 0, "and all freed again");
+	tt_alloc_set_error_callback(ctx, NULL, NULL);
+
+	ok(tt_alloc_features(ctx) == TT_ALLOC_FEATURE_CLIENTS_CURSOR,
+	   "features in use: the clients cursor");
+
+	idle_flush(ctx);
+	fork_child(ctx);
 
 	/* threads */
 	tt_alloc_set_batch_size(ctx, 100);
@@ -334,6 +462,9 @@ int main(void)
 	ret = tt_alloc_open(&ctx);
 	ok(ret == 0 && !tt_alloc_enabled(ctx) && tt_alloc_record(ctx, 0, 0, 1, 1, 0) == 0,
 	   "env=1 but device absent: no-op success");
+	ok(log_calls == 1 && log_level == TT_ALLOC_LOG_WARNING && strstr(log_msg, "/nonexistent/tt_alloc"),
+	   "the diagnostic went to the log callback as a warning (%s)", log_msg);
+	tt_alloc_set_log_callback(NULL, NULL);
 	tt_alloc_close(ctx);
 	unsetenv("TT_ALLOC_DEVICE");
 	raw_usage(0, &u);
@@ -342,6 +473,12 @@ int main(void)
 	ret = tt_alloc_open_ex(NULL, TT_ALLOC_OPEN_MONITOR, &ctx);
 	ok(ret == 0 && tt_alloc_enabled(ctx) && tt_alloc_get_usage(ctx, 0, TT_ALLOC_SCOPE_DEVICE, &u) == 0,
 	   "monitor (read-only) context can query usage");
+	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_DRAM, 1, 1, 0);
+	tt_alloc_queue_record(ctx, 0, TT_ALLOC_MEM_DRAM, 2, 1, 0);
+	ret = tt_alloc_flush(ctx, &done);
+	ok(ret == -EBADF && done == 0 && tt_alloc_error_count(ctx) == 2,
+	   "monitor context: queued ops fail with -EBADF, each counted (%d, %llu)", ret,
+	   (unsigned long long)tt_alloc_error_count(ctx));
 	tt_alloc_close(ctx);
 
 	many_clients();

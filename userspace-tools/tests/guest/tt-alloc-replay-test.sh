@@ -130,6 +130,21 @@ got=$(logged_left "$cpid")
 [ -n "$cpid" ] && [ "$want" -gt 0 ] && [ "$got" = "$want" ] && [ "$(in_use)" = 0 ]
 ok $? "--batch --crash-after 50: all 50 operations flushed ($want held, logged $got), then reclaimed"
 
+# --batch, the kernel refuses op 4 (max_allocations_per_file=3) and
+# applies the free and the alloc after it: libttalloc skips only op 4,
+# replay names its line (not the 5th applied op's) and exits 1
+P=/sys/module/tt_alloc/parameters/max_allocations_per_file
+lim=$(cat $P)
+printf 'alloc 0 dram - 1 4K\nalloc 0 dram - 2 4K\nalloc 0 dram - 3 4K\nalloc 0 dram - 4 4K\nfree 0 dram 1\nalloc 0 dram - 5 4K\n' > $T/quota.trace
+echo 3 > $P
+$BIN/tt-alloc-replay --batch $T/quota.trace > $T/out 2> $T/err
+rc=$?
+echo "$lim" > $P
+[ $rc -eq 1 ] && grep -q "^$T/quota.trace:4: alloc of dram id 0x4 on device 0 failed: .*EDQUOT" $T/err
+ok $? "--batch, refused by the kernel: the first refused op's line (4) and EDQUOT, exit $rc"
+[ "$(in_use)" = 0 ] && [ "$(cat $P)" = "$lim" ]
+ok $? "and everything released at exit, the limit restored"
+
 # a full replay without --hold leaves nothing
 $BIN/tt-alloc-replay $TRACES/ttnn-single-device.trace > $T/out 2>&1
 [ $? -eq 0 ] && grep -q "replayed" $T/out && [ "$(in_use)" = 0 ]

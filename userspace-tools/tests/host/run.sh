@@ -7,7 +7,10 @@
 # valgrind --leak-check=full. A case is counted once: it passes only if
 # it passed in both runs (the per-run detail is printed as comments).
 # Each program adds one case of its own: it exited 0 in both runs and
-# neither ASan/UBSan nor valgrind reported anything.
+# neither ASan/UBSan nor valgrind reported anything. tests/host/lib-abi.sh
+# (libttalloc's exported symbols and abidiff against the baseline) and
+# doc-example.sh (the documented C++ example) run once, outside the
+# sanitizers.
 # Output: one TAP stream ("ok N program: name"), the plan "1..N", then
 # "test-host: N passed, N failed". Exit status 1 on any failure.
 #
@@ -74,7 +77,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 	exit 1
 fi
 
-for p in test-lib-noop test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh; do
+for p in test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh; do
 	name=${p%.sh}
 	run_one asan "$p"
 	run_one valgrind "$p"
@@ -99,6 +102,18 @@ for p in test-lib-noop test-python.sh test-replay-parse.sh test-smi-format.sh te
 	else
 		result "not ok" "$name: exit status 0, no ASan/UBSan or valgrind report (asan run: $ra, valgrind run: $rv)"
 	fi
+done
+
+# Checks run once, outside the sanitizers: the library's ABI, and the C++
+# example of the documentation compiled as pasted.
+for c in lib-abi doc-example; do
+	sh "$SRC/tests/host/$c.sh" "$OUT" "$SRC" >"$tmp/$c.tap" 2>"$tmp/err"
+	sed -n "s/^#/# $c:/p" "$tmp/$c.tap"
+	sed -n 's/^\(not ok\|ok\) [0-9]* \(.*\)$/\1|\2/p' "$tmp/$c.tap" >"$tmp/$c.res"
+	while IFS='|' read -r st name; do
+		result "$st" "$c: $name"
+	done <"$tmp/$c.res"
+	[ -s "$tmp/$c.res" ] || result "not ok" "$c: printed no test result ($(head -c 200 "$tmp/err"))"
 done
 
 echo "1..$n"

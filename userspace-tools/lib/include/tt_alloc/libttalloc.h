@@ -12,7 +12,11 @@
  * TT_ALLOC_TRACKING_ENABLED is exactly "1" and the device node can be
  * opened, every call is a cheap no-op that reports success. At most one
  * diagnostic line is written to stderr per process when tracking was asked
- * for but cannot be done.
+ * for but cannot be done (or every diagnostic goes to the callback of
+ * tt_alloc_set_log_callback()). Queued records reach the kernel within
+ * tt_alloc_flush_delay() milliseconds; a queued op the kernel refuses is
+ * skipped and counted, never the others. In a fork() child an inherited
+ * context is a no-op: open another one there to track the child.
  *
  * Every function returning int returns 0 (or a non-negative count) on
  * success and a negative errno value on failure; tt_alloc_strerror() turns
@@ -35,18 +39,69 @@ extern "C" {
 #define TT_ALLOC_DEFAULT_DEVICE		"/dev/tt_alloc"
 
 /**
- * define TT_ALLOC_OPEN_MONITOR - tt_alloc_open_ex() flag: open for
+ * define TT_ALLOC_OPEN_MONITOR - tt_alloc_open_ex() flag to open for
  * monitoring (read-only, INFO/USAGE/CLIENTS only). The
  * TT_ALLOC_TRACKING_ENABLED gate does not apply and a missing or
  * unopenable device is reported as an error instead of a silent no-op.
  */
 #define TT_ALLOC_OPEN_MONITOR		(1U << 0)
 
-/** define TT_ALLOC_OPEN_QUIET - tt_alloc_open_ex() flag: no stderr diagnostic */
+/** define TT_ALLOC_OPEN_QUIET - tt_alloc_open_ex() flag for no diagnostic at all */
 #define TT_ALLOC_OPEN_QUIET		(1U << 1)
 
 /** struct tt_alloc_ctx - an opaque handle of one open /dev/tt_alloc file */
 struct tt_alloc_ctx;
+
+/**
+ * define TT_ALLOC_LIB_FEATURES - the TT_ALLOC_FEATURE_* bits this library
+ * uses; tt_alloc_features() is the kernel's bits masked with them
+ */
+#define TT_ALLOC_LIB_FEATURES		TT_ALLOC_FEATURE_CLIENTS_CURSOR
+
+/**
+ * define TT_ALLOC_FLUSH_DELAY_DEFAULT_MS - default bound, in milliseconds,
+ * on how long a queued op waits before the background flush sends it
+ */
+#define TT_ALLOC_FLUSH_DELAY_DEFAULT_MS	100
+
+/** define TT_ALLOC_FLUSH_DELAY_MAX_MS - largest flush delay accepted (1 h) */
+#define TT_ALLOC_FLUSH_DELAY_MAX_MS	3600000
+
+/** define TT_ALLOC_LOG_WARNING - log level of tracking asked for, not done */
+#define TT_ALLOC_LOG_WARNING		4
+
+/**
+ * define TT_ALLOC_LOG_INFO - log level of what is worth knowing but lost
+ * nothing (a newer kernel used with this library's features); never on
+ * stderr
+ */
+#define TT_ALLOC_LOG_INFO		6
+
+/**
+ * typedef tt_alloc_log_fn - receives the library's diagnostics
+ * @level: %TT_ALLOC_LOG_WARNING or %TT_ALLOC_LOG_INFO (syslog's numbers)
+ * @msg: one line without "libttalloc: " and without newline; valid during
+ *	the call only
+ * @arg: the pointer given to tt_alloc_set_log_callback()
+ */
+typedef void (*tt_alloc_log_fn)(int level, const char *msg, void *arg);
+
+/**
+ * typedef tt_alloc_error_fn - told about each queued op the kernel refused
+ * @ctx: the context whose queue was flushed
+ * @op: the op, as queued (valid during the call only)
+ * @err: its negative errno
+ * @arg: the pointer given to tt_alloc_set_error_callback()
+ *
+ * Runs in the thread that flushes (the caller of a queue function, of
+ * tt_alloc_flush() or tt_alloc_close(), or the background flusher) with
+ * the context's queue lock held: the queue functions of @ctx called from
+ * it return -EDEADLK (tt_alloc_queued() gives 0). tt_alloc_record(),
+ * tt_alloc_free(), the other getters and other contexts may be used.
+ */
+typedef void (*tt_alloc_error_fn)(struct tt_alloc_ctx *ctx,
+				  const struct tt_alloc_op *op, int err,
+				  void *arg);
 
 /**
  * tt_alloc_open() - open the tracking device for a runtime
@@ -73,8 +128,14 @@ int tt_alloc_open(struct tt_alloc_ctx **ctxp);
  * another path. With it the device is opened read-only regardless of
  * $TT_ALLOC_TRACKING_ENABLED, and failures are returned.
  *
- * Return: 0 or a negative errno (open(2)'s error in monitor mode, -EPROTO
- * for an API version this library does not know).
+ * A kernel with a newer &tt_alloc_info.api_version than this library's
+ * %TT_ALLOC_API_VERSION is used with the features both know (an
+ * %TT_ALLOC_LOG_INFO message says so); only an older one, or a node that
+ * does not answer TT_ALLOC_IOC_INFO, makes a no-op context (one
+ * %TT_ALLOC_LOG_WARNING diagnostic).
+ *
+ * Return: 0 or a negative errno (monitor mode only: open(2)'s error, the
+ * INFO ioctl's error such as -ENOTTY, -EPROTO for an older API version).
  */
 int tt_alloc_open_ex(const char *path, unsigned int flags,
 		     struct tt_alloc_ctx **ctxp);
@@ -83,10 +144,15 @@ int tt_alloc_open_ex(const char *path, unsigned int flags,
  * tt_alloc_close() - flush the queue and close the context
  * @ctx: the context, may be NULL
  *
- * Queued operations are flushed first; then the file is closed, which makes
- * the kernel drop every allocation still recorded through it.
+ * Stops the background flusher, flushes the queued operations, then closes
+ * the file, which makes the kernel drop every allocation still recorded
+ * through it. In a fork() child that inherited @ctx, nothing is sent: the
+ * child's copy of the queue is dropped and its copy of the descriptor
+ * closed (the parent's file and records stay).
  *
- * Return: 0 or the error of the final flush (the context is freed anyway).
+ * Return: 0 or the error of the first op the final flush could not apply
+ * (the context is freed anyway); -EDEADLK from an error callback of @ctx
+ * (nothing done).
  */
 int tt_alloc_close(struct tt_alloc_ctx *ctx);
 
@@ -94,7 +160,8 @@ int tt_alloc_close(struct tt_alloc_ctx *ctx);
  * tt_alloc_enabled() - is this context really tracking?
  * @ctx: the context, may be NULL
  *
- * Return: 1 when calls reach the kernel, 0 for a no-op context.
+ * Return: 1 when calls reach the kernel, 0 for a no-op context (also for
+ * a context inherited across fork()).
  */
 int tt_alloc_enabled(const struct tt_alloc_ctx *ctx);
 
@@ -105,6 +172,30 @@ int tt_alloc_enabled(const struct tt_alloc_ctx *ctx);
  * Return: the descriptor, or -1 for a no-op context.
  */
 int tt_alloc_fd(const struct tt_alloc_ctx *ctx);
+
+/**
+ * tt_alloc_features() - the optional kernel capabilities in use
+ * @ctx: the context, may be NULL
+ *
+ * Return: the kernel's TT_ALLOC_FEATURE_* bits that this library knows
+ * (%TT_ALLOC_LIB_FEATURES); 0 for a no-op context or a kernel without
+ * feature bits. tt_alloc_get_info() gives the kernel's own bits.
+ */
+uint64_t tt_alloc_features(const struct tt_alloc_ctx *ctx);
+
+/**
+ * tt_alloc_set_log_callback() - route the diagnostics, for the process
+ * @fn: the callback, NULL for the default (warnings to stderr, at most one
+ *	line per process; info messages dropped)
+ * @arg: passed to @fn
+ *
+ * With a callback every diagnostic of every context is passed to it, from
+ * the thread that has it (tt_alloc_open*(), or a queue function whose
+ * context could not start its flush thread: that context's queue
+ * functions return -EDEADLK from the callback), instead of going to
+ * stderr; %TT_ALLOC_OPEN_QUIET still silences an open. Thread-safe.
+ */
+void tt_alloc_set_log_callback(tt_alloc_log_fn fn, void *arg);
 
 /**
  * tt_alloc_get_info() - TT_ALLOC_IOC_INFO
@@ -156,9 +247,13 @@ int tt_alloc_free(struct tt_alloc_ctx *ctx, uint32_t device, uint32_t type,
  * @kind: TT_ALLOC_KERNEL_* for %TT_ALLOC_MEM_KERNEL, else 0
  *
  * The queue is flushed automatically when it holds tt_alloc_batch_size()
- * operations. Thread-safe.
+ * operations, and by the background flusher when its oldest operation has
+ * waited tt_alloc_flush_delay() milliseconds. Thread-safe.
  *
- * Return: 0, or the negative errno of an automatic flush that failed.
+ * Return: 0; the negative errno of the first op an automatic flush could
+ * not apply (this op is queued or sent either way, the others were
+ * applied, see tt_alloc_error_count()); -ENOMEM when the queue cannot
+ * grow (nothing queued); -EDEADLK from an error callback of @ctx.
  */
 int tt_alloc_queue_record(struct tt_alloc_ctx *ctx, uint32_t device,
 			  uint32_t type, uint64_t id, uint64_t size,
@@ -171,21 +266,27 @@ int tt_alloc_queue_record(struct tt_alloc_ctx *ctx, uint32_t device,
  * @type: TT_ALLOC_MEM_*
  * @id: the id given when the allocation was recorded
  *
- * Return: 0, or the negative errno of an automatic flush that failed.
+ * Return: as tt_alloc_queue_record().
  */
 int tt_alloc_queue_free(struct tt_alloc_ctx *ctx, uint32_t device,
 			uint32_t type, uint64_t id);
 
 /**
- * tt_alloc_flush() - send the queued operations in one TT_ALLOC_IOC_BATCH
+ * tt_alloc_flush() - send the queued operations with TT_ALLOC_IOC_BATCH
  * @ctx: the context
  * @done: out, may be NULL: operations the kernel applied
  *
- * The queue is empty afterwards whatever the outcome: on failure the
- * operations before the failing one stay applied (*@done of them), the
- * failing one and those after it are dropped. Thread-safe.
+ * Every queued op that can be applied is: when the kernel refuses one
+ * (BATCH stops there), that op alone is skipped, counted in
+ * tt_alloc_error_count() and tt_alloc_last_error(), passed to the error
+ * callback, and the ops after it are sent again. -EINTR skips nothing.
+ * An error that concerns the call rather than the op (-EBADF of a
+ * read-only context, -ENOTTY, -EFAULT, -EPERM, -EACCES, -E2BIG) fails all
+ * the remaining ops at once, each counted. The queue is empty afterwards.
+ * Thread-safe.
  *
- * Return: 0 or the failing operation's negative errno.
+ * Return: 0 when every op was applied, else the negative errno of the
+ * first op that was not; -EDEADLK from an error callback of @ctx.
  */
 int tt_alloc_flush(struct tt_alloc_ctx *ctx, uint32_t *done);
 
@@ -217,6 +318,63 @@ int tt_alloc_set_batch_size(struct tt_alloc_ctx *ctx, size_t size);
  * Return: the threshold in operations.
  */
 size_t tt_alloc_batch_size(struct tt_alloc_ctx *ctx);
+
+/**
+ * tt_alloc_set_flush_delay() - bound the time an op waits in the queue
+ * @ctx: the context
+ * @ms: milliseconds, at most %TT_ALLOC_FLUSH_DELAY_MAX_MS; 0 turns the
+ *	background flush off (ops then wait for a full batch, a flush or close)
+ *
+ * The default is $TT_ALLOC_FLUSH_DELAY_MS when set at open (a decimal
+ * number of milliseconds, 0 for off), else
+ * %TT_ALLOC_FLUSH_DELAY_DEFAULT_MS. A background thread, started when the
+ * first op is queued and stopped by tt_alloc_close(), flushes the queue
+ * once its oldest op has waited @ms, so an idle runtime's records are
+ * visible in tt-alloc-smi. The thread blocks every signal.
+ *
+ * Return: 0, -EINVAL for @ms above the maximum, -EDEADLK from an error
+ * callback of @ctx.
+ */
+int tt_alloc_set_flush_delay(struct tt_alloc_ctx *ctx, unsigned int ms);
+
+/**
+ * tt_alloc_flush_delay() - the current flush delay
+ * @ctx: the context
+ *
+ * Return: milliseconds, 0 when the background flush is off.
+ */
+unsigned int tt_alloc_flush_delay(const struct tt_alloc_ctx *ctx);
+
+/**
+ * tt_alloc_set_error_callback() - be told about each refused queued op
+ * @ctx: the context
+ * @fn: the callback (see &tt_alloc_error_fn for where it runs), NULL for none
+ * @arg: passed to @fn
+ *
+ * Return: 0, or -EDEADLK from an error callback of @ctx.
+ */
+int tt_alloc_set_error_callback(struct tt_alloc_ctx *ctx, tt_alloc_error_fn fn,
+				void *arg);
+
+/**
+ * tt_alloc_error_count() - queued ops the kernel refused so far
+ * @ctx: the context
+ *
+ * Counts the ops of automatic, background, explicit and final flushes that
+ * were skipped (tt_alloc_record() and tt_alloc_free() return their errors
+ * instead). Never reset. Lock-free: usable from an error callback.
+ *
+ * Return: the count, 0 for a no-op context.
+ */
+uint64_t tt_alloc_error_count(const struct tt_alloc_ctx *ctx);
+
+/**
+ * tt_alloc_last_error() - the error of the last refused queued op
+ * @ctx: the context
+ *
+ * Return: its negative errno, 0 when none was refused.
+ */
+int tt_alloc_last_error(const struct tt_alloc_ctx *ctx);
 
 /**
  * tt_alloc_get_usage() - TT_ALLOC_IOC_USAGE
