@@ -97,14 +97,30 @@ def test_batch_flushes_on_exit(mon):
 
 def test_batch_error(mon):
     with ttalloc.open() as tt:
+        assert tt.error_count == 0 and tt.last_error == 0
         tt.queue_record(0, D, 0x5000, 4096)
         tt.queue_free(0, D, 0x6000)             # never recorded
+        tt.queue_record(0, D, 0x7000, 4096)
         with pytest.raises(ttalloc.BatchError) as ei:
             tt.flush()
-        assert ei.value.errno == errno.ENOENT and ei.value.done >= 1
+        assert ei.value.errno == errno.ENOENT and ei.value.done == 2
         assert tt.queued == 0
-        # the op before the failing one was applied
-        assert tt.usage(0).used[D] == 4096
+        # only the refused op is lost: the ops around it are applied
+        assert tt.usage(0).used[D] == 8192
+        assert tt.error_count == 1 and tt.last_error == errno.ENOENT
+
+
+def test_flush_delay():
+    with ttalloc.open() as tt:
+        assert tt.flush_delay == 100            # the documented default
+        tt.flush_delay = 0
+        assert tt.flush_delay == 0
+        tt.flush_delay = 250
+        assert tt.flush_delay == 250
+        with pytest.raises(ttalloc.Error) as ei:
+            tt.flush_delay = 3600 * 1000 + 1
+        assert ei.value.errno == errno.EINVAL and tt.flush_delay == 250
+        assert tt.features & 1                  # TT_ALLOC_FEATURE_CLIENTS_CURSOR
 
 
 def test_batch_size_threshold():

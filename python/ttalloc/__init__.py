@@ -108,6 +108,11 @@ def _load():
         "tt_alloc_kernel_kind_name": (ctypes.c_char_p, [u32]),
         "tt_alloc_kernel_kind_from_name": (i32, [ctypes.c_char_p]),
         "tt_alloc_library_version": (ctypes.c_char_p, []),
+        "tt_alloc_features": (u64, [P]),
+        "tt_alloc_set_flush_delay": (i32, [P, ctypes.c_uint]),
+        "tt_alloc_flush_delay": (ctypes.c_uint, [P]),
+        "tt_alloc_error_count": (u64, [P]),
+        "tt_alloc_last_error": (i32, [P]),
     }
     for name, (res, args) in sigs.items():
         f = getattr(lib, name)
@@ -270,9 +275,11 @@ class Context:
         _check(self._lib.tt_alloc_queue_free(self._c(), device, type, id))
 
     def flush(self):
-        """Send the queue in one TT_ALLOC_IOC_BATCH; returns ops applied.
+        """Send the queue (TT_ALLOC_IOC_BATCH); returns the ops applied.
 
-        Raises :class:`BatchError` (with ``done``) when an op failed.
+        An op the kernel refuses is skipped and counted (``error_count``),
+        the rest are applied; then :class:`BatchError` is raised with the
+        first refused op's errno and ``done``, the ops applied.
         """
         done = ctypes.c_uint32(0)
         rc = self._lib.tt_alloc_flush(self._c(), ctypes.byref(done))
@@ -293,6 +300,31 @@ class Context:
     @batch_size.setter
     def batch_size(self, n):
         _check(self._lib.tt_alloc_set_batch_size(self._c(), n))
+
+    @property
+    def flush_delay(self):
+        """Milliseconds a queued op may wait before it is sent (settable;
+        0: only on a full queue, flush() or close())."""
+        return self._lib.tt_alloc_flush_delay(self._c())
+
+    @flush_delay.setter
+    def flush_delay(self, ms):
+        _check(self._lib.tt_alloc_set_flush_delay(self._c(), ms))
+
+    @property
+    def error_count(self):
+        """Queued ops the kernel refused so far."""
+        return self._lib.tt_alloc_error_count(self._c())
+
+    @property
+    def last_error(self):
+        """The errno of the last refused queued op (0: none)."""
+        return -self._lib.tt_alloc_last_error(self._c())
+
+    @property
+    def features(self):
+        """The kernel's TT_ALLOC_FEATURE_* bits this library uses."""
+        return self._lib.tt_alloc_features(self._c())
 
     def batch(self):
         """A :class:`Batch`: queue ops, flushed when the block is left."""
