@@ -94,9 +94,26 @@ for t in $tests; do
 	ran=$((ran + 1))
 	echo "# tt-suite-begin: $name"
 	t0=$(date +%s)
-	(cd "${path%/*}" && exec timeout "$tmo" "$path") 2>&1
+	# Each program leads its own process group, and the whole group goes
+	# when the program ends or times out: a child that outlives a killed
+	# test would otherwise keep recording into the next program's counters
+	# and keep the module from unloading.
+	rm -f /tmp/tt-suite.timeout
+	(cd "${path%/*}" && exec setsid "$path") 2>&1 &
+	pid=$!
+	(
+		sleep "$tmo"
+		: >/tmp/tt-suite.timeout
+		kill -TERM -- "-$pid"
+		sleep 5
+		kill -KILL -- "-$pid"
+	) >/dev/null 2>&1 &
+	dog=$!
+	wait "$pid"
 	rc=$?
-	[ "$rc" = 124 ] || [ "$rc" = 143 ] && echo "# $name: TIMEOUT after ${tmo}s (rc=$rc)"
+	kill "$dog" 2>/dev/null
+	kill -KILL -- "-$pid" 2>/dev/null
+	[ -e /tmp/tt-suite.timeout ] && echo "# $name: TIMEOUT after ${tmo}s (rc=$rc)"
 	echo "# tt-suite-end: $name rc=$rc secs=$(($(date +%s) - t0))"
 	[ "$rc" = 0 ] || [ "$rc" = 4 ] || status=1
 	[ "$module" = 1 ] && unload "$name" tt_alloc

@@ -12,6 +12,9 @@
 #                              non-zero and shows the KASAN report
 #   harness/vm/failing-test-detected  a failing TAP program run in that VM
 #                              by run-suite.sh is reported failed
+#   harness/vm/timeout-kills-leftovers  a program that times out leaving a
+#                              child with /dev/tt_alloc open: run-suite.sh
+#                              ends both, tt_alloc still unloads
 #   harness/red/<cause>        each cause below ends in a red summary
 #                              (ktap.py summarize) that names it:
 #     missing-binary   a program expected in the guest is not there (the
@@ -74,6 +77,25 @@ vm_stock() {
 	python3 "$ktap" parse --tag c --log "$work/crash.console" --out "$work/crash.res" \
 		--runner-rc "$rc" --runner-log "$work/crash.out" --expect ioctl_test --expect reclaim_test >/dev/null
 	red guest-crash 'c/reclaim_test' 'guest crashed or never reported completion' "$work/crash.res"
+}
+
+# A program that times out leaving a child with /dev/tt_alloc open: the
+# guest runner kills its whole process group, so rmmod works afterwards.
+vm_timeout_group() {
+	local rc=0 c=$work/timeout.console
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 --log "$c" \
+		--add "$here/guest/hang-leaving-child:/opt/tt_alloc/harness/hang-leaving-child" \
+		-- /opt/tt_alloc/run-suite.sh --timeout 5 --tests /opt/tt_alloc/harness hang-leaving-child \
+		>"$work/timeout.out" 2>&1 || rc=$?
+	echo "runner exit status: $rc" >>"$work/timeout.out"
+	if grep -q '^# hang-leaving-child: TIMEOUT after 5s' "$c" &&
+		grep -q '^# tt-suite-end: hang-leaving-child ' "$c" &&
+		! grep -q '^# tt-suite-rmmod: hang-leaving-child FAILED' "$c"; then
+		record PASS harness/vm/timeout-kills-leftovers
+	else
+		cat "$c" >>"$work/timeout.out"
+		record FAIL harness/vm/timeout-kills-leftovers "$work/timeout.out"
+	fi
 }
 
 red_runner_failed() {
@@ -213,6 +235,7 @@ for l in open(sys.argv[1]):
 		red unlisted-skip 'h/failing-tap/skipped_on_purpose \(unlisted skip\)' 'unlisted skip' "$work/vm-skip.res"
 	fi
 	vm_stock
+	vm_timeout_group
 	kvm_fallback
 fi
 red_runner_failed
