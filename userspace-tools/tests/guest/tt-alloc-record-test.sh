@@ -7,10 +7,11 @@
 # sysfs per device and type, held and after the exit (peaks, reclaimed
 # bytes and allocations included). Then: --pid and --comm select, the
 # instance is gone afterwards, --duration stops by itself, --keep-time
-# writes the gaps, a buffer overrun gives exit 3 and *.incomplete files,
-# and with the module unloaded exit 4. Bad flags and non-tracefs
-# directories are the host test test-record-args. Prints TAP; exits 1 on
-# failure, 4 (kselftest skip) without tracefs or tracepoints.
+# writes the gaps, --tracefs works through debugfs's tracing/, a buffer
+# overrun gives exit 3 and *.incomplete files, and with the module
+# unloaded exit 4. Bad flags and non-tracefs directories are the host
+# test test-record-args. Prints TAP; exits 1 on failure, 4 (kselftest
+# skip) without tracefs or tracepoints.
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=$here/../bin
 REC=$BIN/tt-alloc-record
@@ -187,7 +188,8 @@ ok $? "--duration 1 -c nosuchprogram: stops by itself, exit $rc, no trace writte
 
 # ---- 4. --keep-time ----------------------------------------------------------------
 printf 'alloc 0 dram - 0x1000 4K\nsleep 400\nalloc 0 l1 - 0x2000 4K\nfree 0 dram 0x1000\n' >$T/gap.trace
-start_rec $T/rec4 -o $T/rec4 --keep-time
+# through the old mount point, debugfs's tracing/ (the same tracefs)
+start_rec $T/rec4 -o $T/rec4 --keep-time --tracefs /sys/kernel/debug/tracing
 "$REPLAY" -q $T/gap.trace >$T/gap.log 2>&1
 kill -INT $rpid; wait $rpid
 rc=$?
@@ -196,6 +198,8 @@ ms=$(sed -n 's/^sleep \([0-9]*\)$/\1/p' $T/rec4/*.trace | head -1)
 [ $rc = 0 ] && [ -n "$ms" ] && [ "$ms" -ge 399 ] && [ "$(grep -c '^sleep ' $T/rec4/*.trace)" -ge 1 ] &&
 	awk '/^(alloc|free|sleep) / { printf "%s ", $1 } END { print "" }' $T/rec4/*.trace | grep -q '^alloc sleep .*alloc '
 ok $? "--keep-time: 'sleep $ms' between the two allocs (>= 400 ms slept)"
+grep -q "(/sys/kernel/debug/tracing/instances/tt_alloc_record\.[0-9]*)" $T/rec4.err
+ok $? "--tracefs /sys/kernel/debug/tracing: the instance made there"
 
 # ---- 5. overrun: a stopped recorder, a 4 KiB buffer -------------------------------------
 start_rec $T/rec5 -o $T/rec5 -b 4
