@@ -61,6 +61,23 @@ struct pending {
 	long pid;
 };
 
+/*
+ * References each live entry has in the trace written so far, per client:
+ * what the replayer will count. An event that disagrees with it is on an
+ * entry from before the recording started, which the trace cannot hold.
+ */
+struct slot {
+	int used;		/* 0 empty, 1 live, 2 deleted */
+	unsigned long long client, id;
+	unsigned long device, refs;
+	char type[24];
+};
+
+static struct {
+	struct slot *s;
+	size_t cap, filled;
+} tab;
+
 struct client {
 	unsigned long long id;
 	long pid;		/* the first process seen recording on it */
@@ -69,6 +86,7 @@ struct client {
 	FILE *f;		/* NULL when closed to save descriptors */
 	int selected;		/* passes the --comm filter */
 	unsigned long nalloc, nfree, nreclaim;
+	unsigned long partial;	/* events on entries from before the recording */
 	double last_ts;		/* for --keep-time */
 	struct pending *pend;
 	size_t npend, cappend;
@@ -405,6 +423,76 @@ static int flush_pending(struct client *c, int as_free)
 	return ferror(f) ? -1 : 0;
 }
 
+static size_t slot_hash(unsigned long long client, unsigned long device, const char *type,
+			unsigned long long id)
+{
+	unsigned long long h = client * 0x9e3779b97f4a7c15ULL ^ id * 0xff51afd7ed558ccdULL ^ device;
+
+	while (*type)
+		h = h * 31 + (unsigned char)*type++;
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot of a key, or where it would go; NULL only when out of memory. */
+static struct slot *slot_find(unsigned long long client, unsigned long device, const char *type,
+			      unsigned long long id, int create)
+{
+	struct slot *s, *del = NULL;
+	size_t i;
+
+	if (create && (tab.filled + 1) * 2 > tab.cap) {
+		struct slot *old = tab.s;
+		size_t oldcap = tab.cap, j;
+
+		tab.cap = oldcap ? 2 * oldcap : 1024;
+		tab.s = calloc(tab.cap, sizeof(*tab.s));
+		if (!tab.s) {
+			tab.s = old;
+			tab.cap = oldcap;
+			msg("out of memory");
+			return NULL;
+		}
+		tab.filled = 0;
+		for (j = 0; j < oldcap; j++) {
+			if (old[j].used != 1)
+				continue;
+			for (i = slot_hash(old[j].client, old[j].device, old[j].type, old[j].id);
+			     tab.s[i & (tab.cap - 1)].used; i++)
+				;
+			tab.s[i & (tab.cap - 1)] = old[j];
+			tab.filled++;
+		}
+		free(old);
+	}
+	if (!tab.cap)
+		return NULL;
+	for (i = slot_hash(client, device, type, id);; i++) {
+		s = &tab.s[i & (tab.cap - 1)];
+		if (!s->used)
+			break;
+		if (s->used == 2) {
+			del = del ? del : s;
+			continue;
+		}
+		if (s->client == client && s->device == device && s->id == id &&
+		    strcmp(s->type, type) == 0)
+			return s;
+	}
+	if (!create)
+		return NULL;
+	if (del)
+		s = del;
+	else
+		tab.filled++;
+	s->used = 1;
+	s->client = client;
+	s->device = device;
+	s->id = id;
+	s->refs = 0;
+	snprintf(s->type, sizeof(s->type), "%s", type);
+	return s;
+}
+
 /* ---- parsing trace_pipe lines ------------------------------------------------ */
 
 /*
@@ -487,6 +575,13 @@ static int handle_line(char *line)
 		return -1;
 	if (which == 2) {
 		struct pending *p;
+		struct slot *sl = slot_find(client, device, type, id, 0);
+		unsigned long known = sl ? sl->refs : 0;
+
+		if (sl)
+			sl->used = 2;
+		if (known != refs)
+			c->partial++;
 
 		if (c->npend == c->cappend) {
 			size_t cap = c->cappend ? 2 * c->cappend : 16;
@@ -505,7 +600,7 @@ static int handle_line(char *line)
 		p->kind = kind;
 		p->id = id;
 		p->size = size;
-		p->refs = refs;
+		p->refs = known;	/* what the trace holds, if the sweep makes frees */
 		p->pid = pid;
 		c->nreclaim++;
 		return 0;
@@ -523,11 +618,31 @@ static int handle_line(char *line)
 	}
 	c->last_ts = ts;
 	if (which == 0) {
+		struct slot *sl = slot_find(client, device, type, id, 1);
+
+		if (!sl)
+			return -1;
+		/* refs > known + 1: references taken before the recording */
+		if (++sl->refs != refs)
+			c->partial++;
 		kind_name(kb, sizeof(kb), type, kind);
 		fprintf(f, "alloc %lu %s %s 0x%llx %llu\n", device, type, kb, id, size);
 		c->nalloc++;
 	} else {
-		fprintf(f, "free %lu %s 0x%llx\n", device, type, id);
+		struct slot *sl = slot_find(client, device, type, id, 0);
+
+		if (!sl || !sl->refs) {
+			/* never allocated in this trace: a free line would not replay */
+			fprintf(f, "# free of an entry from before the recording: %lu %s 0x%llx refs=%lu\n",
+				device, type, id, refs);
+			c->partial++;
+		} else {
+			if (--sl->refs != refs)
+				c->partial++;
+			if (!sl->refs)
+				sl->used = 2;
+			fprintf(f, "free %lu %s 0x%llx\n", device, type, id);
+		}
 		c->nfree++;
 	}
 	if (ferror(f)) {
@@ -841,6 +956,16 @@ int main(int argc, char **argv)
 
 		if (!c->selected)
 			continue;
+		if (c->partial) {
+			FILE *f = client_file(c);
+
+			msg("%s: pid %ld held entries from before the recording started (%lu events "
+			    "disagree with the trace): it replays what was recorded, not the whole run",
+			    c->path, c->pid, c->partial);
+			if (f)
+				fprintf(f, "# partial: %lu events on entries from before the recording\n",
+					c->partial);
+		}
 		if (flush_pending(c, 0) || (c->f && fclose(c->f) != 0)) {
 			msg("%s: write error", c->path);
 			failed = 1;
@@ -870,8 +995,8 @@ int main(int argc, char **argv)
 		} else {
 			printf("%s", c->path);
 		}
-		printf(" pid=%ld comm=%s client=%llu alloc=%lu free=%lu reclaim=%lu\n",
-		       c->pid, c->comm, c->id, c->nalloc, c->nfree, c->nreclaim);
+		printf(" pid=%ld comm=%s client=%llu alloc=%lu free=%lu reclaim=%lu partial=%lu\n",
+		       c->pid, c->comm, c->id, c->nalloc, c->nfree, c->nreclaim, c->partial);
 	}
 	if (!g.quiet)
 		msg("stopped%s%s: %lu events, %zu clients%s", stop_sig ? " by " : "",
@@ -889,6 +1014,7 @@ out:
 		free(g.cl[i].pend);
 	}
 	free(g.cl);
+	free(tab.s);
 	if (fflush(stdout) != 0 && rc == EX_OK)
 		rc = EX_ERR;
 	return rc;

@@ -7,7 +7,8 @@
 # sysfs per device and type, held and after the exit (peaks, reclaimed
 # bytes and allocations included). Then: --pid and --comm select, the
 # instance is gone afterwards, --duration stops by itself, --keep-time
-# writes the gaps, --tracefs works through debugfs's tracing/, a buffer
+# writes the gaps, --tracefs works through debugfs's tracing/, a process
+# that held entries before the recording is reported partial, a buffer
 # overrun gives exit 3 and *.incomplete files, and with the module
 # unloaded exit 4. Bad flags and non-tracefs directories are the host
 # test test-record-args. Prints TAP; exits 1 on failure, 4 (kselftest
@@ -124,7 +125,7 @@ ok $? "SIGINT: recorder exits 0 ($rc), its instance removed"
 [ $rc = 0 ] || diag $T/rec1.err
 f=$T/rec1/pid-$apid.trace
 [ "$(wc -l <$T/rec1.out)" = 1 ] &&
-	grep -q "^$f pid=$apid comm=tt-alloc-replay client=[0-9]* alloc=$ea free=$ef reclaim=$ee$" $T/rec1.out
+	grep -q "^$f pid=$apid comm=tt-alloc-replay client=[0-9]* alloc=$ea free=$ef reclaim=$ee partial=0$" $T/rec1.out
 ok $? "one trace, $f: $ea alloc, $ef free, $ee reclaim (as the sample trace holds)"
 diag $T/rec1.out
 [ "$(grep -c '^alloc ' $f)" = "$ea" ] && [ "$(grep -c '^free ' $f)" = "$ef" ] &&
@@ -201,7 +202,30 @@ ok $? "--keep-time: 'sleep $ms' between the two allocs (>= 400 ms slept)"
 grep -q "(/sys/kernel/debug/tracing/instances/tt_alloc_record\.[0-9]*)" $T/rec4.err
 ok $? "--tracefs /sys/kernel/debug/tracing: the instance made there"
 
-# ---- 5. overrun: a stopped recorder, a 4 KiB buffer -------------------------------------
+# ---- 5. a process that held entries before the recording started -------------------
+printf 'alloc 0 dram - 0x1000 4K\nalloc 0 l1 - 0x2000 4K\nsleep 15000\nfree 0 dram 0x1000\nalloc 0 l1 - 0x2000 4K\nalloc 0 cb - 0x3000 4K\n' >$T/pre.trace
+"$REPLAY" -q $T/pre.trace >$T/pre.log 2>&1 &
+ppid=$!
+i=0
+until [ "$(cat $SYS/device0/l1/used_bytes)" = 4096 ]; do
+	i=$((i + 1)); [ $i -gt 1200 ] && break; sleep 0.05
+done
+start_rec $T/rec5p -o $T/rec5p
+# the recorder must be up inside the replay's 15 s sleep, or this case means nothing
+[ "$(cat $SYS/device0/dram/used_bytes)" = 4096 ]
+early=$?
+wait $ppid
+kill -INT $rpid; wait $rpid
+rc=$?
+f=$T/rec5p/pid-$ppid.trace
+[ $early = 0 ] && [ $rc = 0 ] && grep -q " partial=3$" $T/rec5p.out &&
+	grep -q "^# free of an entry from before the recording: 0 dram 0x1000 refs=0$" $f &&
+	grep -q "pid $ppid held entries from before the recording started (3 events" $T/rec5p.err &&
+	"$REPLAY" -n $f >/dev/null 2>&1
+ok $? "started mid-run: the free of an older entry a comment, partial=3 reported, the trace still replays"
+diag $T/rec5p.out $T/rec5p.err
+
+# ---- 6. overrun: a stopped recorder, a 4 KiB buffer -------------------------------------
 start_rec $T/rec5 -o $T/rec5 -b 4
 kill -STOP $rpid
 "$REPLAY" -q $TRACE >/dev/null 2>&1
@@ -218,7 +242,7 @@ read=$(sed -n 's/.*stopped.*: \([0-9]*\) events, .*/\1/p' $T/rec5.err)
 ok $? "overrun: $lost lost + $read read = $((ea + ef + ee)) events of the replay"
 diag $T/rec5.err
 
-# ---- 6. module absent ------------------------------------------------------------------
+# ---- 7. module absent ------------------------------------------------------------------
 rmmod tt_alloc
 "$REC" -o $T/rec6 -d 1 >$T/rec6.out 2>$T/rec6.err
 rc=$?
