@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest test of tt-alloc-record (root, busybox sh, tt_alloc loaded with
-# its defaults: at least 2 devices). A recording of tt-alloc-replay
+# Guest test of tt-alloc-record (root, busybox sh, tt_alloc loaded; the
+# test reloads it with devices=2 and loads it with its defaults again at
+# the end). A recording of tt-alloc-replay
 # replaying the multi-device sample trace, replayed in turn on a freshly
 # loaded module, must give the same counters: USAGE (device scope) and
 # sysfs per device and type, held and after the exit (peaks, reclaimed
@@ -30,6 +31,9 @@ diag() { sed 's/^/# /' "$@" | head -20; }
 cleanup() {
 	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
 	rm -rf $T
+	# the module as the suite runner loaded it
+	rmmod tt_alloc 2>/dev/null
+	modprobe tt_alloc
 }
 trap cleanup EXIT
 wait_for() { # FILE PATTERN: poll, 60 s deadline (TCG on a busy host is slow)
@@ -72,19 +76,19 @@ only_incomplete() {
 	for i in "$@"; do case $i in *.trace.incomplete) ;; *) return 1 ;; esac; done
 }
 
-# counters NAME: every counter of every device (sysfs), and USAGE per device
+# counters NAME: every counter of every device (sysfs), and USAGE per
+# device; few processes (grep -H), as forks are slow on the debug kernel
 counters() {
 	for d in $SYS/device*; do
 		dn=${d##*/}
-		for f in $d/*/used_bytes $d/*/allocations $d/*/peak_bytes $d/reclaimed_bytes \
-			$d/reclaimed_allocations $d/kernel/system_bytes; do
-			echo "$dn ${f#$d/} $(cat $f)"
-		done
+		grep -H . $d/*/used_bytes $d/*/allocations $d/*/peak_bytes $d/reclaimed_bytes \
+			$d/reclaimed_allocations $d/kernel/system_bytes
 		$USAGE "${dn#device}" | sed "s/^/$dn usage /"
 	done >$T/$1
 }
+# 2 devices, as the sample trace uses: fewer counters to read
 reload() {
-	rmmod tt_alloc && modprobe tt_alloc && [ "$(cat $SYS/device*/*/peak_bytes | sort -u)" = 0 ]
+	rmmod tt_alloc && modprobe tt_alloc devices=2 && [ "$(cat $SYS/device*/*/peak_bytes | sort -u)" = 0 ]
 }
 # start_rec LOG ARGS...: the recorder in the background, $rpid; waits until it records
 start_rec() {
@@ -103,7 +107,7 @@ read -r ea ef ee <$T/exp
 
 # ---- 1. record a replay ----------------------------------------------------------
 reload
-ok $? "module reloaded: peaks start at 0"
+ok $? "module reloaded with devices=2: peaks start at 0"
 start_rec $T/rec1 -o $T/rec1 -c tt-alloc-replay
 ok $? "recorder started (private instance in $tracefs)"
 [ -d $tracefs/instances/tt_alloc_record.$rpid ] &&
