@@ -111,6 +111,7 @@ if [ "$do_install" = 1 ]; then
 		/etc/modprobe.d/tt_alloc.conf
 		/etc/modules-load.d/tt_alloc.conf
 		/etc/udev/rules.d/60-tt_alloc.rules
+		$p/bin/tt-alloc-record
 		$p/bin/tt-alloc-replay
 		$p/bin/tt-alloc-smi
 		$p/include/linux/tt_alloc.h
@@ -121,6 +122,7 @@ if [ "$do_install" = 1 ]; then
 		$p/lib/libttalloc.so.1
 		$p/lib/libttalloc.so.1.0.0
 		$p/lib/pkgconfig/libttalloc.pc
+		$p/share/man/man8/tt-alloc-record.8
 		$p/share/man/man8/tt-alloc-smi.8
 		$p/share/tt_alloc/install-manifest
 		$py/ttalloc/__init__.py

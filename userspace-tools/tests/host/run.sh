@@ -77,7 +77,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 	exit 1
 fi
 
-for p in test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh; do
+for p in test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh test-record-args.sh; do
 	name=${p%.sh}
 	run_one asan "$p"
 	run_one valgrind "$p"
