@@ -55,7 +55,7 @@ deadline=$((t0 + budget))
 # README): the debug suite takes about DEBUG_TYPICAL seconds, a stock
 # kernel's about STOCK_TYPICAL. A VM may take 3x its typical time; a stage
 # is not started when even its typical time no longer fits the deadline.
-DEBUG_TYPICAL=1000 STOCK_TYPICAL=150
+DEBUG_TYPICAL=1000 STOCK_TYPICAL=200
 [ "$full" = 1 ] && DEBUG_TYPICAL=2400 STOCK_TYPICAL=400
 
 stage_s=0
