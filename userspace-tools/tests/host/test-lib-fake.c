@@ -26,23 +26,7 @@
 #include <unistd.h>
 
 #include "tt_alloc/libttalloc.h"
-
-static int n, failed;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d ", cond ? "" : "not ", ++n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!cond)
-		failed++;
-}
+#include "../tap.h"
 
 /* ---- the simulated kernel ------------------------------------------------ */
 
