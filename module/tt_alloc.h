@@ -182,6 +182,9 @@ struct tt_file_dev {
 	u64 total;
 };
 
+/* Freed entries a client keeps for its next ALLOCs, see &tt_client.free. */
+#define TT_FREE_CACHE_MAX	128
+
 /**
  * struct tt_client - the tracking state of one open file
  * @core: the instance it belongs to
@@ -208,6 +211,11 @@ struct tt_file_dev {
  * @bytes: bytes of all entries, at most &tt_limits.max_bytes
  * @recorders: &struct tt_recorder of this client
  * @last_rec: the recorder used last, so one process costs no list walk
+ * @free: freed entries kept for reuse, linked through &tt_entry.node;
+ *	at most %TT_FREE_CACHE_MAX of them, so that an ALLOC after a FREE
+ *	costs no slab round trip while the memory a file can keep idle
+ *	stays bounded (6 KiB)
+ * @nr_free: entries on @free
  * @dev: per-device totals, @core->ndev of them
  */
 struct tt_client {
@@ -226,6 +234,8 @@ struct tt_client {
 	u64 bytes;
 	struct list_head recorders;
 	struct tt_recorder *last_rec;
+	struct hlist_head free;
+	unsigned int nr_free;
 	struct tt_file_dev dev[];
 };
 

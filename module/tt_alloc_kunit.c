@@ -360,6 +360,38 @@ static void tt_test_batch_stops_at_failure(struct kunit *test)
 					      task_tgid(current), "kunit"), -EINVAL);
 }
 
+/* A FREE keeps the entry for the next ALLOC, up to a bound. */
+static void tt_test_free_cache(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	const unsigned int n = TT_FREE_CACHE_MAX + 40;
+	unsigned int i, bad = 0;
+
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 10)), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 1), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 1);
+	/* A failed ALLOC gives the entry it took back. */
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(NDEV, TT_ALLOC_MEM_DRAM, 2, 10)), -ENODEV);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 1);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 2, 10)), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 2), 0);
+
+	for (i = 0; i < n; i++)
+		bad += !!alloc(t->c, buf(1, TT_ALLOC_MEM_L1, i, 64));
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
+	for (i = 0; i < n; i++)
+		bad += !!do_free(t->c, 1, TT_ALLOC_MEM_L1, i);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	/* Bounded: the rest went back to the slab. */
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_MAX);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_L1), 0);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 1, TT_ALLOC_MEM_L1), 0);
+	/* tt_test_exit() destroys the client: kmemleak sees the cache drained. */
+}
+
 static void tt_test_many_entries(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
@@ -680,6 +712,7 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_peak),
 	KUNIT_CASE(tt_test_system_kernels),
 	KUNIT_CASE(tt_test_batch_stops_at_failure),
+	KUNIT_CASE(tt_test_free_cache),
 	KUNIT_CASE(tt_test_many_entries),
 	KUNIT_CASE(tt_test_reclaim_on_destroy),
 	KUNIT_CASE(tt_test_sweep_dead_recorder),

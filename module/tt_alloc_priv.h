@@ -100,6 +100,7 @@ void tt_uncharge(struct tt_device *d, unsigned int type, unsigned int kind,
 
 /* tt_alloc_table.c */
 void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed);
+void tt_client_drain_free(struct tt_client *c);
 
 /* tt_alloc_recorder.c */
 struct tt_recorder *tt_find_recorder(struct tt_client *c, struct pid *tgid);

@@ -33,6 +33,51 @@ void tt_core_exit_cache(void)
 	kmem_cache_destroy(tt_entry_cache);
 }
 
+/* ---- entry memory: the client's cache of freed entries, then the slab ---- */
+
+/* A new entry: a cached one, or from the slab. */
+static struct tt_entry *tt_entry_alloc(struct tt_client *c)
+{
+	struct tt_entry *e;
+
+	lockdep_assert_held(&c->lock);
+	if (!hlist_empty(&c->free)) {
+		e = hlist_entry(c->free.first, struct tt_entry, node);
+		hlist_del(&e->node);
+		WRITE_ONCE(c->nr_free, c->nr_free - 1);
+		return e;
+	}
+	return kmem_cache_alloc(tt_entry_cache, GFP_KERNEL_ACCOUNT);
+}
+
+/* Give back @e, already off the table: keep it if there is room. */
+static void tt_entry_free(struct tt_client *c, struct tt_entry *e)
+{
+	lockdep_assert_held(&c->lock);
+	if (c->nr_free < TT_FREE_CACHE_MAX) {
+		hlist_add_head(&e->node, &c->free);
+		WRITE_ONCE(c->nr_free, c->nr_free + 1);
+	} else {
+		kmem_cache_free(tt_entry_cache, e);
+	}
+}
+
+/**
+ * tt_client_drain_free() - return the cached free entries to the slab
+ * @c: the client, being released
+ */
+void tt_client_drain_free(struct tt_client *c)
+{
+	struct hlist_node *tmp;
+	struct tt_entry *e;
+
+	lockdep_assert_held(&c->lock);
+	hlist_for_each_entry_safe(e, tmp, &c->free, node)
+		kmem_cache_free(tt_entry_cache, e);
+	INIT_HLIST_HEAD(&c->free);
+	WRITE_ONCE(c->nr_free, 0);
+}
+
 /* ---- the per-client hash table ---- */
 
 static unsigned int tt_hash(u32 device, u32 type, u64 id, unsigned int bits)
@@ -138,7 +183,7 @@ void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
 		atomic_dec(&d->clients);
 	c->nr_entries--;
 	c->bytes -= e->size;
-	kmem_cache_free(tt_entry_cache, e);
+	tt_entry_free(c, e);
 }
 
 static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
@@ -169,7 +214,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 	if (c->bytes + b->size > READ_ONCE(core->limits->max_bytes))
 		return -EDQUOT;
 
-	e = kmem_cache_alloc(tt_entry_cache, GFP_KERNEL_ACCOUNT);
+	e = tt_entry_alloc(c);
 	if (!e)
 		return -ENOMEM;
 	rec = tt_find_recorder(c, tgid);
@@ -204,7 +249,7 @@ err_rec:
 	if (new_rec)
 		tt_recorder_free(c, rec);
 err_entry:
-	kmem_cache_free(tt_entry_cache, e);
+	tt_entry_free(c, e);
 	return ret;
 }
 
