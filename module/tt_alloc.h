@@ -185,6 +185,8 @@ struct tt_file_dev {
 /* Freed entries a client keeps for its next ALLOCs, see &tt_client.free. */
 #define TT_FREE_CACHE_MAX	128
 
+struct tt_bulk;
+
 /**
  * struct tt_client - the tracking state of one open file
  * @core: the instance it belongs to
@@ -215,7 +217,10 @@ struct tt_file_dev {
  *	at most %TT_FREE_CACHE_MAX of them, so that an ALLOC after a FREE
  *	costs no slab round trip while the memory a file can keep idle
  *	stays bounded (6 KiB)
- * @nr_free: entries on @free
+ * @nr_free: entries on @free; written under @lock, read locklessly by
+ *	BATCH to size its bulk allocation
+ * @bulk: while a BATCH chunk is applied, the entries it allocated in bulk
+ *	before taking @lock and those it frees in bulk after dropping it
  * @dev: per-device totals, @core->ndev of them
  */
 struct tt_client {
@@ -236,6 +241,7 @@ struct tt_client {
 	struct tt_recorder *last_rec;
 	struct hlist_head free;
 	unsigned int nr_free;
+	struct tt_bulk *bulk;
 	struct tt_file_dev dev[];
 };
 

@@ -392,6 +392,46 @@ static void tt_test_free_cache(struct kunit *test)
 	/* tt_test_exit() destroys the client: kmemleak sees the cache drained. */
 }
 
+/* BATCH with its bulk allocation, longer than one bulk step, and failing. */
+static void tt_test_batch_bulk(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	const unsigned int n = 3 * TT_FREE_CACHE_MAX + 7;
+	struct tt_alloc_op *ops;
+	unsigned int i, applied;
+
+	ops = kunit_kcalloc(test, n, sizeof(*ops), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	for (i = 0; i < n; i++) {
+		ops[i].op = TT_ALLOC_OP_ALLOC;
+		ops[i].buf = buf(2, TT_ALLOC_MEM_DRAM, i, 100);
+	}
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, n, &applied,
+					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, applied, n);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 2, TT_ALLOC_MEM_DRAM), 100ULL * n);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 2, TT_ALLOC_MEM_DRAM), n);
+
+	/* Frees, then ALLOCs failing halfway through a bulk step. */
+	for (i = 0; i < n; i++)
+		ops[i].op = TT_ALLOC_OP_FREE;
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, n, &applied,
+					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, applied, n);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 2, TT_ALLOC_MEM_DRAM), 0);
+	KUNIT_EXPECT_LE(test, t->c->nr_free, TT_FREE_CACHE_MAX);
+	for (i = 0; i < n; i++)
+		ops[i].op = TT_ALLOC_OP_ALLOC;
+	ops[TT_FREE_CACHE_MAX + 45].buf.type = TT_ALLOC_MEM_COUNT;
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, n, &applied,
+					      task_tgid(current), "kunit"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, applied, TT_FREE_CACHE_MAX + 45);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 2, TT_ALLOC_MEM_DRAM),
+			TT_FREE_CACHE_MAX + 45);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, TT_FREE_CACHE_MAX + 45);
+	KUNIT_EXPECT_LE(test, t->c->nr_free, TT_FREE_CACHE_MAX);
+}
+
 static void tt_test_many_entries(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
@@ -713,6 +753,7 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_system_kernels),
 	KUNIT_CASE(tt_test_batch_stops_at_failure),
 	KUNIT_CASE(tt_test_free_cache),
+	KUNIT_CASE(tt_test_batch_bulk),
 	KUNIT_CASE(tt_test_many_entries),
 	KUNIT_CASE(tt_test_reclaim_on_destroy),
 	KUNIT_CASE(tt_test_sweep_dead_recorder),

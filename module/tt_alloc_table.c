@@ -3,7 +3,10 @@
  * tt_alloc entries: the hash table of one client keyed by (device, type,
  * id), and ALLOC, FREE, BATCH and USAGE on it. Everything here runs under
  * the client's own lock; the device counters are charged under their own
- * leaf lock.
+ * leaf lock. Only BATCH's bulk slab calls are made without any lock: the
+ * entries are allocated before the client's lock is taken and freed after
+ * it is dropped, so no lock is held across slab work proportional to a
+ * batch.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,7 +38,24 @@ void tt_core_exit_cache(void)
 
 /* ---- entry memory: the client's cache of freed entries, then the slab ---- */
 
-/* A new entry: a cached one, or from the slab. */
+/* Entries allocated in bulk for a BATCH chunk, and those it freed. */
+#define TT_BULK		32
+
+/**
+ * struct tt_bulk - the slab work of one BATCH step, done outside the lock
+ * @fresh: entries allocated before taking the client's lock
+ * @nr_fresh: how many of @fresh are left
+ * @dead: entries removed under the lock, freed after dropping it
+ * @nr_dead: how many
+ */
+struct tt_bulk {
+	void *fresh[TT_BULK];
+	unsigned int nr_fresh;
+	void *dead[TT_BULK];
+	unsigned int nr_dead;
+};
+
+/* A new entry: a cached one, one of the batch's bulk, or from the slab. */
 static struct tt_entry *tt_entry_alloc(struct tt_client *c)
 {
 	struct tt_entry *e;
@@ -47,6 +67,8 @@ static struct tt_entry *tt_entry_alloc(struct tt_client *c)
 		WRITE_ONCE(c->nr_free, c->nr_free - 1);
 		return e;
 	}
+	if (c->bulk && c->bulk->nr_fresh)
+		return c->bulk->fresh[--c->bulk->nr_fresh];
 	return kmem_cache_alloc(tt_entry_cache, GFP_KERNEL_ACCOUNT);
 }
 
@@ -57,6 +79,8 @@ static void tt_entry_free(struct tt_client *c, struct tt_entry *e)
 	if (c->nr_free < TT_FREE_CACHE_MAX) {
 		hlist_add_head(&e->node, &c->free);
 		WRITE_ONCE(c->nr_free, c->nr_free + 1);
+	} else if (c->bulk && c->bulk->nr_dead < TT_BULK) {
+		c->bulk->dead[c->bulk->nr_dead++] = e;
 	} else {
 		kmem_cache_free(tt_entry_cache, e);
 	}
@@ -325,29 +349,38 @@ int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_client_free);
 
-/**
- * tt_client_apply() - apply batch ops in order, stopping at the first error
- * @c: the client
- * @ops: the ops
- * @n: how many
- * @applied: out: ops applied before the first error
- * @tgid: thread group recording them
- * @comm: its command name
- *
- * Return: 0, or the error of op number *@applied, which changed nothing
- * (-EINTR when a fatal signal came before it).
+/*
+ * Up to %TT_BULK ops under one hold of the client's lock. The entries
+ * its ALLOCs may need beyond the client's cache are allocated in one
+ * kmem_cache_alloc_bulk() before the lock is taken, and the entries its
+ * FREEs remove beyond the cache are freed in one kmem_cache_free_bulk()
+ * after it is dropped: no slab call per op, and none under the lock.
  */
-int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
-		    unsigned int n, unsigned int *applied, struct pid *tgid,
-		    const char *comm)
+static int tt_client_apply_step(struct tt_client *c,
+				const struct tt_alloc_op *ops, unsigned int n,
+				unsigned int *applied, struct pid *tgid,
+				const char *comm)
 {
-	unsigned int i;
+	struct tt_bulk bulk = { };
+	unsigned int i, want = 0;
 	int ret = 0;
 
-	*applied = 0;
-	if (mutex_lock_killable(&c->lock))
-		return -EINTR;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
+		want += ops[i].op == TT_ALLOC_OP_ALLOC;
+	/* Racy: a guess at what the cache will not cover; either way is fine. */
+	want -= min(want, READ_ONCE(c->nr_free));
+	if (want)
+		bulk.nr_fresh = kmem_cache_alloc_bulk(tt_entry_cache,
+						      GFP_KERNEL_ACCOUNT, want,
+						      bulk.fresh);
+
+	i = 0;
+	if (mutex_lock_killable(&c->lock)) {
+		ret = -EINTR;
+		goto out;
+	}
+	c->bulk = &bulk;
+	for (; i < n; i++) {
 		const struct tt_alloc_op *op = &ops[i];
 
 		/* Between ops, each whole or not at all: a killed caller stops. */
@@ -364,7 +397,44 @@ int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
 		if (ret)
 			break;
 	}
+	c->bulk = NULL;
+	/* What the ops did not use goes to the cache while there is room. */
+	while (bulk.nr_fresh && c->nr_free < TT_FREE_CACHE_MAX)
+		tt_entry_free(c, bulk.fresh[--bulk.nr_fresh]);
 	mutex_unlock(&c->lock);
+out:
+	*applied = i;
+	if (bulk.nr_fresh)
+		kmem_cache_free_bulk(tt_entry_cache, bulk.nr_fresh, bulk.fresh);
+	if (bulk.nr_dead)
+		kmem_cache_free_bulk(tt_entry_cache, bulk.nr_dead, bulk.dead);
+	return ret;
+}
+
+/**
+ * tt_client_apply() - apply batch ops in order, stopping at the first error
+ * @c: the client
+ * @ops: the ops
+ * @n: how many
+ * @applied: out: ops applied before the first error
+ * @tgid: thread group recording them
+ * @comm: its command name
+ *
+ * Return: 0, or the error of op number *@applied, which changed nothing
+ * (-EINTR when a fatal signal came before it).
+ */
+int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
+		    unsigned int n, unsigned int *applied, struct pid *tgid,
+		    const char *comm)
+{
+	unsigned int i = 0, step;
+	int ret = 0;
+
+	while (!ret && i < n) {
+		ret = tt_client_apply_step(c, ops + i, min(n - i, TT_BULK),
+					   &step, tgid, comm);
+		i += step;
+	}
 	*applied = i;
 	return ret;
 }
