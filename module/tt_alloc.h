@@ -54,7 +54,12 @@ struct tt_wide {
  *
  * @used and @peak are under &tt_device.lock, so that the capacity check,
  * the update and the peak are one step and readers never see a peak below
- * the use; @entries and @capacity are read locklessly.
+ * the use; @entries and @capacity are read locklessly. They are exact
+ * totals, not per-CPU approximations: the peak and the capacity check
+ * need the sum at the moment of each change. A BATCH makes them cheap
+ * instead: it charges each (device, type) once per step of up to 32 ops
+ * (types with an enforced capacity excepted), so the shared cache line is
+ * touched once per step, not once per op.
  */
 struct tt_counter {
 	struct tt_wide used;

@@ -432,6 +432,59 @@ static void tt_test_batch_bulk(struct kunit *test)
 	KUNIT_EXPECT_LE(test, t->c->nr_free, TT_FREE_CACHE_MAX);
 }
 
+/*
+ * A BATCH step charges a device's type once: the peak it reached inside
+ * the step is kept, more (device, type) pairs than the step accumulates
+ * are right too, and an enforced capacity still fails at the exact op.
+ */
+static void tt_test_batch_deferred_counters(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_op ops[24];
+	unsigned int i, applied;
+
+	/* 6 ALLOCs on 6 (device, type) pairs, then their FREEs, twice. */
+	for (i = 0; i < 12; i++) {
+		ops[i].op = TT_ALLOC_OP_ALLOC;
+		ops[i].reserved = 0;
+		ops[i].buf = buf(i % 3, i % 2 ? TT_ALLOC_MEM_DRAM : TT_ALLOC_MEM_L1,
+				 i, 1000 + i);
+		ops[12 + i] = ops[i];
+		ops[12 + i].op = TT_ALLOC_OP_FREE;
+	}
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 24, &applied,
+					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, applied, 24);
+	for (i = 0; i < 6; i++) {
+		u32 dev = i % 3, type = i % 2 ? TT_ALLOC_MEM_DRAM : TT_ALLOC_MEM_L1;
+
+		/* Ids i and i + 6 share the pair (dev, type). */
+		KUNIT_EXPECT_EQ(test, dev_used(t->core, dev, type), 0);
+		KUNIT_EXPECT_EQ(test, dev_entries(t->core, dev, type), 0);
+		KUNIT_EXPECT_EQ(test, dev_peak(t->core, dev, type),
+				(1000 + i) + (1000 + i + 6));
+	}
+
+	/* Enforced: the op that would exceed fails, those before stay. */
+	atomic64_set(&t->core->devs[3].mem[TT_ALLOC_MEM_L1].capacity, 250);
+	t->limits.enforce_capacity = true;
+	for (i = 0; i < 3; i++) {
+		ops[i].op = TT_ALLOC_OP_ALLOC;
+		ops[i].buf = buf(3, TT_ALLOC_MEM_L1, 100 + i, 100);
+	}
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 3, &applied,
+					      task_tgid(current), "kunit"), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, applied, 2);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 3, TT_ALLOC_MEM_L1), 200);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 3, TT_ALLOC_MEM_L1), 2);
+	/* Types without a capacity are deferred; the totals still add up. */
+	ops[0].buf = buf(3, TT_ALLOC_MEM_DRAM, 1, 7);
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 1, &applied,
+					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 3, TT_ALLOC_MEM_DRAM), 7);
+	KUNIT_EXPECT_EQ(test, dev_peak(t->core, 3, TT_ALLOC_MEM_DRAM), 7);
+}
+
 static void tt_test_many_entries(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
@@ -754,6 +807,7 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_batch_stops_at_failure),
 	KUNIT_CASE(tt_test_free_cache),
 	KUNIT_CASE(tt_test_batch_bulk),
+	KUNIT_CASE(tt_test_batch_deferred_counters),
 	KUNIT_CASE(tt_test_many_entries),
 	KUNIT_CASE(tt_test_reclaim_on_destroy),
 	KUNIT_CASE(tt_test_sweep_dead_recorder),

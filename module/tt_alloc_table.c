@@ -6,7 +6,8 @@
  * leaf lock. Only BATCH's bulk slab calls are made without any lock: the
  * entries are allocated before the client's lock is taken and freed after
  * it is dropped, so no lock is held across slab work proportional to a
- * batch.
+ * batch. A BATCH step also charges the device counters once per (device,
+ * type) it changed rather than once per op (tt_device_apply()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -40,6 +41,24 @@ void tt_core_exit_cache(void)
 
 /* Entries allocated in bulk for a BATCH chunk, and those it freed. */
 #define TT_BULK		32
+/* (device, type) pairs whose counter changes a BATCH step accumulates. */
+#define TT_DEFER	4
+
+/**
+ * struct tt_defer - a BATCH step's changes of one device's memory type
+ * @device: the device
+ * @type: the memory type
+ * @bytes: net change of its used bytes
+ * @max_prefix: highest running sum of the changes (0 before the first)
+ * @entries: net change of its entries
+ */
+struct tt_defer {
+	u32 device;
+	u32 type;
+	s64 bytes;
+	s64 max_prefix;
+	s64 entries;
+};
 
 /**
  * struct tt_bulk - the slab work of one BATCH step, done outside the lock
@@ -47,13 +66,66 @@ void tt_core_exit_cache(void)
  * @nr_fresh: how many of @fresh are left
  * @dead: entries removed under the lock, freed after dropping it
  * @nr_dead: how many
+ * @defer: device counter changes, applied once per pair at the step's end
+ * @nr_defer: pairs in use
  */
 struct tt_bulk {
 	void *fresh[TT_BULK];
 	unsigned int nr_fresh;
 	void *dead[TT_BULK];
 	unsigned int nr_dead;
+	struct tt_defer defer[TT_DEFER];
+	unsigned int nr_defer;
 };
+
+/* Apply the step's accumulated device counter changes. */
+static void tt_defer_flush(struct tt_client *c)
+{
+	struct tt_bulk *bulk = c->bulk;
+	unsigned int i;
+
+	for (i = 0; i < bulk->nr_defer; i++) {
+		struct tt_defer *df = &bulk->defer[i];
+
+		tt_device_apply(&c->core->devs[df->device], df->type, df->bytes,
+				df->max_prefix, df->entries);
+	}
+	bulk->nr_defer = 0;
+}
+
+/*
+ * The slot accumulating (@device, @type) in a BATCH step, or NULL when
+ * the change must be charged now: outside BATCH, for kernels (system
+ * bytes), and for a type whose capacity is enforced (the check must see
+ * every change). Before such a direct charge the step's pending changes
+ * are applied, so that it sees them.
+ */
+static struct tt_defer *tt_defer_slot(struct tt_client *c, u32 device,
+				      u32 type)
+{
+	struct tt_bulk *bulk = c->bulk;
+	struct tt_defer *df;
+	unsigned int i;
+
+	if (!bulk)
+		return NULL;
+	if (type == TT_ALLOC_MEM_KERNEL ||
+	    (READ_ONCE(c->core->limits->enforce_capacity) &&
+	     atomic64_read(&c->core->devs[device].mem[type].capacity))) {
+		tt_defer_flush(c);
+		return NULL;
+	}
+	for (i = 0; i < bulk->nr_defer; i++) {
+		df = &bulk->defer[i];
+		if (df->device == device && df->type == type)
+			return df;
+	}
+	if (bulk->nr_defer == TT_DEFER)
+		tt_defer_flush(c);
+	df = &bulk->defer[bulk->nr_defer++];
+	*df = (struct tt_defer){ .device = device, .type = type };
+	return df;
+}
 
 /* A new entry: a cached one, one of the batch's bulk, or from the slab. */
 static struct tt_entry *tt_entry_alloc(struct tt_client *c)
@@ -198,9 +270,16 @@ void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
 {
 	struct tt_device *d = &c->core->devs[e->device];
 	struct tt_file_dev *fd = &c->dev[e->device];
+	struct tt_defer *df;
 
 	hlist_del(&e->node);
-	tt_uncharge(d, e->type, e->kind, e->size, reclaimed);
+	df = reclaimed ? NULL : tt_defer_slot(c, e->device, e->type);
+	if (df) {
+		df->bytes -= e->size;
+		df->entries--;
+	} else {
+		tt_uncharge(d, e->type, e->kind, e->size, reclaimed);
+	}
 	fd->used[e->type] -= e->size;
 	fd->entries[e->type]--;
 	if (!--fd->total)
@@ -215,6 +294,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 {
 	struct tt_core *core = c->core;
 	struct tt_recorder *rec;
+	struct tt_defer *df;
 	bool new_rec = false;
 	struct tt_entry *e;
 	int ret;
@@ -252,9 +332,17 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 	}
 
 	/* Last, so that nothing above can leave a transient peak behind. */
-	ret = tt_charge(core, &core->devs[b->device], b->type, b->kind, b->size);
-	if (ret)
-		goto err_rec;
+	df = tt_defer_slot(c, b->device, b->type);
+	if (df) {
+		df->bytes += b->size;
+		df->max_prefix = max(df->max_prefix, df->bytes);
+		df->entries++;
+	} else {
+		ret = tt_charge(core, &core->devs[b->device], b->type, b->kind,
+				b->size);
+		if (ret)
+			goto err_rec;
+	}
 
 	e->id = b->id;
 	e->size = b->size;
@@ -397,6 +485,7 @@ static int tt_client_apply_step(struct tt_client *c,
 		if (ret)
 			break;
 	}
+	tt_defer_flush(c);
 	c->bulk = NULL;
 	/* What the ops did not use goes to the cache while there is room. */
 	while (bulk.nr_fresh && c->nr_free < TT_FREE_CACHE_MAX)
