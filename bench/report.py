@@ -24,6 +24,7 @@ def main():
     ap.add_argument('--plot-dir')
     ap.add_argument('--load')
     ap.add_argument('--previous')
+    ap.add_argument('--rst', help='also write the targets as an RST table')
     a = ap.parse_args()
     with open(a.guest) as f:
         g = json.load(f)
@@ -89,7 +90,7 @@ def main():
         res['memory_bytes_per_entry'] = (mem['slab_bytes_per_entry'] +
                                          max(mem['vmalloc_bytes_per_entry'], 0))
         v = res['memory_bytes_per_entry']
-        targets.append(('4', 'kernel memory per entry at 1M <= 64 B',
+        targets.append(('4', 'kernel memory per entry at N=%d <= 64 B' % mem['n'],
                         (v, v, v), '<=', 64))
     for n in sorted(rec):
         r = rec[n]
@@ -199,8 +200,9 @@ def main():
             rows.append(('scaling %s / control' % k, sn[k], None))
     if 'json_ms' in smi:
         rows += [('tt-alloc-smi --json, ms', smi['json_ms'], None),
-                 ('  with no clients, ms', smi['json_empty_ms'], None),
-                 ('  fork+exec of /bin/true, ms', smi['exec_true_ms'], None),
+                 ('  with no clients, ms', smi['json_empty_ms'], None)]
+    if 'exec_true_ms' in smi:
+        rows += [('  fork+exec of /bin/true, ms', smi['exec_true_ms'], None),
                  ('  reading %d sysfs files, ms' % smi['sysfs_files'], smi['sysfs_ms'], None),
                  ('  CLIENTS (%d rows) + USAGE ioctls, ms' % smi['client_rows'],
                   smi['ioctls_ms'], None)]
@@ -239,6 +241,20 @@ def main():
         p('  8   against the previous results.json: %s'
           % ('every target ratio within 10%' if not bad else
              'differ by more than 10%: ' + ', '.join(sorted(set(bad)))))
+
+    if a.rst:
+        w = [6, 56, 12, 22, 6]
+        line = '  '.join('=' * n for n in w)
+        with open(a.rst, 'w') as f:
+            f.write(line + '\n')
+            f.write('  '.join(h.ljust(n) for h, n in zip(
+                ('target', 'figure', 'measured', 'min..max', 'met?'), w)).rstrip() + '\n')
+            f.write(line + '\n')
+            for t in res['targets']:
+                cells = (t['id'], t['target'].replace('*', '\\*'), '%.3g' % t['value'],
+                         '%.3g..%.3g' % (t['min'], t['max']), 'yes' if t['met'] else '**no**')
+                f.write('  '.join(c.ljust(n) for c, n in zip(cells, w)).rstrip() + '\n')
+            f.write(line + '\n')
 
     if a.plot_dir:
         with open(a.plot_dir + '/scaling.dat', 'w') as f:
