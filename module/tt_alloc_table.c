@@ -17,6 +17,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "tt_alloc_compat.h"
 #include "tt_alloc_priv.h"
 
 #define CREATE_TRACE_POINTS
@@ -457,10 +458,9 @@ static int tt_client_apply_step(struct tt_client *c,
 		want += ops[i].op == TT_ALLOC_OP_ALLOC;
 	/* Racy: a guess at what the cache will not cover; either way is fine. */
 	want -= min(want, READ_ONCE(c->nr_free));
-	if (want)
-		bulk.nr_fresh = kmem_cache_alloc_bulk(tt_entry_cache,
-						      GFP_KERNEL_ACCOUNT, want,
-						      bulk.fresh);
+	if (want && tt_cache_alloc_bulk(tt_entry_cache, GFP_KERNEL_ACCOUNT,
+					want, bulk.fresh))
+		bulk.nr_fresh = want;
 
 	i = 0;
 	if (mutex_lock_killable(&c->lock)) {
