@@ -1318,8 +1318,12 @@ struct lat_shared {
 
 static struct lat_shared *lat;
 
-/* the probe: a separate process, its own file each time */
-static pid_t lat_start(void)
+/*
+ * the probe: a separate process, its own file each time; @fd (or -1) is
+ * the benchmark's file, which the probe must not hold: its close() is
+ * what is measured
+ */
+static pid_t lat_start(int fd)
 {
 	pid_t pid;
 
@@ -1332,14 +1336,16 @@ static pid_t lat_start(void)
 		struct tt_alloc_buffer b;
 		uint64_t t0;
 
+		if (fd >= 0)
+			close(fd);
 		tt_buf(&b, 3, 1);
 		while (!lat->stop && lat->n < LAT_MAX) {
-			int fd;
+			int pfd;
 
 			t0 = now_ns();
-			fd = tt_open();
-			xioctl(fd, TT_ALLOC_IOC_ALLOC, &b, "probe ALLOC");
-			close(fd);
+			pfd = tt_open();
+			xioctl(pfd, TT_ALLOC_IOC_ALLOC, &b, "probe ALLOC");
+			close(pfd);
 			lat->start[lat->n] = t0;
 			lat->ns[lat->n] = (uint32_t)(now_ns() - t0);
 			__atomic_add_fetch(&lat->n, 1, __ATOMIC_RELEASE);
@@ -1388,7 +1394,7 @@ static void section_latency(void)
 		die("latency: %s", strerror(errno));
 	fprintf(stderr, "open+ALLOC+close of another process (us, median/max over the window):\n");
 	jopen("latency", '{');
-	probe = lat_start();
+	probe = lat_start(qfd);
 	t0 = now_ns();
 	usleep(300000);
 	jopen("idle", '{');
@@ -1407,7 +1413,7 @@ static void section_latency(void)
 
 		/* release: the last close() of a file holding n entries */
 		fill(fd, 0, n, 0);
-		probe = lat_start();
+		probe = lat_start(fd);
 		t0 = now_ns();
 		close(fd);
 		t1 = now_ns();
@@ -1439,7 +1445,7 @@ static void section_latency(void)
 		}
 		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
 			die("latency: sweep child failed");
-		probe = lat_start();
+		probe = lat_start(fd);
 		t0 = now_ns();
 		do {
 			usleep(2000);
