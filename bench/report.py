@@ -243,7 +243,7 @@ def main():
              'differ by more than 10%: ' + ', '.join(sorted(set(bad)))))
 
     if a.rst:
-        w = [6, 56, 12, 22, 6]
+        w = [6, 64, 10, 16, 6]
         line = '  '.join('=' * n for n in w)
         with open(a.rst, 'w') as f:
             f.write(line + '\n')
