@@ -26,4 +26,15 @@ int sockbase_start(struct sockbase *sb, int cpu);
 void sockbase_stop(struct sockbase *sb);
 double sockbase_run(struct sockbase *sb, long pairs, int ack, uint64_t base);
 
+/* the shared-memory tracker baseline (shmbase.c) */
+struct shmbase {
+	void *map;
+	int chip, slot;
+	char path[64];
+};
+
+int shmbase_open(struct shmbase *s, int chip);
+void shmbase_close(struct shmbase *s);
+double shmbase_run(struct shmbase *s, long pairs, int stamp);
+
 #endif

@@ -10,8 +10,9 @@ bin=/opt/tt_alloc/bench/tt-alloc-bench
 # not the pr_info of every reclaim (serial output is slow under TCG)
 echo 5 >/proc/sys/kernel/printk
 # 2M entries per file so that N=1M fits whatever the default; a 100 ms
-# sweep (the benchmark sets 1 ms itself for the sweep section)
-modprobe tt_alloc max_allocations_per_file=2097152 sweep_interval_ms=100
+# sweep (the benchmark sets 1 ms itself for the sweep section); 32
+# devices for the tt-alloc-smi snapshot
+modprobe tt_alloc devices=32 max_allocations_per_file=2097152 sweep_interval_ms=100
 echo "# bench: guest CPUs: nproc=$(nproc) /proc/cpuinfo=$(grep -c ^processor /proc/cpuinfo)"
 echo "# bench: $(grep -m1 'model name' /proc/cpuinfo)"
 "$bin" "$@" --json /tmp/bench.json

@@ -3,8 +3,8 @@
 # Data: DIR/scaling.dat, DIR/reclaim.dat (written by bench/report.py).
 set terminal pngcairo size 800,500 noenhanced
 set output outdir.'/scaling.png'
-set title 'tt_alloc scaling in the guest (2 vCPUs, QEMU TCG): speedup over 1 thread'
-set xlabel 'threads'
+set title 'tt_alloc scaling in the guest (2 vCPUs, QEMU TCG): speedup over 1 process'
+set xlabel 'processes'
 set ylabel 'speedup'
 set xtics (1, 2, 4)
 set key top left
@@ -12,7 +12,8 @@ set grid
 plot [0.8:4.2][0:3] \
 	dir.'/scaling.dat' index 0 using 1:2 with linespoints lw 2 title 'INFO ioctl, separate fds (control)', \
 	'' index 1 using 1:2 with linespoints lw 2 title 'ALLOC+FREE, separate fds', \
-	'' index 2 using 1:2 with linespoints lw 2 title 'ALLOC+FREE, one shared fd', \
+	'' index 2 using 1:2 with linespoints lw 2 title 'BATCH, separate fds', \
+	'' index 3 using 1:2 with linespoints lw 2 title 'ALLOC+FREE, one shared fd', \
 	(x < 2 ? x : 2) with lines dt 2 lc rgb 'gray' title 'ideal on 2 vCPUs'
 
 set output outdir.'/reclaim.png'

@@ -4,7 +4,12 @@
 and native estimates, check the targets, print the table, write the data
 files of bench/plot.gp.
 
-  report.py --guest G.json --host H.json --out RESULTS.json [--plot-dir DIR]
+  report.py --guest G.json --host H.json --out RESULTS.json [--load FILE]
+            [--previous OLD.json] [--plot-dir DIR]
+
+--load: the host's "load1 load5 load15" lines sampled during the run;
+--previous: an earlier results.json, to say whether the target ratios of
+the two runs agree within 10%.
 """
 import argparse
 import json
@@ -17,6 +22,9 @@ def main():
     ap.add_argument('--host', required=True)
     ap.add_argument('--out', required=True)
     ap.add_argument('--plot-dir')
+    ap.add_argument('--load')
+    ap.add_argument('--previous')
+    ap.add_argument('--rst', help='also write the targets as an RST table')
     a = ap.parse_args()
     with open(a.guest) as f:
         g = json.load(f)
@@ -50,40 +58,81 @@ def main():
 
     sc = {(s['mode'], s['threads']): s for s in g.get('scaling', [])}
     mem = g.get('memory', {})
+    load = []
+    if a.load:
+        with open(a.load) as f:
+            load = [float(l.split()[0]) for l in f if l.strip()]
+    if load:
+        res['host_load1'] = {'min': min(load), 'max': max(load),
+                             'median': sorted(load)[len(load) // 2],
+                             'samples': len(load)}
+
+    def spread(d, k):
+        """(median, min, max) of a figure written by jstat()"""
+        return (d[k], d.get(k + '_min', d[k]), d.get(k + '_max', d[k]))
+
+    # (number, target, (median, min, max), op, limit)
     targets = [
-        ('single-op pair <= 1.5x two floor calls', g['pair_ratio_2floor'], '<=', 1.5),
-        ('BATCH (2048+2048) <= 0.25x floor per op', g['batch_mixed_ratio_floor'], '<=', 0.25),
-        ('BATCH (4096, 4096) <= 0.25x floor per op', g['batch_split_ratio_floor'], '<=', 0.25),
-        ('acked socket op / BATCH op >= 10x', g['ratio_ack_vs_batch_op'], '>=', 10),
-        ('single-ioctl op / fire-and-forget op <= 1x', g['ratio_single_op_vs_ff'], '<=', 1),
+        ('1', 'ALLOC+FREE pair <= 1.5x two floor calls',
+         spread(g, 'pair_ratio_2floor'), '<=', 1.5),
+        ('2a', 'BATCH of 4096 <= 0.25x floor per op',
+         spread(g, 'batch_mixed_ratio_floor'), '<=', 0.25),
+        ('2b', 'BATCH op <= 1x a shared-memory record',
+         spread(g, 'batch_vs_shm_record'), '<=', 1),
     ]
-    for n in sorted(rec):
-        targets.append(('reclaim N=%d per entry / FREE ioctl < 1x' % n,
-                        rec[n]['ratio_to_free'], '<', 1))
-    for n in sorted(rec):
-        targets.append(('kill -9 N=%d: counters zero at waitpid' % n,
-                        1 if rec[n]['kill_zero_at_waitpid'] else 0, '>=', 1))
-    if big and big >= 1000000:
-        targets.append(('1M close() native estimate < 1000 ms',
-                        res['native_estimate']['close_ms_conservative'], '<', 1000))
+    sn = g.get('scaling_norm', {})
+    if 'pairs_2proc' in sn:
+        targets.append(('3', '2-process scaling / no-op control >= 0.9',
+                        spread(sn, 'pairs_2proc'), '>=', 0.9))
     if mem:
         # the entry cache (Slab) plus the hash table (kvcalloc: vmalloc at
         # this size); MemFree moves with unrelated page-allocator caches
         res['memory_bytes_per_entry'] = (mem['slab_bytes_per_entry'] +
                                          max(mem['vmalloc_bytes_per_entry'], 0))
-        targets.append(('kernel memory per entry (Slab+vmalloc) <= 96 B',
-                        res['memory_bytes_per_entry'], '<=', 96))
-    if ('pairs_separate', 2) in sc:
-        targets.append(('separate-fd speedup at 2 threads >= 1.7x',
-                        sc[('pairs_separate', 2)]['speedup'], '>=', 1.7))
-        if ('info_separate', 2) in sc:
-            # what the vCPUs delivered to a no-op ioctl in the same run
-            res['scaling_vs_control_2thr'] = (sc[('pairs_separate', 2)]['speedup'] /
-                                              sc[('info_separate', 2)]['speedup'])
+        v = res['memory_bytes_per_entry']
+        targets.append(('4', 'kernel memory per entry at N=%d <= 64 B' % mem['n'],
+                        (v, v, v), '<=', 64))
+    for n in sorted(rec):
+        r = rec[n]
+        targets.append(('5a', 'reclaim N=%d per entry / FREE ioctl < 1x' % n,
+                        spread(r, 'ratio_to_free'), '<', 1))
+    if big and big >= 1000000:
+        v = res['native_estimate']['close_ms_conservative']
+        targets.append(('5b', '1M close() native estimate < 1000 ms',
+                        (v, v, v), '<', 1000))
+    for n in sorted(rec):
+        targets.append(('5c', 'kill -9 N=%d: counters zero at waitpid' % n,
+                        (1 if rec[n]['kill_zero_at_waitpid'] else 0,) * 3, '>=', 1))
+    smi = g.get('smi', {})
+    if 'json_ms' in smi:
+        targets.append(('6', 'tt-alloc-smi --json, %d dev, %d clients < 20 ms'
+                        % (smi['devices'], smi['clients']),
+                        spread(smi, 'json_ms'), '<', 20))
+    lat = g.get('latency', {})
+    dur = {(d['what'], d['n']): d for d in lat.get('during', [])}
+    ns = sorted({n for _, n in dur})
+    for what in ('release', 'sweep'):
+        if len(ns) >= 2 and (what, ns[0]) in dur and (what, ns[-1]) in dur:
+            lo_, hi_ = dur[(what, ns[0])], dur[(what, ns[-1])]
+            v = hi_['median_us'] / lo_['median_us']
+            targets.append(('7', 'open+ALLOC+close during %s: N=%d / N=%d <= 1.5x'
+                            % (what, ns[-1], ns[0]), (v, v, v), '<=', 1.5))
     ops = {'<=': lambda x, y: x <= y, '>=': lambda x, y: x >= y,
            '<': lambda x, y: x < y}
-    res['targets'] = [{'target': t, 'value': v, 'met': ops[o](v, lim)}
-                      for t, v, o, lim in targets]
+    res['targets'] = [{'id': i, 'target': t, 'value': v[0], 'min': v[1],
+                       'max': v[2], 'met': ops[o](v[0], lim)}
+                      for i, t, v, o, lim in targets]
+    # target 8: do two consecutive runs agree within 10%?
+    if a.previous:
+        try:
+            with open(a.previous) as f:
+                old = {t['target']: t['value'] for t in json.load(f).get('targets', [])}
+        except (OSError, ValueError):
+            old = {}
+        for t in res['targets']:
+            if t['target'] in old and old[t['target']]:
+                t['previous'] = old[t['target']]
+                t['rel_diff'] = abs(t['value'] - old[t['target']]) / abs(old[t['target']])
 
     with open(a.out, 'w') as f:
         json.dump(res, f, indent=1, sort_keys=True)
@@ -95,7 +144,7 @@ def main():
       '/proc/cpuinfo), %s mode, median of %d reps'
       % (g['kernel'], g['cpus_online'], g['cpuinfo_processors'], g['mode'], g['reps']))
     p('%-46s %14s %14s' % ('', 'guest', 'host (native)'))
-    p('(scaling rows: the right column is the speedup over 1 thread)')
+    p('(scaling rows: the right column is the speedup over 1 process)')
     rows = [
         ('floor: INFO ioctl, ns/call', g['floor_ns'], None),
         ('getppid(), ns/call', g['syscall']['getppid_ns'], h['syscall']['getppid_ns']),
@@ -131,10 +180,7 @@ def main():
     if mem:
         rows.append(('  Slab + vmalloc, B/entry', res['memory_bytes_per_entry'], None))
     for (m, t), s in sorted(sc.items()):
-        rows.append(('scaling %s %d thr: kops/s (speedup)' % (m, t), s['ops_per_s'] / 1e3, s['speedup']))
-    if 'scaling_vs_control_2thr' in res:
-        rows.append(('  separate-fd speedup / control speedup, 2 thr',
-                     res['scaling_vs_control_2thr'], None))
+        rows.append(('scaling %s %d proc: kops/s (speedup)' % (m, t), s['ops_per_s'] / 1e3, s['speedup']))
     sw = g.get('sweep', {})
     for k in ('empty', 'shared_fd', 'own_fd'):
         if k in sw and sw[k].get('samples'):
@@ -143,6 +189,28 @@ def main():
     for k in ('shared_ns_per_recorder', 'own_ns_per_client'):
         if k in sw:
             rows.append(('sweep ' + k, sw[k], None))
+    if 'shm' in g:
+        rows += [('shared-memory record, ns', g['shm']['record_ns'], h['shm']['record_ns']),
+                 ('  without last-update time, ns', g['shm']['record_nostamp_ns'],
+                  h['shm']['record_nostamp_ns'])]
+    if 'batch_vs_shm_record' in g:
+        rows.append(('BATCH op / shared-memory record', g['batch_vs_shm_record'], None))
+    for k in ('pairs_2proc', 'batch_2proc'):
+        if k in sn:
+            rows.append(('scaling %s / control' % k, sn[k], None))
+    if 'json_ms' in smi:
+        rows += [('tt-alloc-smi --json, ms', smi['json_ms'], None),
+                 ('  with no clients, ms', smi['json_empty_ms'], None)]
+    if 'exec_true_ms' in smi:
+        rows += [('  fork+exec of /bin/true, ms', smi['exec_true_ms'], None),
+                 ('  reading %d sysfs files, ms' % smi['sysfs_files'], smi['sysfs_ms'], None),
+                 ('  CLIENTS (%d rows) + USAGE ioctls, ms' % smi['client_rows'],
+                  smi['ioctls_ms'], None)]
+    if 'idle' in lat:
+        rows.append(('open+ALLOC+close, idle, us (median)', lat['idle']['median_us'], None))
+    for (what, n), d in sorted(dur.items()):
+        rows += [('  during %s N=%d, us (median)' % (what, n), d['median_us'], None),
+                 ('  during %s N=%d, us (max)' % (what, n), d['max_us'], None)]
     for k, v in tcg.items():
         rows.append(('TCG slowdown (%s)' % k, v, None))
     if big:
@@ -157,11 +225,40 @@ def main():
     else:
         p('targets:')
     for t in res['targets'] if g['mode'] == 'full' else []:
-        p('  %-4s %-48s %10.3f' % ('MET' if t['met'] else 'MISS', t['target'], t['value']))
+        agree = ''
+        if 'rel_diff' in t:
+            agree = '  prev %.3g (%+.0f%%)' % (t['previous'], 100 * (t['value'] - t['previous']) /
+                                             abs(t['previous']))
+        p('  %-3s %-4s %-52s %9.3f [%.3g..%.3g]%s'
+          % (t['id'], 'MET' if t['met'] else 'MISS', t['target'], t['value'],
+             t['min'], t['max'], agree))
+    if 'host_load1' in res:
+        hl = res['host_load1']
+        p('  8   host load average (1 min) during the run: %.2f..%.2f, median %.2f (%d samples)'
+          % (hl['min'], hl['max'], hl['median'], hl['samples']))
+    if any('rel_diff' in t for t in res['targets']):
+        bad = [t['id'] for t in res['targets'] if t.get('rel_diff', 0) > 0.10]
+        p('  8   against the previous results.json: %s'
+          % ('every target ratio within 10%' if not bad else
+             'differ by more than 10%: ' + ', '.join(sorted(set(bad)))))
+
+    if a.rst:
+        w = [6, 64, 10, 16, 6]
+        line = '  '.join('=' * n for n in w)
+        with open(a.rst, 'w') as f:
+            f.write(line + '\n')
+            f.write('  '.join(h.ljust(n) for h, n in zip(
+                ('target', 'figure', 'measured', 'min..max', 'met?'), w)).rstrip() + '\n')
+            f.write(line + '\n')
+            for t in res['targets']:
+                cells = (t['id'], t['target'].replace('*', '\\*'), '%.3g' % t['value'],
+                         '%.3g..%.3g' % (t['min'], t['max']), 'yes' if t['met'] else '**no**')
+                f.write('  '.join(c.ljust(n) for c, n in zip(cells, w)).rstrip() + '\n')
+            f.write(line + '\n')
 
     if a.plot_dir:
         with open(a.plot_dir + '/scaling.dat', 'w') as f:
-            for m in ('info_separate', 'pairs_separate', 'pairs_shared'):
+            for m in ('info_separate', 'pairs_separate', 'batch_separate', 'pairs_shared'):
                 f.write('# %s\n' % m)
                 for t in (1, 2, 4):
                     if (m, t) in sc:

@@ -7,7 +7,8 @@
 # kernel, extracts its JSON from the console, runs the host-only part
 # (syscall floor and socket baseline, for the TCG slowdown factor)
 # natively, merges both and prints the table.
-#   full:  bench/results.json, bench/scaling.png, bench/reclaim.png
+#   full:  bench/results.json, bench/scaling.png, bench/reclaim.png,
+#          the host's load average every 5 s in out/bench/loadavg.txt
 #          (gnuplot), console log out/bench/console.log
 #   quick: out/bench/results-quick.json, no plot; prints "ok 1 bench-quick"
 #          or "not ok 1 bench-quick" and exits non-zero
@@ -30,6 +31,8 @@ fail() {
 }
 
 make -s -C bench OUT="$TT_OUT" || fail "build of the benchmark failed"
+# tt-alloc-smi (out/bin) for the snapshot figure; the guest gets out/bin
+make -s tools OUT="$TT_OUT" >/dev/null || fail "build of the tools failed"
 scripts/build-module.sh --name bench-6.12 6.12 || fail "module build for 6.12 failed"
 
 if [ "$quick" = 1 ]; then
@@ -41,6 +44,13 @@ else
 fi
 log=$B/console$sfx.log gjson=$B/guest$sfx.json hjson=$B/host$sfx.json
 rm -f "$gjson" "$hjson"
+
+# the host's load over the whole run, every 5 s (target 8 wants it)
+loadlog=$B/loadavg$sfx.txt
+: >"$loadlog"
+(while :; do cut -d' ' -f1-3 /proc/loadavg >>"$loadlog"; sleep 5; done) &
+sampler=$!
+trap 'kill "$sampler" 2>/dev/null || true' EXIT
 
 rc=0
 selftests/vm/run --kernel 6.12 --modules "$TT_OUT/kbuild/bench-6.12" --mem 3072 \
@@ -57,8 +67,15 @@ sed -n '/@@TT-BENCH-JSON-BEGIN@@/,/@@TT-BENCH-JSON-END@@/p' "$log" |
 "$B/tt-alloc-bench" --host ${args[@]+"${args[@]}"} --json "$hjson" 2>/dev/null ||
 	fail "host-side run failed"
 
-python3 bench/report.py --guest "$gjson" --host "$hjson" --out "$json" \
-	--plot-dir "$B" || fail "report failed"
+kill "$sampler" 2>/dev/null || true
+cut -d' ' -f1-3 /proc/loadavg >>"$loadlog"
+prev=()
+if [ "$quick" = 0 ] && [ -f "$json" ]; then
+	cp "$json" "$B/results-previous.json"
+	prev=(--previous "$B/results-previous.json")
+fi
+python3 bench/report.py --guest "$gjson" --host "$hjson" --load "$loadlog" \
+	${prev[@]+"${prev[@]}"} --out "$json" --plot-dir "$B" || fail "report failed"
 
 if [ "$quick" = 1 ]; then
 	echo "ok 1 bench-quick"

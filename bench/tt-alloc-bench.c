@@ -4,7 +4,8 @@
  * and against the userspace allocation server it replaces.
  *
  *   tt-alloc-bench [--quick] [--host] [--dev PATH] [--reps N] [--json FILE]
- *                  [--only calls,reclaim,scaling,sweep] [--no-socket]
+ *                  [--only calls,reclaim,scaling,sweep,smi,latency]
+ *                  [--no-socket] [--smi PATH]
  *
  * Every figure is a ratio of two things measured in the same run (most in
  * the same repetition), reported as the median over the repetitions.
@@ -130,6 +131,49 @@ static double median(const double *v, int n)
 	m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 	free(s);
 	return m;
+}
+
+static double vmin(const double *v, int n)
+{
+	double m = v[0];
+	int i;
+
+	for (i = 1; i < n; i++)
+		m = v[i] < m ? v[i] : m;
+	return m;
+}
+
+static double vmax(const double *v, int n)
+{
+	double m = v[0];
+	int i;
+
+	for (i = 1; i < n; i++)
+		m = v[i] > m ? v[i] : m;
+	return m;
+}
+
+/* a figure of @n repetitions: "k" its median, "k_min", "k_max" its spread */
+static void jstat(const char *k, const double *v, int n)
+{
+	char name[96];
+
+	jnum(k, median(v, n));
+	snprintf(name, sizeof(name), "%s_min", k);
+	jnum(name, vmin(v, n));
+	snprintf(name, sizeof(name), "%s_max", k);
+	jnum(name, vmax(v, n));
+}
+
+/* a table row with the spread of the repetitions */
+static void srow(const char *name, const double *v, int n, const char *unit,
+		 const char *note)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "[%.3g..%.3g] %s", vmin(v, n), vmax(v, n),
+		 note ? note : "");
+	row(name, median(v, n), unit, buf);
 }
 
 /* ---- tt_alloc helpers ---- */
@@ -440,6 +484,7 @@ static void pin_self(int cpu)
 }
 
 #define MAXREPS 64
+#define IBLOCKS 10
 
 static void section_calls(void)
 {
@@ -450,8 +495,11 @@ static void section_calls(void)
 	double ff[MAXREPS], ack[MAXREPS], ffp[MAXREPS], ackp[MAXREPS], ffb[MAXREPS], ackb[MAXREPS];
 	double ref[MAXREPS], rp[MAXREPS], at[MAXREPS], pl[MAXREPS];
 	double r_pair[MAXREPS], r_bm[MAXREPS], r_bs[MAXREPS], r_ff[MAXREPS], r_ack[MAXREPS], r_ackb[MAXREPS];
+	double shm[MAXREPS], shm0[MAXREPS], r_shm[MAXREPS];
+	long shm_pairs = quick ? 2000 : 200000;
 	struct sockbase sb, sbp;
-	int pfd[2], fd = -1, r;
+	struct shmbase shb;
+	int pfd[2], fd = -1, r, k;
 
 	if (no_socket) {
 		/* profiling runs: a token run, the figures are not meaningful */
@@ -464,6 +512,9 @@ static void section_calls(void)
 		die("sched_getaffinity: %s", strerror(errno));
 	if (sockbase_start(&sb, -1) || sockbase_start(&sbp, 0))
 		die("socket baseline: %s", strerror(errno));
+	if (shmbase_open(&shb, 0))
+		die("shared-memory baseline: %s", strerror(errno));
+	shmbase_run(&shb, shm_pairs / 10, 1);
 	if (!host_only)
 		fd = tt_open();
 	/* warm up: caches, the table's first growth, the server's threads */
@@ -494,16 +545,29 @@ static void section_calls(void)
 		ackb[r] = ackp[r] < ack[r] ? ackp[r] : ack[r];
 		at[r] = time_atomic(fl_it * 10);
 		pl[r] = time_plain(fl_it * 10);
+		/*
+		 * The floor, the measured calls and the shared-memory model
+		 * interleaved in IBLOCKS slices, so that a change of the host's
+		 * load during the repetition hits all of them alike.
+		 */
+		floor[r] = pair[r] = bm[r] = shm[r] = shm0[r] = 0;
+		for (k = 0; k < IBLOCKS; k++) {
+			shm[r] += shmbase_run(&shb, shm_pairs / IBLOCKS, 1) / IBLOCKS;
+			shm0[r] += shmbase_run(&shb, shm_pairs / IBLOCKS, 0) / IBLOCKS;
+			if (host_only)
+				continue;
+			floor[r] += time_info(fd, fl_it / IBLOCKS) / IBLOCKS;
+			pair[r] += time_pairs(fd, pairs / IBLOCKS, (uint64_t)r << 32) / IBLOCKS;
+			bm[r] += time_batch_mixed(fd, (brounds + IBLOCKS - 1) / IBLOCKS) / IBLOCKS;
+		}
 		if (host_only)
 			continue;
-		floor[r] = time_info(fd, fl_it);
-		pair[r] = time_pairs(fd, pairs, (uint64_t)r << 32);
-		bm[r] = time_batch_mixed(fd, brounds);
 		bs[r] = time_batch_split(fd, srounds);
 		ref[r] = time_batch_ref(fd, srounds);
 		rp[r] = time_ref_pairs(fd, pairs);
 		r_pair[r] = pair[r] / (2 * floor[r]);
 		r_bm[r] = bm[r] / floor[r];
+		r_shm[r] = bm[r] / shm[r];	/* BATCH op vs shared-memory record */
 		r_bs[r] = bs[r] / floor[r];
 		r_ff[r] = (pair[r] / 2) / ffb[r];	/* single-ioctl op vs fire-and-forget send */
 		r_ack[r] = ackb[r] / bm[r];		/* acked message vs BATCH op */
@@ -511,6 +575,7 @@ static void section_calls(void)
 	}
 	sockbase_stop(&sb);
 	sockbase_stop(&sbp);
+	shmbase_close(&shb);
 	close(pfd[0]);
 	close(pfd[1]);
 
@@ -540,17 +605,24 @@ static void section_calls(void)
 	row("socket server, fire-and-forget, 1 CPU", median(ffp, reps), "ns/op", NULL);
 	row("socket server, acknowledged, free", median(ack, reps), "ns/op", NULL);
 	row("socket server, acknowledged, 1 CPU", median(ackp, reps), "ns/op", NULL);
+	jopen("shm", '{');
+	jstat("record_ns", shm, reps);
+	jstat("record_nostamp_ns", shm0, reps);
+	jclose('}');
+	srow("shared-memory tracker, per record", shm, reps, "ns", NULL);
+	srow("  without the last-update time", shm0, reps, "ns", NULL);
 	if (host_only)
 		return;
 	close(fd);
 
-	jnum("floor_ns", median(floor, reps));
-	jnum("pair_ns", median(pair, reps));
-	jnum("pair_ratio_2floor", median(r_pair, reps));
-	jnum("batch_mixed_ns_op", median(bm, reps));
-	jnum("batch_mixed_ratio_floor", median(r_bm, reps));
-	jnum("batch_split_ns_op", median(bs, reps));
-	jnum("batch_split_ratio_floor", median(r_bs, reps));
+	jstat("floor_ns", floor, reps);
+	jstat("pair_ns", pair, reps);
+	jstat("pair_ratio_2floor", r_pair, reps);
+	jstat("batch_mixed_ns_op", bm, reps);
+	jstat("batch_mixed_ratio_floor", r_bm, reps);
+	jstat("batch_vs_shm_record", r_shm, reps);
+	jstat("batch_split_ns_op", bs, reps);
+	jstat("batch_split_ratio_floor", r_bs, reps);
 	jnum("batch_ref_ns_op", median(ref, reps));
 	jnum("pair_ref_ns", median(rp, reps));
 	jnum("ratio_single_op_vs_ff", median(r_ff, reps));
@@ -558,9 +630,10 @@ static void section_calls(void)
 	jnum("ratio_ack_vs_single_op", median(r_ackb, reps));
 	row("floor: INFO ioctl", median(floor, reps), "ns/call", NULL);
 	row("ALLOC+FREE single ioctls", median(pair, reps), "ns/pair", NULL);
-	row("  ratio to 2x floor", median(r_pair, reps), "x", "target <= 1.5");
+	srow("  ratio to 2x floor", r_pair, reps, "x", "target <= 1.5");
 	row("BATCH 2048 alloc + 2048 free", median(bm, reps), "ns/op", NULL);
-	row("  ratio to floor", median(r_bm, reps), "x", "target <= 0.25");
+	srow("  ratio to floor", r_bm, reps, "x", "target <= 0.25");
+	srow("  ratio to a shared-memory record", r_shm, reps, "x", "target <= 1");
 	row("BATCH 4096 alloc, BATCH 4096 free", median(bs, reps), "ns/op", NULL);
 	row("  ratio to floor", median(r_bs, reps), "x", "target <= 0.25");
 	row("ALLOC+FREE of a held id (reference only)", median(rp, reps), "ns/pair", "no entry made");
@@ -698,7 +771,7 @@ static void section_reclaim(void)
 		jnum("close_ns", median(cl, rr));
 		jnum("ns_per_entry", median(cl, rr) / (double)n);
 		jnum("free_ioctl_ns", median(fr, rr));
-		jnum("ratio_to_free", median(rat, rr));
+		jstat("ratio_to_free", rat, rr);
 		jnum("kill_ns", median(kl, rr));
 		jnum("kill_ns_per_entry", median(kl, rr) / (double)n);
 		jbool("kill_zero_at_waitpid", allzero);
@@ -733,65 +806,83 @@ static void section_reclaim(void)
 	}
 }
 
-/* ---- 7: scaling ---- */
+/* ---- 7: scaling across processes ---- */
 
-enum { W_INFO, W_PAIRS };
+enum { W_INFO, W_PAIRS, W_BATCH };
 
-struct sc_arg {
-	pthread_barrier_t *bar;
-	int fd, idx, work;
-	long iters;
+struct sc_slot {
 	uint64_t t0, t1;
+	int rc;
 };
 
-static void *sc_thread(void *p)
-{
-	struct sc_arg *a = p;
-
-	pthread_barrier_wait(a->bar);
-	a->t0 = now_ns();
-	if (a->work == W_INFO)
-		time_info(a->fd, a->iters);
-	else
-		time_pairs(a->fd, a->iters, (uint64_t)(a->idx + 1) << 40);
-	a->t1 = now_ns();
-	return NULL;
-}
-
-/* ops per second with @t threads */
+/*
+ * ops per second with @t processes (fork()ed: their own mm and files, as
+ * separate runtime processes have), each on its own fd or all on one fd
+ * opened before the fork; all start together when the parent writes to
+ * the "go" pipe.
+ */
 static double scale_run(int t, int shared, int work, long iters)
 {
-	pthread_t th[8];
-	struct sc_arg a[8];
-	pthread_barrier_t bar;
-	int i, sfd = shared ? tt_open() : -1;
+	struct sc_slot *sl = mmap(NULL, 8 * sizeof(*sl), PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int i, ready[2], go[2], sfd = shared ? tt_open() : -1;
 	uint64_t t0, t1;
+	pid_t pid[8];
+	char c;
 
-	pthread_barrier_init(&bar, NULL, (unsigned int)t + 1);
+	if (sl == MAP_FAILED || pipe(ready) || pipe(go))
+		die("scaling: %s", strerror(errno));
 	for (i = 0; i < t; i++) {
-		a[i] = (struct sc_arg){ .bar = &bar, .fd = shared ? sfd : tt_open(),
-					.idx = i, .work = work, .iters = iters };
-		if (pthread_create(&th[i], NULL, sc_thread, &a[i]))
-			die("pthread_create");
+		pid[i] = fork();
+		if (pid[i] < 0)
+			die("fork: %s", strerror(errno));
+		if (!pid[i]) {
+			int fd = shared ? sfd : tt_open();
+
+			close(ready[0]);
+			close(go[1]);
+			if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+				_exit(1);
+			sl[i].t0 = now_ns();
+			if (work == W_INFO)
+				time_info(fd, iters);
+			else if (work == W_PAIRS)
+				time_pairs(fd, iters, (uint64_t)(i + 1) << 40);
+			else
+				time_batch_mixed(fd, iters);
+			sl[i].t1 = now_ns();
+			_exit(0);
+		}
 	}
-	pthread_barrier_wait(&bar);
+	close(ready[1]);
+	close(go[0]);
 	for (i = 0; i < t; i++)
-		pthread_join(th[i], NULL);
-	/* wall time from the first thread's start to the last one's end */
-	t0 = a[0].t0;
-	t1 = a[0].t1;
-	for (i = 1; i < t; i++) {
-		t0 = a[i].t0 < t0 ? a[i].t0 : t0;
-		t1 = a[i].t1 > t1 ? a[i].t1 : t1;
+		if (read(ready[0], &c, 1) != 1)
+			die("scaling: a child died before starting");
+	for (i = 0; i < t; i++)
+		if (write(go[1], "g", 1) != 1)
+			die("scaling: %s", strerror(errno));
+	for (i = 0; i < t; i++) {
+		int status;
+
+		if (waitpid(pid[i], &status, 0) != pid[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			die("scaling: child %d failed", i);
 	}
-	t0 = t1 - t0;
-	for (i = 0; i < t; i++)
-		if (!shared)
-			close(a[i].fd);
+	close(ready[0]);
+	close(go[1]);
 	if (shared)
 		close(sfd);
-	pthread_barrier_destroy(&bar);
-	return (double)t * (double)iters * (work == W_PAIRS ? 2 : 1) / ((double)t0 / 1e9);
+	/* wall time from the first process's start to the last one's end */
+	t0 = sl[0].t0;
+	t1 = sl[0].t1;
+	for (i = 1; i < t; i++) {
+		t0 = sl[i].t0 < t0 ? sl[i].t0 : t0;
+		t1 = sl[i].t1 > t1 ? sl[i].t1 : t1;
+	}
+	munmap(sl, 8 * sizeof(*sl));
+	return (double)t * (double)iters *
+	       (work == W_PAIRS ? 2 : work == W_BATCH ? 4096 : 1) / ((double)(t1 - t0) / 1e9);
 }
 
 static void section_scaling(void)
@@ -799,23 +890,26 @@ static void section_scaling(void)
 	static const struct { const char *name; int shared, work; } modes[] = {
 		{ "info_separate", 0, W_INFO },
 		{ "pairs_separate", 0, W_PAIRS },
+		{ "batch_separate", 0, W_BATCH },
 		{ "pairs_shared", 1, W_PAIRS },
 	};
 	static const int threads[] = { 1, 2, 4 };
 	long iters = quick ? 200 : 20000;
-	double thr[3][3][MAXREPS], sp[MAXREPS];
+	double thr[4][3][MAXREPS], sp[MAXREPS], norm[2][MAXREPS];
 	unsigned int m, t;
 	int r;
 
+	/* modes interleaved within each repetition, as in the calls section */
 	for (r = 0; r < reps; r++)
-		for (m = 0; m < 3; m++)
-			for (t = 0; t < 3; t++)
+		for (t = 0; t < 3; t++)
+			for (m = 0; m < 4; m++)
 				thr[m][t][r] = scale_run(threads[t], modes[m].shared, modes[m].work,
-							 modes[m].work == W_INFO ? iters * 2 : iters);
-	fprintf(stderr, "scaling (ops/s, speedup over 1 thread; %ld online CPUs):\n",
+							 modes[m].work == W_INFO ? iters * 2 :
+							 modes[m].work == W_BATCH ? (quick ? 1 : 10) : iters);
+	fprintf(stderr, "scaling (processes; ops/s, speedup over 1 process; %ld online CPUs):\n",
 		sysconf(_SC_NPROCESSORS_ONLN));
 	jopen("scaling", '[');
-	for (m = 0; m < 3; m++)
+	for (m = 0; m < 4; m++)
 		for (t = 0; t < 3; t++) {
 			char name[64];
 
@@ -825,15 +919,27 @@ static void section_scaling(void)
 			jstr("mode", modes[m].name);
 			jnum("threads", threads[t]);
 			jnum("ops_per_s", median(thr[m][t], reps));
-			jnum("speedup", median(sp, reps));
+			jstat("speedup", sp, reps);
 			jclose('}');
-			snprintf(name, sizeof(name), "%s, %d thread%s", modes[m].name,
-				 threads[t], threads[t] > 1 ? "s" : "");
+			snprintf(name, sizeof(name), "%s, %d process%s", modes[m].name,
+				 threads[t], threads[t] > 1 ? "es" : "");
 			row(name, median(thr[m][t], reps) / 1e3, "kops/s", NULL);
-			row("  speedup", median(sp, reps), "x",
-			    m == 1 && t == 1 ? "target >= 1.7" : NULL);
+			srow("  speedup", sp, reps, "x", NULL);
 		}
 	jclose(']');
+	/* 2-process speedup / the no-op control's, per repetition */
+	for (r = 0; r < reps; r++) {
+		double ctl = thr[0][1][r] / thr[0][0][r];
+
+		norm[0][r] = thr[1][1][r] / thr[1][0][r] / ctl;
+		norm[1][r] = thr[2][1][r] / thr[2][0][r] / ctl;
+	}
+	jopen("scaling_norm", '{');
+	jstat("pairs_2proc", norm[0], reps);
+	jstat("batch_2proc", norm[1], reps);
+	jclose('}');
+	srow("pairs, 2 processes, speedup / control's", norm[0], reps, "x", "target >= 0.9");
+	srow("BATCH, 2 processes, speedup / control's", norm[1], reps, "x", NULL);
 }
 
 /* ---- 8: the sweep ---- */
@@ -846,6 +952,7 @@ struct sw_child {
 	int fd;		/* shared fd, or -1: open our own */
 	int rc;
 	uint64_t id;
+	unsigned int device;
 };
 
 /* CLONE_VM child: raw syscalls only (it shares our TLS) */
@@ -858,7 +965,7 @@ static int sw_child_fn(void *p)
 	if (fd < 0)
 		fd = syscall(SYS_openat, AT_FDCWD, dev_path, O_RDWR);
 	memset(&b, 0, sizeof(b));
-	b.device = 2;
+	b.device = c->device;
 	b.id = c->id;
 	b.size = 4096;
 	c->rc = fd < 0 ? -1 : (int)syscall(SYS_ioctl, fd, TT_ALLOC_IOC_ALLOC, &b);
@@ -923,13 +1030,15 @@ static pid_t *sw_pids;
 static struct sw_child *sw_kids;
 static char *sw_stacks;
 
-static void sw_spawn(int nrec, int shared_fd)
+/* @ndev 0: every child records on device 2, else on device i % @ndev */
+static void sw_spawn(int nrec, int shared_fd, unsigned int ndev)
 {
 	int i;
 
 	sw_ready = 0;
 	for (i = 0; i < nrec; i++) {
-		sw_kids[i] = (struct sw_child){ .fd = shared_fd, .id = (uint64_t)i };
+		sw_kids[i] = (struct sw_child){ .fd = shared_fd, .id = (uint64_t)i,
+						.device = ndev ? (unsigned int)i % ndev : 2 };
 		sw_pids[i] = clone(sw_child_fn, sw_stacks + (size_t)(i + 1) * SW_STACK,
 				   CLONE_VM | SIGCHLD, &sw_kids[i]);
 		if (sw_pids[i] < 0)
@@ -1003,7 +1112,7 @@ static void section_sweep(void)
 	n0 = sweep_trace(win, d0, 4096);
 
 	fd = tt_open();
-	sw_spawn(nrec, fd);
+	sw_spawn(nrec, fd, 0);
 	usage_dev(fd, 2, &used, &entries);
 	if (entries != (uint64_t)nrec)
 		die("sweep: %llu entries, expected %d", (unsigned long long)entries, nrec);
@@ -1014,7 +1123,7 @@ static void section_sweep(void)
 	sw_reap(nrec);
 	close(fd);
 
-	sw_spawn(nrec, -1);
+	sw_spawn(nrec, -1, 0);
 	n2 = sweep_trace(win, d2, 4096);
 	sw_reap(nrec);
 
@@ -1041,6 +1150,328 @@ static void section_sweep(void)
 	jclose('}');
 }
 
+/* ---- 9: one tt-alloc-smi --json snapshot ---- */
+
+static const char *smi_path = "/opt/tt_alloc/bin/tt-alloc-smi";
+static char smi_note[64];
+
+static double time_smi(void)
+{
+	uint64_t t0 = now_ns();
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null < 0 || dup2(null, 1) < 0)
+			_exit(126);
+		execl(smi_path, smi_path, "--json", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("%s --json failed (status %#x)", smi_path, status);
+	return (double)(now_ns() - t0);
+}
+
+/* fork + exec + exit of a program that does nothing: the process floor */
+static double time_true(void)
+{
+	uint64_t t0 = now_ns();
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid: %s", strerror(errno));
+	return (double)(now_ns() - t0);
+}
+
+/* every counter file of every device, as the smi reads them; ns */
+static double time_sysfs(unsigned int ndev, int *files)
+{
+	static const char *const top[] = { "arch", "clients", "reclaimed_bytes",
+					   "reclaimed_allocations", "kernel/system_bytes" };
+	static const char *const per[] = { "used_bytes", "peak_bytes", "capacity_bytes",
+					   "allocations" };
+	static const char *const types[] = { "dram", "l1", "system", "l1_small", "trace",
+					     "cb", "kernel" };
+	char path[256], buf[64];
+	uint64_t t0 = now_ns();
+	unsigned int d, i, t;
+	int fd, n = 0;
+
+	for (d = 0; d < ndev; d++) {
+		for (i = 0; i < 5 + 7 * 4; i++) {
+			if (i < 5)
+				snprintf(path, sizeof(path), "/sys/class/tt_alloc/device%u/%s", d, top[i]);
+			else
+				snprintf(path, sizeof(path), "/sys/class/tt_alloc/device%u/%s/%s", d,
+					 types[(i - 5) / 4], per[(i - 5) % 4]);
+			t = 0;
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				t = read(fd, buf, sizeof(buf)) > 0;
+				close(fd);
+			}
+			n += t;
+		}
+	}
+	*files = n;
+	return (double)(now_ns() - t0);
+}
+
+/* one CLIENTS call for every row and a device USAGE per device; ns */
+static double time_ioctls(int fd, unsigned int ndev, unsigned int *rows)
+{
+	static struct tt_alloc_client cl[4096];
+	struct tt_alloc_clients req = { .clients = (uintptr_t)cl, .count = 4096 };
+	uint64_t t0 = now_ns(), used, entries;
+	unsigned int d;
+
+	xioctl(fd, TT_ALLOC_IOC_CLIENTS, &req, "CLIENTS");
+	for (d = 0; d < ndev; d++)
+		usage_dev(fd, d, &used, &entries);
+	*rows = req.count;
+	return (double)(now_ns() - t0);
+}
+
+static void section_smi(void)
+{
+	int nclients = quick ? 100 : 1000, r, fd = tt_open();
+	struct tt_alloc_info info;
+	double t[MAXREPS], t0[MAXREPS], tr[MAXREPS], sy[MAXREPS], io[MAXREPS];
+	unsigned int rows = 0;
+	int files = 0;
+
+	jopen("smi", '{');
+	if (access(smi_path, X_OK)) {
+		jstr("skipped", "no tt-alloc-smi");
+		jclose('}');
+		fprintf(stderr, "smi: skipped (no %s)\n", smi_path);
+		close(fd);
+		return;
+	}
+	xioctl(fd, TT_ALLOC_IOC_INFO, &info, "INFO");
+	close(fd);
+	for (r = 0; r < reps; r++)
+		t0[r] = time_smi() / 1e6;
+	sw_pids = calloc((size_t)nclients, sizeof(*sw_pids));
+	sw_kids = calloc((size_t)nclients, sizeof(*sw_kids));
+	sw_stacks = mmap(NULL, (size_t)(nclients + 1) * SW_STACK, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (!sw_pids || !sw_kids || sw_stacks == MAP_FAILED)
+		die("smi: out of memory");
+	/* a process per client, each with its own fd, spread over the devices */
+	sw_spawn(nclients, -1, info.num_devices);
+	fd = tt_open();
+	for (r = 0; r < reps; r++) {
+		t[r] = time_smi() / 1e6;
+		tr[r] = time_true() / 1e6;
+		sy[r] = time_sysfs(info.num_devices, &files) / 1e6;
+		io[r] = time_ioctls(fd, info.num_devices, &rows) / 1e6;
+	}
+	close(fd);
+	sw_reap(nclients);
+	munmap(sw_stacks, (size_t)(nclients + 1) * SW_STACK);
+	free(sw_pids);
+	free(sw_kids);
+	jnum("devices", info.num_devices);
+	jnum("clients", nclients);
+	jstat("json_ms", t, reps);
+	jstat("json_empty_ms", t0, reps);
+	jstat("exec_true_ms", tr, reps);
+	jstat("sysfs_ms", sy, reps);
+	jnum("sysfs_files", files);
+	jstat("ioctls_ms", io, reps);
+	jnum("client_rows", rows);
+	jclose('}');
+	fprintf(stderr, "smi (fork + exec + snapshot + exit):\n");
+	snprintf(smi_note, sizeof(smi_note), "%u devices, %d clients; target < 20",
+		 info.num_devices, nclients);
+	srow("tt-alloc-smi --json", t, reps, "ms", smi_note);
+	srow("tt-alloc-smi --json, no clients", t0, reps, "ms", NULL);
+	srow("  of which: fork+exec of /bin/true", tr, reps, "ms", NULL);
+	snprintf(smi_note, sizeof(smi_note), "%d files", files);
+	srow("  of which: reading the sysfs counters", sy, reps, "ms", smi_note);
+	snprintf(smi_note, sizeof(smi_note), "%u rows + %u USAGE", rows, info.num_devices);
+	srow("  of which: CLIENTS + USAGE ioctls", io, reps, "ms", smi_note);
+}
+
+/* ---- 10: another process's open + ALLOC + close during a big release ---- */
+
+#define LAT_MAX	200000
+
+struct lat_shared {
+	volatile int stop;
+	int n;
+	uint64_t start[LAT_MAX];
+	uint32_t ns[LAT_MAX];
+};
+
+static struct lat_shared *lat;
+
+/*
+ * the probe: a separate process, its own file each time; @fd (or -1) is
+ * the benchmark's file, which the probe must not hold: its close() is
+ * what is measured
+ */
+static pid_t lat_start(int fd)
+{
+	pid_t pid;
+
+	lat->stop = 0;
+	lat->n = 0;
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		struct tt_alloc_buffer b;
+		uint64_t t0;
+
+		if (fd >= 0)
+			close(fd);
+		tt_buf(&b, 3, 1);
+		while (!lat->stop && lat->n < LAT_MAX) {
+			int pfd;
+
+			t0 = now_ns();
+			pfd = tt_open();
+			xioctl(pfd, TT_ALLOC_IOC_ALLOC, &b, "probe ALLOC");
+			close(pfd);
+			lat->start[lat->n] = t0;
+			lat->ns[lat->n] = (uint32_t)(now_ns() - t0);
+			__atomic_add_fetch(&lat->n, 1, __ATOMIC_RELEASE);
+		}
+		_exit(0);
+	}
+	while (!__atomic_load_n(&lat->n, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return pid;
+}
+
+/* stop the probe; median and max (us) of the probes started in [t0, t1] */
+static int lat_stop(pid_t pid, uint64_t t0, uint64_t t1, double *med, double *max)
+{
+	static double v[LAT_MAX];
+	int i, n = 0;
+
+	lat->stop = 1;
+	waitpid(pid, NULL, 0);
+	for (i = 0; i < lat->n; i++)
+		if (lat->start[i] >= t0 && lat->start[i] <= t1)
+			v[n++] = lat->ns[i] / 1e3;
+	/* a release shorter than one probe: the probe that spans it */
+	for (i = 0; !n && i < lat->n; i++)
+		if (lat->start[i] + lat->ns[i] >= t0) {
+			v[n++] = lat->ns[i] / 1e3;
+			break;
+		}
+	*med = n ? median(v, n) : -1;
+	*max = n ? vmax(v, n) : -1;
+	return n;
+}
+
+static void section_latency(void)
+{
+	static const long full_n[] = { 100000, 1000000 };
+	static const long quick_n[] = { 10000 };
+	const long *ns = quick ? quick_n : full_n;
+	int nn = quick ? 1 : 2, i, qfd = tt_open();
+	double med, max;
+	uint64_t t0, used, entries;
+	pid_t probe;
+
+	lat = mmap(NULL, sizeof(*lat), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (lat == MAP_FAILED)
+		die("latency: %s", strerror(errno));
+	fprintf(stderr, "open+ALLOC+close of another process (us, median/max over the window):\n");
+	jopen("latency", '{');
+	probe = lat_start(qfd);
+	t0 = now_ns();
+	usleep(300000);
+	jopen("idle", '{');
+	jnum("samples", lat_stop(probe, t0, now_ns(), &med, &max));
+	jnum("median_us", med);
+	jnum("max_us", max);
+	jclose('}');
+	row("idle", med, "us", NULL);
+	jopen("during", '[');
+	for (i = 0; i < nn; i++) {
+		long n = ns[i];
+		int fd = tt_open(), cnt, status;
+		uint64_t t1;
+		pid_t pid;
+		char name[64];
+
+		/* release: the last close() of a file holding n entries */
+		fill(fd, 0, n, 0);
+		probe = lat_start(fd);
+		t0 = now_ns();
+		close(fd);
+		t1 = now_ns();
+		cnt = lat_stop(probe, t0, t1, &med, &max);
+		jopen(NULL, '{');
+		jstr("what", "release");
+		jnum("n", (double)n);
+		jnum("window_ms", (t1 - t0) / 1e6);
+		jnum("samples", cnt);
+		jnum("median_us", med);
+		jnum("max_us", max);
+		jclose('}');
+		snprintf(name, sizeof(name), "during release of N=%ld (%d probes)", n, cnt);
+		row(name, med, "us", NULL);
+		row("  max", max, "us", NULL);
+
+		/*
+		 * sweep: a child records n entries in a file it shares with
+		 * us, closes its fd and exits; the sweep takes them back
+		 */
+		fd = tt_open();
+		pid = fork();
+		if (pid < 0)
+			die("fork: %s", strerror(errno));
+		if (!pid) {
+			fill(fd, 0, n, 0);
+			close(fd);
+			_exit(0);
+		}
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+			die("latency: sweep child failed");
+		probe = lat_start(fd);
+		t0 = now_ns();
+		do {
+			usleep(2000);
+			usage_dev(qfd, 0, &used, &entries);
+		} while (entries);
+		t1 = now_ns();
+		cnt = lat_stop(probe, t0, t1, &med, &max);
+		close(fd);
+		jopen(NULL, '{');
+		jstr("what", "sweep");
+		jnum("n", (double)n);
+		jnum("window_ms", (t1 - t0) / 1e6);
+		jnum("samples", cnt);
+		jnum("median_us", med);
+		jnum("max_us", max);
+		jclose('}');
+		snprintf(name, sizeof(name), "until the sweep took N=%ld (%d probes)", n, cnt);
+		row(name, med, "us", NULL);
+		row("  max", max, "us", NULL);
+	}
+	jclose(']');
+	jclose('}');
+	close(qfd);
+	munmap(lat, sizeof(*lat));
+}
+
 int main(int argc, char **argv)
 {
 	const char *json = NULL;
@@ -1060,12 +1491,14 @@ int main(int argc, char **argv)
 			reps = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json = argv[++i];
+		else if (!strcmp(argv[i], "--smi") && i + 1 < argc)
+			smi_path = argv[++i];
 		else if (!strcmp(argv[i], "--no-socket"))
 			no_socket = 1;
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
 		else
-			die("usage: tt-alloc-bench [--quick] [--host] [--dev PATH] [--reps N] [--json FILE] [--only SECTIONS] [--no-socket]");
+			die("usage: tt-alloc-bench [--quick] [--host] [--dev PATH] [--reps N] [--json FILE] [--only SECTIONS] [--no-socket] [--smi PATH]");
 	}
 	if (quick && reps == 7)
 		reps = 3;
@@ -1100,6 +1533,10 @@ int main(int argc, char **argv)
 			section_scaling();
 		if (want("sweep"))
 			section_sweep();
+		if (want("smi"))
+			section_smi();
+		if (want("latency"))
+			section_latency();
 	}
 	jclose('}');
 	fclose(J);

@@ -54,7 +54,12 @@ struct tt_wide {
  *
  * @used and @peak are under &tt_device.lock, so that the capacity check,
  * the update and the peak are one step and readers never see a peak below
- * the use; @entries and @capacity are read locklessly.
+ * the use; @entries and @capacity are read locklessly. They are exact
+ * totals, not per-CPU approximations: the peak and the capacity check
+ * need the sum at the moment of each change. A BATCH makes them cheap
+ * instead: it charges each (device, type) once per step of up to 32 ops
+ * (types with an enforced capacity excepted), so the shared cache line is
+ * touched once per step, not once per op.
  */
 struct tt_counter {
 	struct tt_wide used;
@@ -182,6 +187,11 @@ struct tt_file_dev {
 	u64 total;
 };
 
+/* Freed entries a client keeps for its next ALLOCs, see &tt_client.free. */
+#define TT_FREE_CACHE_MAX	128
+
+struct tt_bulk;
+
 /**
  * struct tt_client - the tracking state of one open file
  * @core: the instance it belongs to
@@ -208,6 +218,14 @@ struct tt_file_dev {
  * @bytes: bytes of all entries, at most &tt_limits.max_bytes
  * @recorders: &struct tt_recorder of this client
  * @last_rec: the recorder used last, so one process costs no list walk
+ * @free: freed entries kept for reuse, linked through &tt_entry.node;
+ *	at most %TT_FREE_CACHE_MAX of them, so that an ALLOC after a FREE
+ *	costs no slab round trip while the memory a file can keep idle
+ *	stays bounded (6 KiB)
+ * @nr_free: entries on @free; written under @lock, read locklessly by
+ *	BATCH to size its bulk allocation
+ * @bulk: while a BATCH chunk is applied, the entries it allocated in bulk
+ *	before taking @lock and those it frees in bulk after dropping it
  * @dev: per-device totals, @core->ndev of them
  */
 struct tt_client {
@@ -226,6 +244,9 @@ struct tt_client {
 	u64 bytes;
 	struct list_head recorders;
 	struct tt_recorder *last_rec;
+	struct hlist_head free;
+	unsigned int nr_free;
+	struct tt_bulk *bulk;
 	struct tt_file_dev dev[];
 };
 

@@ -72,6 +72,7 @@ struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 	strscpy(c->comm, comm, sizeof(c->comm));
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->recorders);
+	INIT_HLIST_HEAD(&c->free);
 	kref_init(&c->ref);
 
 	/*
@@ -100,7 +101,8 @@ static void tt_client_release(struct kref *ref)
 	list_del(&c->node);
 	mutex_unlock(&c->core->clients_lock);
 
-	WARN_ON(c->nr_entries || !list_empty(&c->recorders));
+	WARN_ON(c->nr_entries || !list_empty(&c->recorders) ||
+		!hlist_empty(&c->free));
 	mutex_destroy(&c->lock);
 	kvfree(c->buckets);
 	put_pid(c->opener);
@@ -173,6 +175,7 @@ void tt_client_destroy(struct tt_client *c)
 	list_for_each_entry(r, &c->recorders, node)
 		r->dead = true;
 	tt_client_reclaim_dead(c, false);
+	tt_client_drain_free(c);
 	mutex_unlock(&c->lock);
 	tt_client_put(c);
 }

@@ -38,4 +38,15 @@
 #define kzalloc_obj(P, GFP) kzalloc(sizeof(P), GFP)
 #endif
 
+/*
+ * tt_cache_alloc_bulk() - allocate @n objects of @s into @p, all or none.
+ *
+ * kmem_cache_alloc_bulk() returns int up to 6.18 (the number allocated,
+ * which SLUB makes @n or 0) and bool in 7.x (7.3: true when all were
+ * allocated). Storing the 7.x result as a count would lose @n - 1
+ * objects; nonzero means "all" in both.
+ */
+#define tt_cache_alloc_bulk(s, gfp, n, p) \
+	(kmem_cache_alloc_bulk(s, gfp, n, p) != 0)
+
 #endif /* _TT_ALLOC_COMPAT_H */

@@ -116,6 +116,40 @@ void tt_uncharge(struct tt_device *d, unsigned int type, unsigned int kind,
 }
 
 /**
+ * tt_device_apply() - apply a BATCH step's changes of one memory type
+ * @d: the device
+ * @type: memory type (not the kernels: system bytes are charged per op)
+ * @bytes: net change of the used bytes
+ * @max_prefix: the highest running sum of the step's changes, >= 0: the
+ *	peak the step reached above the use it started from
+ * @entries: net change of the entries
+ *
+ * One update under the leaf lock for up to %TT_BULK ops, as if they were
+ * applied together now: the use and the peak stay consistent for readers,
+ * and the device totals equal the sum of the files' at every step
+ * boundary. Only for types without an enforced capacity (the caller
+ * charges those per op, so that the check sees every change).
+ */
+void tt_device_apply(struct tt_device *d, unsigned int type, s64 bytes,
+		     u64 max_prefix, s64 entries)
+{
+	struct tt_counter *ctr = &d->mem[type];
+	struct tt_wide top;
+
+	spin_lock(&d->lock);
+	top = ctr->used;
+	tt_wide_add(&top, max_prefix);
+	if (tt_wide_gt(&top, &ctr->peak))
+		ctr->peak = top;
+	if (bytes >= 0)
+		tt_wide_add(&ctr->used, bytes);
+	else
+		tt_wide_sub(&ctr->used, -(u64)bytes);
+	spin_unlock(&d->lock);
+	atomic64_add(entries, &ctr->entries);
+}
+
+/**
  * tt_device_reset_peak() - restart peak tracking at the current use
  * @d: the device
  * @type: memory type

@@ -360,6 +360,131 @@ static void tt_test_batch_stops_at_failure(struct kunit *test)
 					      task_tgid(current), "kunit"), -EINVAL);
 }
 
+/* A FREE keeps the entry for the next ALLOC, up to a bound. */
+static void tt_test_free_cache(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	const unsigned int n = TT_FREE_CACHE_MAX + 40;
+	unsigned int i, bad = 0;
+
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 10)), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 1), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 1);
+	/* A failed ALLOC gives the entry it took back. */
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(NDEV, TT_ALLOC_MEM_DRAM, 2, 10)), -ENODEV);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 1);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 2, 10)), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 2), 0);
+
+	for (i = 0; i < n; i++)
+		bad += !!alloc(t->c, buf(1, TT_ALLOC_MEM_L1, i, 64));
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
+	for (i = 0; i < n; i++)
+		bad += !!do_free(t->c, 1, TT_ALLOC_MEM_L1, i);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	/* Bounded: the rest went back to the slab. */
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_MAX);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_L1), 0);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 1, TT_ALLOC_MEM_L1), 0);
+	/* tt_test_exit() destroys the client: kmemleak sees the cache drained. */
+}
+
+/* BATCH with its bulk allocation, longer than one bulk step, and failing. */
+static void tt_test_batch_bulk(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	const unsigned int n = 3 * TT_FREE_CACHE_MAX + 7;
+	struct tt_alloc_op *ops;
+	unsigned int i, applied;
+
+	ops = kunit_kcalloc(test, n, sizeof(*ops), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	for (i = 0; i < n; i++) {
+		ops[i].op = TT_ALLOC_OP_ALLOC;
+		ops[i].buf = buf(2, TT_ALLOC_MEM_DRAM, i, 100);
+	}
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, n, &applied,
+					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, applied, n);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 2, TT_ALLOC_MEM_DRAM), 100ULL * n);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 2, TT_ALLOC_MEM_DRAM), n);
+
+	/* Frees, then ALLOCs failing halfway through a bulk step. */
+	for (i = 0; i < n; i++)
+		ops[i].op = TT_ALLOC_OP_FREE;
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, n, &applied,
+					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, applied, n);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 2, TT_ALLOC_MEM_DRAM), 0);
+	KUNIT_EXPECT_LE(test, t->c->nr_free, TT_FREE_CACHE_MAX);
+	for (i = 0; i < n; i++)
+		ops[i].op = TT_ALLOC_OP_ALLOC;
+	ops[TT_FREE_CACHE_MAX + 45].buf.type = TT_ALLOC_MEM_COUNT;
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, n, &applied,
+					      task_tgid(current), "kunit"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, applied, TT_FREE_CACHE_MAX + 45);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 2, TT_ALLOC_MEM_DRAM),
+			TT_FREE_CACHE_MAX + 45);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, TT_FREE_CACHE_MAX + 45);
+	KUNIT_EXPECT_LE(test, t->c->nr_free, TT_FREE_CACHE_MAX);
+}
+
+/*
+ * A BATCH step charges a device's type once: the peak it reached inside
+ * the step is kept, more (device, type) pairs than the step accumulates
+ * are right too, and an enforced capacity still fails at the exact op.
+ */
+static void tt_test_batch_deferred_counters(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_op ops[24];
+	unsigned int i, applied;
+
+	/* 6 ALLOCs on 6 (device, type) pairs, then their FREEs, twice. */
+	for (i = 0; i < 12; i++) {
+		ops[i].op = TT_ALLOC_OP_ALLOC;
+		ops[i].reserved = 0;
+		ops[i].buf = buf(i % 3, i % 2 ? TT_ALLOC_MEM_DRAM : TT_ALLOC_MEM_L1,
+				 i, 1000 + i);
+		ops[12 + i] = ops[i];
+		ops[12 + i].op = TT_ALLOC_OP_FREE;
+	}
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 24, &applied,
+					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, applied, 24);
+	for (i = 0; i < 6; i++) {
+		u32 dev = i % 3, type = i % 2 ? TT_ALLOC_MEM_DRAM : TT_ALLOC_MEM_L1;
+
+		/* Ids i and i + 6 share the pair (dev, type). */
+		KUNIT_EXPECT_EQ(test, dev_used(t->core, dev, type), 0);
+		KUNIT_EXPECT_EQ(test, dev_entries(t->core, dev, type), 0);
+		KUNIT_EXPECT_EQ(test, dev_peak(t->core, dev, type),
+				(1000 + i) + (1000 + i + 6));
+	}
+
+	/* Enforced: the op that would exceed fails, those before stay. */
+	atomic64_set(&t->core->devs[3].mem[TT_ALLOC_MEM_L1].capacity, 250);
+	t->limits.enforce_capacity = true;
+	for (i = 0; i < 3; i++) {
+		ops[i].op = TT_ALLOC_OP_ALLOC;
+		ops[i].buf = buf(3, TT_ALLOC_MEM_L1, 100 + i, 100);
+	}
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 3, &applied,
+					      task_tgid(current), "kunit"), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, applied, 2);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 3, TT_ALLOC_MEM_L1), 200);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 3, TT_ALLOC_MEM_L1), 2);
+	/* Types without a capacity are deferred; the totals still add up. */
+	ops[0].buf = buf(3, TT_ALLOC_MEM_DRAM, 1, 7);
+	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 1, &applied,
+					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 3, TT_ALLOC_MEM_DRAM), 7);
+	KUNIT_EXPECT_EQ(test, dev_peak(t->core, 3, TT_ALLOC_MEM_DRAM), 7);
+}
+
 static void tt_test_many_entries(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
@@ -680,6 +805,9 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_peak),
 	KUNIT_CASE(tt_test_system_kernels),
 	KUNIT_CASE(tt_test_batch_stops_at_failure),
+	KUNIT_CASE(tt_test_free_cache),
+	KUNIT_CASE(tt_test_batch_bulk),
+	KUNIT_CASE(tt_test_batch_deferred_counters),
 	KUNIT_CASE(tt_test_many_entries),
 	KUNIT_CASE(tt_test_reclaim_on_destroy),
 	KUNIT_CASE(tt_test_sweep_dead_recorder),

@@ -97,9 +97,12 @@ int tt_charge(struct tt_core *core, struct tt_device *d, unsigned int type,
 	      unsigned int kind, u64 size);
 void tt_uncharge(struct tt_device *d, unsigned int type, unsigned int kind,
 		 u64 size, bool reclaimed);
+void tt_device_apply(struct tt_device *d, unsigned int type, s64 bytes,
+		     u64 max_prefix, s64 entries);
 
 /* tt_alloc_table.c */
 void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed);
+void tt_client_drain_free(struct tt_client *c);
 
 /* tt_alloc_recorder.c */
 struct tt_recorder *tt_find_recorder(struct tt_client *c, struct pid *tgid);

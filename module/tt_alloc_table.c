@@ -3,7 +3,11 @@
  * tt_alloc entries: the hash table of one client keyed by (device, type,
  * id), and ALLOC, FREE, BATCH and USAGE on it. Everything here runs under
  * the client's own lock; the device counters are charged under their own
- * leaf lock.
+ * leaf lock. Only BATCH's bulk slab calls are made without any lock: the
+ * entries are allocated before the client's lock is taken and freed after
+ * it is dropped, so no lock is held across slab work proportional to a
+ * batch. A BATCH step also charges the device counters once per (device,
+ * type) it changed rather than once per op (tt_device_apply()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -13,6 +17,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "tt_alloc_compat.h"
 #include "tt_alloc_priv.h"
 
 #define CREATE_TRACE_POINTS
@@ -31,6 +36,143 @@ int tt_core_init_cache(void)
 void tt_core_exit_cache(void)
 {
 	kmem_cache_destroy(tt_entry_cache);
+}
+
+/* ---- entry memory: the client's cache of freed entries, then the slab ---- */
+
+/* Entries allocated in bulk for a BATCH chunk, and those it freed. */
+#define TT_BULK		32
+/* (device, type) pairs whose counter changes a BATCH step accumulates. */
+#define TT_DEFER	4
+
+/**
+ * struct tt_defer - a BATCH step's changes of one device's memory type
+ * @device: the device
+ * @type: the memory type
+ * @bytes: net change of its used bytes
+ * @max_prefix: highest running sum of the changes (0 before the first)
+ * @entries: net change of its entries
+ */
+struct tt_defer {
+	u32 device;
+	u32 type;
+	s64 bytes;
+	s64 max_prefix;
+	s64 entries;
+};
+
+/**
+ * struct tt_bulk - the slab work of one BATCH step, done outside the lock
+ * @fresh: entries allocated before taking the client's lock
+ * @nr_fresh: how many of @fresh are left
+ * @dead: entries removed under the lock, freed after dropping it
+ * @nr_dead: how many
+ * @defer: device counter changes, applied once per pair at the step's end
+ * @nr_defer: pairs in use
+ */
+struct tt_bulk {
+	void *fresh[TT_BULK];
+	unsigned int nr_fresh;
+	void *dead[TT_BULK];
+	unsigned int nr_dead;
+	struct tt_defer defer[TT_DEFER];
+	unsigned int nr_defer;
+};
+
+/* Apply the step's accumulated device counter changes. */
+static void tt_defer_flush(struct tt_client *c)
+{
+	struct tt_bulk *bulk = c->bulk;
+	unsigned int i;
+
+	for (i = 0; i < bulk->nr_defer; i++) {
+		struct tt_defer *df = &bulk->defer[i];
+
+		tt_device_apply(&c->core->devs[df->device], df->type, df->bytes,
+				df->max_prefix, df->entries);
+	}
+	bulk->nr_defer = 0;
+}
+
+/*
+ * The slot accumulating (@device, @type) in a BATCH step, or NULL when
+ * the change must be charged now: outside BATCH, for kernels (system
+ * bytes), and for a type whose capacity is enforced (the check must see
+ * every change). Before such a direct charge the step's pending changes
+ * are applied, so that it sees them.
+ */
+static struct tt_defer *tt_defer_slot(struct tt_client *c, u32 device,
+				      u32 type)
+{
+	struct tt_bulk *bulk = c->bulk;
+	struct tt_defer *df;
+	unsigned int i;
+
+	if (!bulk)
+		return NULL;
+	if (type == TT_ALLOC_MEM_KERNEL ||
+	    (READ_ONCE(c->core->limits->enforce_capacity) &&
+	     atomic64_read(&c->core->devs[device].mem[type].capacity))) {
+		tt_defer_flush(c);
+		return NULL;
+	}
+	for (i = 0; i < bulk->nr_defer; i++) {
+		df = &bulk->defer[i];
+		if (df->device == device && df->type == type)
+			return df;
+	}
+	if (bulk->nr_defer == TT_DEFER)
+		tt_defer_flush(c);
+	df = &bulk->defer[bulk->nr_defer++];
+	*df = (struct tt_defer){ .device = device, .type = type };
+	return df;
+}
+
+/* A new entry: a cached one, one of the batch's bulk, or from the slab. */
+static struct tt_entry *tt_entry_alloc(struct tt_client *c)
+{
+	struct tt_entry *e;
+
+	lockdep_assert_held(&c->lock);
+	if (!hlist_empty(&c->free)) {
+		e = hlist_entry(c->free.first, struct tt_entry, node);
+		hlist_del(&e->node);
+		WRITE_ONCE(c->nr_free, c->nr_free - 1);
+		return e;
+	}
+	if (c->bulk && c->bulk->nr_fresh)
+		return c->bulk->fresh[--c->bulk->nr_fresh];
+	return kmem_cache_alloc(tt_entry_cache, GFP_KERNEL_ACCOUNT);
+}
+
+/* Give back @e, already off the table: keep it if there is room. */
+static void tt_entry_free(struct tt_client *c, struct tt_entry *e)
+{
+	lockdep_assert_held(&c->lock);
+	if (c->nr_free < TT_FREE_CACHE_MAX) {
+		hlist_add_head(&e->node, &c->free);
+		WRITE_ONCE(c->nr_free, c->nr_free + 1);
+	} else if (c->bulk && c->bulk->nr_dead < TT_BULK) {
+		c->bulk->dead[c->bulk->nr_dead++] = e;
+	} else {
+		kmem_cache_free(tt_entry_cache, e);
+	}
+}
+
+/**
+ * tt_client_drain_free() - return the cached free entries to the slab
+ * @c: the client, being released
+ */
+void tt_client_drain_free(struct tt_client *c)
+{
+	struct hlist_node *tmp;
+	struct tt_entry *e;
+
+	lockdep_assert_held(&c->lock);
+	hlist_for_each_entry_safe(e, tmp, &c->free, node)
+		kmem_cache_free(tt_entry_cache, e);
+	INIT_HLIST_HEAD(&c->free);
+	WRITE_ONCE(c->nr_free, 0);
 }
 
 /* ---- the per-client hash table ---- */
@@ -129,16 +271,23 @@ void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
 {
 	struct tt_device *d = &c->core->devs[e->device];
 	struct tt_file_dev *fd = &c->dev[e->device];
+	struct tt_defer *df;
 
 	hlist_del(&e->node);
-	tt_uncharge(d, e->type, e->kind, e->size, reclaimed);
+	df = reclaimed ? NULL : tt_defer_slot(c, e->device, e->type);
+	if (df) {
+		df->bytes -= e->size;
+		df->entries--;
+	} else {
+		tt_uncharge(d, e->type, e->kind, e->size, reclaimed);
+	}
 	fd->used[e->type] -= e->size;
 	fd->entries[e->type]--;
 	if (!--fd->total)
 		atomic_dec(&d->clients);
 	c->nr_entries--;
 	c->bytes -= e->size;
-	kmem_cache_free(tt_entry_cache, e);
+	tt_entry_free(c, e);
 }
 
 static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
@@ -146,6 +295,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 {
 	struct tt_core *core = c->core;
 	struct tt_recorder *rec;
+	struct tt_defer *df;
 	bool new_rec = false;
 	struct tt_entry *e;
 	int ret;
@@ -169,7 +319,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 	if (c->bytes + b->size > READ_ONCE(core->limits->max_bytes))
 		return -EDQUOT;
 
-	e = kmem_cache_alloc(tt_entry_cache, GFP_KERNEL_ACCOUNT);
+	e = tt_entry_alloc(c);
 	if (!e)
 		return -ENOMEM;
 	rec = tt_find_recorder(c, tgid);
@@ -183,9 +333,17 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 	}
 
 	/* Last, so that nothing above can leave a transient peak behind. */
-	ret = tt_charge(core, &core->devs[b->device], b->type, b->kind, b->size);
-	if (ret)
-		goto err_rec;
+	df = tt_defer_slot(c, b->device, b->type);
+	if (df) {
+		df->bytes += b->size;
+		df->max_prefix = max(df->max_prefix, df->bytes);
+		df->entries++;
+	} else {
+		ret = tt_charge(core, &core->devs[b->device], b->type, b->kind,
+				b->size);
+		if (ret)
+			goto err_rec;
+	}
 
 	e->id = b->id;
 	e->size = b->size;
@@ -204,7 +362,7 @@ err_rec:
 	if (new_rec)
 		tt_recorder_free(c, rec);
 err_entry:
-	kmem_cache_free(tt_entry_cache, e);
+	tt_entry_free(c, e);
 	return ret;
 }
 
@@ -280,29 +438,37 @@ int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_client_free);
 
-/**
- * tt_client_apply() - apply batch ops in order, stopping at the first error
- * @c: the client
- * @ops: the ops
- * @n: how many
- * @applied: out: ops applied before the first error
- * @tgid: thread group recording them
- * @comm: its command name
- *
- * Return: 0, or the error of op number *@applied, which changed nothing
- * (-EINTR when a fatal signal came before it).
+/*
+ * Up to %TT_BULK ops under one hold of the client's lock. The entries
+ * its ALLOCs may need beyond the client's cache are allocated in one
+ * kmem_cache_alloc_bulk() before the lock is taken, and the entries its
+ * FREEs remove beyond the cache are freed in one kmem_cache_free_bulk()
+ * after it is dropped: no slab call per op, and none under the lock.
  */
-int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
-		    unsigned int n, unsigned int *applied, struct pid *tgid,
-		    const char *comm)
+static int tt_client_apply_step(struct tt_client *c,
+				const struct tt_alloc_op *ops, unsigned int n,
+				unsigned int *applied, struct pid *tgid,
+				const char *comm)
 {
-	unsigned int i;
+	struct tt_bulk bulk = { };
+	unsigned int i, want = 0;
 	int ret = 0;
 
-	*applied = 0;
-	if (mutex_lock_killable(&c->lock))
-		return -EINTR;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
+		want += ops[i].op == TT_ALLOC_OP_ALLOC;
+	/* Racy: a guess at what the cache will not cover; either way is fine. */
+	want -= min(want, READ_ONCE(c->nr_free));
+	if (want && tt_cache_alloc_bulk(tt_entry_cache, GFP_KERNEL_ACCOUNT,
+					want, bulk.fresh))
+		bulk.nr_fresh = want;
+
+	i = 0;
+	if (mutex_lock_killable(&c->lock)) {
+		ret = -EINTR;
+		goto out;
+	}
+	c->bulk = &bulk;
+	for (; i < n; i++) {
 		const struct tt_alloc_op *op = &ops[i];
 
 		/* Between ops, each whole or not at all: a killed caller stops. */
@@ -319,7 +485,45 @@ int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
 		if (ret)
 			break;
 	}
+	tt_defer_flush(c);
+	c->bulk = NULL;
+	/* What the ops did not use goes to the cache while there is room. */
+	while (bulk.nr_fresh && c->nr_free < TT_FREE_CACHE_MAX)
+		tt_entry_free(c, bulk.fresh[--bulk.nr_fresh]);
 	mutex_unlock(&c->lock);
+out:
+	*applied = i;
+	if (bulk.nr_fresh)
+		kmem_cache_free_bulk(tt_entry_cache, bulk.nr_fresh, bulk.fresh);
+	if (bulk.nr_dead)
+		kmem_cache_free_bulk(tt_entry_cache, bulk.nr_dead, bulk.dead);
+	return ret;
+}
+
+/**
+ * tt_client_apply() - apply batch ops in order, stopping at the first error
+ * @c: the client
+ * @ops: the ops
+ * @n: how many
+ * @applied: out: ops applied before the first error
+ * @tgid: thread group recording them
+ * @comm: its command name
+ *
+ * Return: 0, or the error of op number *@applied, which changed nothing
+ * (-EINTR when a fatal signal came before it).
+ */
+int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
+		    unsigned int n, unsigned int *applied, struct pid *tgid,
+		    const char *comm)
+{
+	unsigned int i = 0, step;
+	int ret = 0;
+
+	while (!ret && i < n) {
+		ret = tt_client_apply_step(c, ops + i, min(n - i, TT_BULK),
+					   &step, tgid, comm);
+		i += step;
+	}
 	*applied = i;
 	return ret;
 }
