@@ -147,8 +147,15 @@ static void read_module(struct modstate *m)
 	qsort(m->params, (size_t)m->nparams, sizeof(m->params[0]), cmp_param);
 }
 
-static int read_device_sysfs(const char *dir, struct devstat *d)
+/*
+ * One device from its sysfs directory. The per-type counters come from
+ * one device-scope USAGE call when the module answers it (ctx): one
+ * ioctl instead of 28 file reads per device, the bulk of a snapshot's
+ * cost on a 32-chip machine, and all types of the device read at once.
+ */
+static int read_device_sysfs(const char *dir, struct devstat *d, struct tt_alloc_ctx *ctx)
 {
+	struct tt_alloc_usage u;
 	char path[1024];
 	unsigned int t;
 	uint64_t v;
@@ -167,6 +174,15 @@ static int read_device_sysfs(const char *dir, struct devstat *d)
 	snprintf(path, sizeof(path), "%s/kernel/system_bytes", dir);
 	if (read_u64(path, &d->system_bytes))
 		d->system_bytes = 0;
+	if (ctx && !tt_alloc_get_usage(ctx, d->idx, TT_ALLOC_SCOPE_DEVICE, &u)) {
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+			d->mem[t].used = u.used[t];
+			d->mem[t].peak = u.peak[t];
+			d->mem[t].capacity = u.capacity[t];
+			d->mem[t].allocations = u.allocations[t];
+		}
+		return 0;
+	}
 	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
 		const char *tn = tt_alloc_mem_type_name(t);
 		struct memstat *m = &d->mem[t];
@@ -196,7 +212,7 @@ static int cmp_dev(const void *a, const void *b)
 }
 
 /* Devices from sysfs; returns the number found (devs allocated). */
-static size_t read_devices_sysfs(struct devstat **devsp)
+static size_t read_devices_sysfs(struct devstat **devsp, struct tt_alloc_ctx *ctx)
 {
 	DIR *d = opendir(sysfs_root());
 	struct dirent *de;
@@ -227,7 +243,7 @@ static size_t read_devices_sysfs(struct devstat **devsp)
 		memset(&devs[n], 0, sizeof(devs[n]));
 		devs[n].idx = (unsigned int)idx;
 		snprintf(dir, sizeof(dir), "%s/%s", sysfs_root(), de->d_name);
-		read_device_sysfs(dir, &devs[n]);
+		read_device_sysfs(dir, &devs[n], ctx);
 		n++;
 	}
 	closedir(d);
@@ -315,7 +331,7 @@ void snapshot_take(struct snapshot *s)
 	if (getenv("TT_ALLOC_SMI_CLIENTS"))
 		s->clients_err = fake_clients(getenv("TT_ALLOC_SMI_CLIENTS"), &s->clients, &s->nclients);
 
-	s->ndev = read_devices_sysfs(&s->devs);
+	s->ndev = read_devices_sysfs(&s->devs, ctx);
 	if (!s->ndev)
 		s->ndev = read_devices_ioctl(ctx, &s->devs);
 	tt_alloc_close(ctx);
