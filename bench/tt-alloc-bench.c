@@ -1379,6 +1379,25 @@ static int lat_stop(pid_t pid, uint64_t t0, uint64_t t1, double *med, double *ma
 	return n;
 }
 
+/* One window's probes: a JSON object and two table rows. */
+static void lat_report(const char *what, const char *label, long n, uint64_t t0,
+		       uint64_t t1, int cnt, double med, double max)
+{
+	char name[96];
+
+	jopen(NULL, '{');
+	jstr("what", what);
+	jnum("n", (double)n);
+	jnum("window_ms", (t1 - t0) / 1e6);
+	jnum("samples", cnt);
+	jnum("median_us", med);
+	jnum("max_us", max);
+	jclose('}');
+	snprintf(name, sizeof(name), "%s N=%ld (%d probes)", label, n, cnt);
+	row(name, med, "us", NULL);
+	row("  max", max, "us", NULL);
+}
+
 static void section_latency(void)
 {
 	static const long full_n[] = { 100000, 1000000 };
@@ -1409,7 +1428,6 @@ static void section_latency(void)
 		int fd = tt_open(), cnt, status;
 		uint64_t t1;
 		pid_t pid;
-		char name[64];
 
 		/* release: the last close() of a file holding n entries */
 		fill(fd, 0, n, 0);
@@ -1418,17 +1436,7 @@ static void section_latency(void)
 		close(fd);
 		t1 = now_ns();
 		cnt = lat_stop(probe, t0, t1, &med, &max);
-		jopen(NULL, '{');
-		jstr("what", "release");
-		jnum("n", (double)n);
-		jnum("window_ms", (t1 - t0) / 1e6);
-		jnum("samples", cnt);
-		jnum("median_us", med);
-		jnum("max_us", max);
-		jclose('}');
-		snprintf(name, sizeof(name), "during release of N=%ld (%d probes)", n, cnt);
-		row(name, med, "us", NULL);
-		row("  max", max, "us", NULL);
+		lat_report("release", "during release of", n, t0, t1, cnt, med, max);
 
 		/*
 		 * sweep: a child records n entries in a file it shares with
@@ -1454,17 +1462,7 @@ static void section_latency(void)
 		t1 = now_ns();
 		cnt = lat_stop(probe, t0, t1, &med, &max);
 		close(fd);
-		jopen(NULL, '{');
-		jstr("what", "sweep");
-		jnum("n", (double)n);
-		jnum("window_ms", (t1 - t0) / 1e6);
-		jnum("samples", cnt);
-		jnum("median_us", med);
-		jnum("max_us", max);
-		jclose('}');
-		snprintf(name, sizeof(name), "until the sweep took N=%ld (%d probes)", n, cnt);
-		row(name, med, "us", NULL);
-		row("  max", max, "us", NULL);
+		lat_report("sweep", "until the sweep took", n, t0, t1, cnt, med, max);
 	}
 	jclose(']');
 	jclose('}');
