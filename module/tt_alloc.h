@@ -187,8 +187,14 @@ struct tt_file_dev {
 	u64 total;
 };
 
-/* Freed entries a client keeps for its next ALLOCs, see &tt_client.free. */
-#define TT_FREE_CACHE_MAX	128
+/*
+ * Freed entries a client keeps for its next ALLOCs, see &tt_client.free:
+ * up to TT_FREE_CACHE_MAX while it works, so that a runtime freeing and
+ * allocating thousands of buffers in turn makes no slab call; every sweep
+ * trims it to TT_FREE_CACHE_KEEP, so that an idle file keeps little.
+ */
+#define TT_FREE_CACHE_MAX	4096
+#define TT_FREE_CACHE_KEEP	128
 
 struct tt_bulk;
 
@@ -218,10 +224,11 @@ struct tt_bulk;
  * @bytes: bytes of all entries, at most &tt_limits.max_bytes
  * @recorders: &struct tt_recorder of this client
  * @last_rec: the recorder used last, so one process costs no list walk
- * @free: freed entries kept for reuse, linked through &tt_entry.node;
- *	at most %TT_FREE_CACHE_MAX of them, so that an ALLOC after a FREE
- *	costs no slab round trip while the memory a file can keep idle
- *	stays bounded (6 KiB)
+ * @free: freed entries kept for reuse, linked through &tt_entry.node,
+ *	so that an ALLOC after a FREE costs no slab round trip: at most
+ *	%TT_FREE_CACHE_MAX of them (192 KiB), and at most
+ *	%TT_FREE_CACHE_KEEP (6 KiB) after each sweep, which a file idle
+ *	since then keeps
  * @nr_free: entries on @free; written under @lock, read locklessly by
  *	BATCH to size its bulk allocation
  * @bulk: while a BATCH chunk is applied, the entries it allocated in bulk

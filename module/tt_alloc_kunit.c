@@ -389,6 +389,15 @@ static void tt_test_free_cache(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_MAX);
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_L1), 0);
 	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 1, TT_ALLOC_MEM_L1), 0);
+	/* A sweep trims it, taking no live entry; the cache still works. */
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_L1, 0, 64)), 0);
+	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_KEEP);
+	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 1, TT_ALLOC_MEM_L1), 1);
+	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_KEEP);
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 1, TT_ALLOC_MEM_L1, 0), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_KEEP + 1);
 	/* tt_test_exit() destroys the client: kmemleak sees the cache drained. */
 }
 
@@ -396,7 +405,8 @@ static void tt_test_free_cache(struct kunit *test)
 static void tt_test_batch_bulk(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
-	const unsigned int n = 3 * TT_FREE_CACHE_MAX + 7;
+	/* Past a full cache by a few bulk steps of 32 and a partial one. */
+	const unsigned int n = TT_FREE_CACHE_MAX + 3 * 32 + 7;
 	struct tt_alloc_op *ops;
 	unsigned int i, applied;
 

@@ -175,6 +175,40 @@ void tt_client_drain_free(struct tt_client *c)
 	WRITE_ONCE(c->nr_free, 0);
 }
 
+/**
+ * tt_client_trim_free() - take the cached free entries beyond @keep
+ * @c: the client
+ * @keep: how many stay cached
+ * @out: gets the others, for tt_entries_free() once @c's lock is dropped
+ */
+void tt_client_trim_free(struct tt_client *c, unsigned int keep,
+			 struct hlist_head *out)
+{
+	struct tt_entry *e;
+
+	lockdep_assert_held(&c->lock);
+	while (c->nr_free > keep) {
+		e = hlist_entry(c->free.first, struct tt_entry, node);
+		hlist_del(&e->node);
+		hlist_add_head(&e->node, out);
+		WRITE_ONCE(c->nr_free, c->nr_free - 1);
+	}
+}
+
+/**
+ * tt_entries_free() - return a list of entries off any table to the slab
+ * @list: the entries, linked through &tt_entry.node; left empty
+ */
+void tt_entries_free(struct hlist_head *list)
+{
+	struct hlist_node *tmp;
+	struct tt_entry *e;
+
+	hlist_for_each_entry_safe(e, tmp, list, node)
+		kmem_cache_free(tt_entry_cache, e);
+	INIT_HLIST_HEAD(list);
+}
+
 /* ---- the per-client hash table ---- */
 
 static unsigned int tt_hash(u32 device, u32 type, u64 id, unsigned int bits)
