@@ -84,7 +84,8 @@ runs = {v: [json.load(open('%s/%s%d.json' % (d, v, r))) for r in range(1, rounds
 def get(g, path):
     for k in path.split('.'):
         if isinstance(g, list):
-            g = next(x for x in g if x.get('mode', x.get('n')) == k or str(x.get('n')) == k)
+            g = next(x for x in g if x.get('mode', x.get('n')) == k or str(x.get('n')) == k
+                     or '%s-%d' % (x.get('what'), x.get('n', 0)) == k)
         else:
             g = g[k]
     return g
@@ -92,8 +93,10 @@ keys = ['floor_ns', 'pair_ns', 'pair_ratio_2floor', 'pair_ref_ns', 'batch_mixed_
         'batch_mixed_ratio_floor', 'batch_split_ns_op', 'batch_ref_ns_op', 'batch_vs_shm_record',
         'shm.record_ns', 'scaling_norm.pairs_2proc', 'scaling_norm.batch_2proc',
         'reclaim.1000000.ns_per_entry', 'reclaim.1000000.ratio_to_free',
-        'memory.slab_bytes_per_entry']
-print('%-30s %24s %24s' % ('figure', 'A', 'B'))
+        'memory.slab_bytes_per_entry', 'latency.idle.median_us', 'latency.idle.p99_us']
+keys += ['latency.during.%s-%d.%s_us' % (w, n, st) for w in ('release', 'sweep')
+         for n in (100000, 1000000) for st in ('median', 'p99', 'max')]
+print('%-40s %24s %24s' % ('figure', 'A', 'B'))
 for k in keys:
     cells = []
     for v in 'AB':
@@ -104,5 +107,5 @@ for k in keys:
             continue
         cells.append('%.3g [%.3g..%.3g]' % (statistics.median(xs), min(xs), max(xs)))
     if cells != ['-', '-']:
-        print('%-30s %24s %24s' % (k, cells[0], cells[1]))
+        print('%-40s %24s %24s' % (k, cells[0], cells[1]))
 PY

@@ -117,6 +117,10 @@ def main():
             v = hi_['median_us'] / lo_['median_us']
             targets.append(('7', 'open+ALLOC+close during %s: N=%d / N=%d <= 1.5x'
                             % (what, ns[-1], ns[0]), (v, v, v), '<=', 1.5))
+            if 'p99_us' in hi_ and 'p99_us' in lo_:
+                v = hi_['p99_us'] / lo_['p99_us']
+                targets.append(('7', 'open+ALLOC+close p99 during %s: N=%d / N=%d <= 1.5x'
+                                % (what, ns[-1], ns[0]), (v, v, v), '<=', 1.5))
     ops = {'<=': lambda x, y: x <= y, '>=': lambda x, y: x >= y,
            '<': lambda x, y: x < y}
     res['targets'] = [{'id': i, 'target': t, 'value': v[0], 'min': v[1],
@@ -209,8 +213,10 @@ def main():
     if 'idle' in lat:
         rows.append(('open+ALLOC+close, idle, us (median)', lat['idle']['median_us'], None))
     for (what, n), d in sorted(dur.items()):
-        rows += [('  during %s N=%d, us (median)' % (what, n), d['median_us'], None),
-                 ('  during %s N=%d, us (max)' % (what, n), d['max_us'], None)]
+        rows.append(('  during %s N=%d, us (median)' % (what, n), d['median_us'], None))
+        if 'p99_us' in d:
+            rows.append(('  during %s N=%d, us (99th pct)' % (what, n), d['p99_us'], None))
+        rows.append(('  during %s N=%d, us (max)' % (what, n), d['max_us'], None))
     for k, v in tcg.items():
         rows.append(('TCG slowdown (%s)' % k, v, None))
     if big:

@@ -133,6 +133,22 @@ static double median(const double *v, int n)
 	return m;
 }
 
+/* the value below which @q (0..1) of the @n values lie, nearest rank */
+static double quantile(const double *v, int n, double q)
+{
+	double *s = malloc((size_t)n * sizeof(*v)), m;
+	int k;
+
+	if (!s || n < 1)
+		die("quantile of %d values", n);
+	memcpy(s, v, (size_t)n * sizeof(*v));
+	qsort(s, (size_t)n, sizeof(*s), cmp_double);
+	k = (int)(q * n + 0.999999) - 1;
+	m = s[k < 0 ? 0 : k >= n ? n - 1 : k];
+	free(s);
+	return m;
+}
+
 static double vmin(const double *v, int n)
 {
 	double m = v[0];
@@ -1357,8 +1373,17 @@ static pid_t lat_start(int fd)
 	return pid;
 }
 
-/* stop the probe; median and max (us) of the probes started in [t0, t1] */
-static int lat_stop(pid_t pid, uint64_t t0, uint64_t t1, double *med, double *max)
+/* Latency of the probes started in a window, us. */
+struct lat_stat {
+	double med, p99, max;
+};
+
+/*
+ * Stop the probe; the probes started in [t0, t1]. The maximum grows with
+ * the number of probes (a longer window meets more of the host's rare
+ * hiccups), so the 99th percentile is reported beside it.
+ */
+static int lat_stop(pid_t pid, uint64_t t0, uint64_t t1, struct lat_stat *st)
 {
 	static double v[LAT_MAX];
 	int i, n = 0;
@@ -1374,14 +1399,22 @@ static int lat_stop(pid_t pid, uint64_t t0, uint64_t t1, double *med, double *ma
 			v[n++] = lat->ns[i] / 1e3;
 			break;
 		}
-	*med = n ? median(v, n) : -1;
-	*max = n ? vmax(v, n) : -1;
+	st->med = n ? median(v, n) : -1;
+	st->p99 = n ? quantile(v, n, 0.99) : -1;
+	st->max = n ? vmax(v, n) : -1;
 	return n;
+}
+
+static void lat_json(const struct lat_stat *st)
+{
+	jnum("median_us", st->med);
+	jnum("p99_us", st->p99);
+	jnum("max_us", st->max);
 }
 
 /* One window's probes: a JSON object and two table rows. */
 static void lat_report(const char *what, const char *label, long n, uint64_t t0,
-		       uint64_t t1, int cnt, double med, double max)
+		       uint64_t t1, int cnt, const struct lat_stat *st)
 {
 	char name[96];
 
@@ -1390,12 +1423,12 @@ static void lat_report(const char *what, const char *label, long n, uint64_t t0,
 	jnum("n", (double)n);
 	jnum("window_ms", (t1 - t0) / 1e6);
 	jnum("samples", cnt);
-	jnum("median_us", med);
-	jnum("max_us", max);
+	lat_json(st);
 	jclose('}');
 	snprintf(name, sizeof(name), "%s N=%ld (%d probes)", label, n, cnt);
-	row(name, med, "us", NULL);
-	row("  max", max, "us", NULL);
+	row(name, st->med, "us", NULL);
+	row("  99th percentile", st->p99, "us", NULL);
+	row("  max", st->max, "us", NULL);
 }
 
 static void section_latency(void)
@@ -1404,24 +1437,25 @@ static void section_latency(void)
 	static const long quick_n[] = { 10000 };
 	const long *ns = quick ? quick_n : full_n;
 	int nn = quick ? 1 : 2, i, qfd = tt_open();
-	double med, max;
+	struct lat_stat st;
 	uint64_t t0, used, entries;
 	pid_t probe;
 
 	lat = mmap(NULL, sizeof(*lat), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (lat == MAP_FAILED)
 		die("latency: %s", strerror(errno));
-	fprintf(stderr, "open+ALLOC+close of another process (us, median/max over the window):\n");
+	fprintf(stderr, "open+ALLOC+close of another process (us, median, 99th percentile, max over the window):\n");
 	jopen("latency", '{');
 	probe = lat_start(qfd);
 	t0 = now_ns();
 	usleep(300000);
 	jopen("idle", '{');
-	jnum("samples", lat_stop(probe, t0, now_ns(), &med, &max));
-	jnum("median_us", med);
-	jnum("max_us", max);
+	jnum("samples", lat_stop(probe, t0, now_ns(), &st));
+	lat_json(&st);
 	jclose('}');
-	row("idle", med, "us", NULL);
+	row("idle", st.med, "us", NULL);
+	row("  99th percentile", st.p99, "us", NULL);
+	row("  max", st.max, "us", NULL);
 	jopen("during", '[');
 	for (i = 0; i < nn; i++) {
 		long n = ns[i];
@@ -1435,8 +1469,8 @@ static void section_latency(void)
 		t0 = now_ns();
 		close(fd);
 		t1 = now_ns();
-		cnt = lat_stop(probe, t0, t1, &med, &max);
-		lat_report("release", "during release of", n, t0, t1, cnt, med, max);
+		cnt = lat_stop(probe, t0, t1, &st);
+		lat_report("release", "during release of", n, t0, t1, cnt, &st);
 
 		/*
 		 * sweep: a child records n entries in a file it shares with
@@ -1460,9 +1494,9 @@ static void section_latency(void)
 			usage_dev(qfd, 0, &used, &entries);
 		} while (entries);
 		t1 = now_ns();
-		cnt = lat_stop(probe, t0, t1, &med, &max);
+		cnt = lat_stop(probe, t0, t1, &st);
 		close(fd);
-		lat_report("sweep", "until the sweep took", n, t0, t1, cnt, med, max);
+		lat_report("sweep", "until the sweep took", n, t0, t1, cnt, &st);
 	}
 	jclose(']');
 	jclose('}');
