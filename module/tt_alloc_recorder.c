@@ -126,12 +126,13 @@ err:
  */
 void tt_entry_put(struct tt_client *c, struct tt_entry *e, struct pid *tgid)
 {
-	struct tt_recorder *rec = tt_find_recorder(c, tgid);
 	struct tt_holder **hp, *h, *first = tt_entry_holders(e);
+	struct tt_recorder *rec;
 
 	e->refs--;
 	if (!first)
 		return;
+	rec = tt_find_recorder(c, tgid);
 	for (hp = &first; (h = *hp); hp = &h->next)
 		if (h->rec == rec)
 			break;
