@@ -289,6 +289,9 @@ int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
 			 struct tt_alloc_client *rows, u32 room, u32 *total);
 void tt_client_exit_recorder(struct tt_client *c, struct pid *tgid);
 unsigned int tt_core_sweep(struct tt_core *core);
+void tt_client_trim_free(struct tt_client *c, unsigned int keep,
+			 struct hlist_head *out);
+void tt_entries_free(struct hlist_head *list);
 bool tt_pid_exited(struct pid *tgid);
 
 void tt_client_show_fdinfo(struct tt_client *c, struct seq_file *m);

@@ -366,6 +366,7 @@ static void tt_test_free_cache(struct kunit *test)
 	struct tt_test *t = test->priv;
 	const unsigned int n = TT_FREE_CACHE_MAX + 40;
 	unsigned int i, bad = 0;
+	HLIST_HEAD(spare);
 
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 10)), 0);
 	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
@@ -398,6 +399,19 @@ static void tt_test_free_cache(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_KEEP);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 1, TT_ALLOC_MEM_L1, 0), 0);
 	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_KEEP + 1);
+	/* Cut to nothing and refilled: the list is whole either way. */
+	mutex_lock(&t->c->lock);
+	tt_client_trim_free(t->c, 0, &spare);
+	mutex_unlock(&t->c->lock);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
+	tt_entries_free(&spare);
+	KUNIT_EXPECT_TRUE(test, hlist_empty(&spare));
+	for (i = 0; i < 3; i++)
+		bad += !!alloc(t->c, buf(1, TT_ALLOC_MEM_L1, i, 64));
+	for (i = 0; i < 3; i++)
+		bad += !!do_free(t->c, 1, TT_ALLOC_MEM_L1, i);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_free, 3);
 	/* tt_test_exit() destroys the client: kmemleak sees the cache drained. */
 }
 

@@ -103,9 +103,6 @@ void tt_device_apply(struct tt_device *d, unsigned int type, s64 bytes,
 /* tt_alloc_table.c */
 void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed);
 void tt_client_drain_free(struct tt_client *c);
-void tt_client_trim_free(struct tt_client *c, unsigned int keep,
-			 struct hlist_head *out);
-void tt_entries_free(struct hlist_head *list);
 
 /* tt_alloc_recorder.c */
 struct tt_recorder *tt_find_recorder(struct tt_client *c, struct pid *tgid);

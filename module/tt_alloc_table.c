@@ -179,21 +179,34 @@ void tt_client_drain_free(struct tt_client *c)
  * tt_client_trim_free() - take the cached free entries beyond @keep
  * @c: the client
  * @keep: how many stay cached
- * @out: gets the others, for tt_entries_free() once @c's lock is dropped
+ * @out: an empty list; gets the others, for tt_entries_free() once @c's
+ *	lock is dropped
+ *
+ * O(@keep) under the lock, whatever the cache holds: the list is cut
+ * after its first @keep entries.
  */
 void tt_client_trim_free(struct tt_client *c, unsigned int keep,
 			 struct hlist_head *out)
 {
-	struct tt_entry *e;
+	struct hlist_node *last = NULL, *rest = c->free.first;
+	unsigned int i;
 
 	lockdep_assert_held(&c->lock);
-	while (c->nr_free > keep) {
-		e = hlist_entry(c->free.first, struct tt_entry, node);
-		hlist_del(&e->node);
-		hlist_add_head(&e->node, out);
-		WRITE_ONCE(c->nr_free, c->nr_free - 1);
+	if (c->nr_free <= keep)
+		return;
+	for (i = 0; i < keep; i++) {
+		last = rest;
+		rest = rest->next;
 	}
+	if (last)
+		last->next = NULL;
+	else
+		c->free.first = NULL;
+	out->first = rest;
+	rest->pprev = &out->first;
+	WRITE_ONCE(c->nr_free, keep);
 }
+EXPORT_SYMBOL_IF_KUNIT(tt_client_trim_free);
 
 /**
  * tt_entries_free() - return a list of entries off any table to the slab
@@ -208,6 +221,7 @@ void tt_entries_free(struct hlist_head *list)
 		kmem_cache_free(tt_entry_cache, e);
 	INIT_HLIST_HEAD(list);
 }
+EXPORT_SYMBOL_IF_KUNIT(tt_entries_free);
 
 /* ---- the per-client hash table ---- */
 
