@@ -202,12 +202,17 @@ def main():
     for k in ('pairs_2proc', 'batch_2proc'):
         if k in sn:
             rows.append(('scaling %s / control' % k, sn[k], None))
+    # natively: the same binary on a fake sysfs tree (see section_smi_native)
+    hsmi = h.get('smi', {})
     if 'json_ms' in smi:
-        rows += [('tt-alloc-smi --json, ms', smi['json_ms'], None),
+        rows += [('tt-alloc-smi --json, ms', smi['json_ms'], hsmi.get('json_ms')),
                  ('  with no clients, ms', smi['json_empty_ms'], None)]
     if 'exec_true_ms' in smi:
-        rows += [('  fork+exec of /bin/true, ms', smi['exec_true_ms'], None),
-                 ('  reading %d sysfs files, ms' % smi['sysfs_files'], smi['sysfs_ms'], None),
+        rows += [('  fork+exec of /bin/true (static), ms', smi['exec_true_ms'], None)]
+        if 'exec_version_ms' in smi:
+            rows.append(('  tt-alloc-smi --version, ms', smi['exec_version_ms'],
+                         hsmi.get('exec_version_ms')))
+        rows += [('  reading %d sysfs files, ms' % smi['sysfs_files'], smi['sysfs_ms'], None),
                  ('  CLIENTS (%d rows) + USAGE ioctls, ms' % smi['client_rows'],
                   smi['ioctls_ms'], None)]
     if 'idle' in lat:

@@ -63,9 +63,15 @@ sed -n '/@@TT-BENCH-JSON-BEGIN@@/,/@@TT-BENCH-JSON-END@@/p' "$log" |
 	sed '1d;$d' >"$gjson"
 [ -s "$gjson" ] || fail "no JSON on the console ($log)"
 
-# natively, after the guest is gone: the TCG slowdown of the same code
-"$B/tt-alloc-bench" --host ${args[@]+"${args[@]}"} --json "$hjson" 2>/dev/null ||
-	fail "host-side run failed"
+# natively, after the guest is gone: the TCG slowdown of the same code,
+# and the smi on a fake Galaxy (32 devices, 1000 process rows)
+fake=$B/fake-galaxy
+sh userspace-tools/tests/host/fake-galaxy.sh "$fake" 32
+awk 'BEGIN { for (i = 0; i < 1000; i++)
+	printf "%d %d %d 0 bench-client 4096 0 0 0 0 0 0 1 0 0 0 0 0 0\n", 10000 + i, 1000 + i, i % 32 }' \
+	>"$fake/clients"
+"$B/tt-alloc-bench" --host ${args[@]+"${args[@]}"} --smi "$TT_OUT/bin/tt-alloc-smi" \
+	--smi-fake "$fake" --json "$hjson" 2>/dev/null || fail "host-side run failed"
 
 kill "$sampler" 2>/dev/null || true
 cut -d' ' -f1-3 /proc/loadavg >>"$loadlog"
