@@ -2,17 +2,20 @@
 /*
  * tt-alloc-smi: per-process Tenstorrent device-memory view of tt_alloc.
  *
- * Module state comes from libkmod and /sys/module/tt_alloc, device counters
+ * Module state comes from /sys/module/tt_alloc, device counters
  * from /sys/class/tt_alloc/device<N>/ (TT_ALLOC_IOC_USAGE as a fallback),
  * the process table from TT_ALLOC_IOC_CLIENTS on a read-only open of
- * /dev/tt_alloc. Nothing here needs root except --load and --unload.
+ * /dev/tt_alloc. Nothing here needs root except --load and --unload, the
+ * only users of libkmod (opened at run time, see kmod_open()).
  *
  * Test overrides: TT_ALLOC_SYSFS (for /sys/class/tt_alloc),
- * TT_ALLOC_SYSMODULE (for /sys/module/tt_alloc, bypasses libkmod's state
- * query), TT_ALLOC_DEVICE (for /dev/tt_alloc), TT_ALLOC_SMI_CLIENTS (a
- * text file of process rows instead of the ioctl, see smi/fake.c).
+ * TT_ALLOC_SYSMODULE (for /sys/module/tt_alloc), TT_ALLOC_DEVICE (for
+ * /dev/tt_alloc), TT_ALLOC_SMI_CLIENTS (a text file of process rows
+ * instead of the ioctl, see smi/fake.c), TT_ALLOC_SMI_LIBKMOD (the file
+ * dlopen()ed instead of libkmod.so.2).
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -94,34 +97,22 @@ static void read_module(struct modstate *m)
 	memset(m, 0, sizeof(*m));
 	m->refcnt = -1;
 
-	if (getenv("TT_ALLOC_SYSMODULE")) {
-		m->loaded = stat(sysmod_root(), &st) == 0;
-		snprintf(path, sizeof(path), "%s/initstate", sysmod_root());
-		if (read_str(path, m->state, sizeof(m->state)))
-			snprintf(m->state, sizeof(m->state), "%s", m->loaded ? "live" : "");
-		snprintf(path, sizeof(path), "%s/refcnt", sysmod_root());
-		if (!read_u64(path, &v))
-			m->refcnt = (int64_t)v;
-	} else {
-		struct kmod_ctx *ctx = kmod_new(NULL, NULL);
-		struct kmod_module *mod = NULL;
-
-		if (ctx && !kmod_module_new_from_name(ctx, MODNAME, &mod)) {
-			int s = kmod_module_get_initstate(mod);
-
-			if (s >= 0) {
-				m->loaded = 1;
-				snprintf(m->state, sizeof(m->state), "%s",
-					 kmod_module_initstate_str(s));
-				m->refcnt = kmod_module_get_refcnt(mod);
-			}
-			kmod_module_unref(mod);
-		}
-		if (ctx)
-			kmod_unref(ctx);
-	}
+	/*
+	 * The same files kmod_module_get_initstate() and _get_refcnt() read,
+	 * read here directly: linking libkmod for them pulls in libcrypto,
+	 * libzstd and liblzma, whose loading and relocation was most of a
+	 * snapshot's start-up under emulation. A directory without initstate
+	 * is a built-in module, as libkmod reports it.
+	 */
+	m->loaded = stat(sysmod_root(), &st) == 0 && S_ISDIR(st.st_mode);
 	if (!m->loaded)
 		return;
+	snprintf(path, sizeof(path), "%s/initstate", sysmod_root());
+	if (read_str(path, m->state, sizeof(m->state)))
+		snprintf(m->state, sizeof(m->state), "builtin");
+	snprintf(path, sizeof(path), "%s/refcnt", sysmod_root());
+	if (!read_u64(path, &v))
+		m->refcnt = (int64_t)v;
 
 	snprintf(path, sizeof(path), "%s/version", sysmod_root());
 	if (read_str(path, m->version, sizeof(m->version)))
@@ -349,13 +340,84 @@ void snapshot_take(struct snapshot *s)
 
 /* ------------------------------------------------------------------------- */
 
+/*
+ * libkmod for --load and --unload only, opened when one of them runs: as
+ * a link-time dependency its libcrypto, libzstd and liblzma were loaded
+ * and relocated by every snapshot (see read_module()). The prototypes
+ * still come from libkmod.h, so a changed signature fails the build.
+ * TT_ALLOC_SMI_LIBKMOD names another file to open (a test hook: a path
+ * that does not exist shows the error below).
+ */
+#define KMOD_FN(name) __typeof__(kmod_##name) *name
+static struct {
+	KMOD_FN(new);
+	KMOD_FN(unref);
+	KMOD_FN(module_new_from_path);
+	KMOD_FN(module_new_from_name);
+	KMOD_FN(module_get_initstate);
+	KMOD_FN(module_insert_module);
+	KMOD_FN(module_probe_insert_module);
+	KMOD_FN(module_unref);
+	KMOD_FN(module_remove_module);
+	KMOD_FN(module_get_refcnt);
+} K;
+#undef KMOD_FN
+
+static void *kmod_lib;
+
+static void kmod_close(void)
+{
+	dlclose(kmod_lib);
+}
+
+static int kmod_open(void)
+{
+	const char *lib = getenv("TT_ALLOC_SMI_LIBKMOD");
+	const char *err;
+
+	if (!lib || !*lib)
+		lib = "libkmod.so.2";
+	kmod_lib = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	if (!kmod_lib) {
+		err = dlerror();
+		fprintf(stderr, "%s: --load and --unload need libkmod (Debian package libkmod2): %s\n",
+			prog, err ? err : lib);
+		return -1;
+	}
+#define KMOD_SYM(name) \
+	do { \
+		K.name = (__typeof__(K.name))dlsym(kmod_lib, "kmod_" #name); \
+		if (!K.name) { \
+			fprintf(stderr, "%s: %s has no kmod_" #name "\n", prog, lib); \
+			dlclose(kmod_lib); \
+			return -1; \
+		} \
+	} while (0)
+	KMOD_SYM(new);
+	KMOD_SYM(unref);
+	KMOD_SYM(module_new_from_path);
+	KMOD_SYM(module_new_from_name);
+	KMOD_SYM(module_get_initstate);
+	KMOD_SYM(module_insert_module);
+	KMOD_SYM(module_probe_insert_module);
+	KMOD_SYM(module_unref);
+	KMOD_SYM(module_remove_module);
+	KMOD_SYM(module_get_refcnt);
+#undef KMOD_SYM
+	atexit(kmod_close);
+	return 0;
+}
+
 static int do_load(const char *devices, const char *arch, const char *path)
 {
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+	struct kmod_ctx *ctx;
 	struct kmod_module *mod = NULL;
 	char options[512] = "";
 	int ret, st;
 
+	if (kmod_open())
+		return 1;
+	ctx = K.new(NULL, NULL);
 	if (!ctx) {
 		fprintf(stderr, "%s: cannot initialise libkmod\n", prog);
 		return 1;
@@ -367,25 +429,25 @@ static int do_load(const char *devices, const char *arch, const char *path)
 		snprintf(options + strlen(options), sizeof(options) - strlen(options),
 			 "%sarch=%s", options[0] ? " " : "", arch);
 
-	ret = path ? kmod_module_new_from_path(ctx, path, &mod) :
-		     kmod_module_new_from_name(ctx, MODNAME, &mod);
+	ret = path ? K.module_new_from_path(ctx, path, &mod) :
+		     K.module_new_from_name(ctx, MODNAME, &mod);
 	if (ret) {
 		fprintf(stderr, "%s: cannot find module %s: %s\n", prog, path ? path : MODNAME, strerror(-ret));
-		kmod_unref(ctx);
+		K.unref(ctx);
 		return 1;
 	}
-	st = kmod_module_get_initstate(mod);
+	st = K.module_get_initstate(mod);
 	if (st == KMOD_MODULE_LIVE || st == KMOD_MODULE_COMING) {
 		printf("tt_alloc is already loaded%s\n",
 		       options[0] ? "; unload it first (--unload) to change its parameters" : "");
-		kmod_module_unref(mod);
-		kmod_unref(ctx);
+		K.module_unref(mod);
+		K.unref(ctx);
 		return options[0] ? 1 : 0;
 	}
 	if (path)
-		ret = kmod_module_insert_module(mod, 0, options);
+		ret = K.module_insert_module(mod, 0, options);
 	else
-		ret = kmod_module_probe_insert_module(mod, 0, options, NULL, NULL, NULL);
+		ret = K.module_probe_insert_module(mod, 0, options, NULL, NULL, NULL);
 	if (ret < 0) {
 		fprintf(stderr, "%s: loading tt_alloc%s%s failed: %s\n", prog,
 			options[0] ? " with " : "", options, strerror(-ret));
@@ -398,39 +460,42 @@ static int do_load(const char *devices, const char *arch, const char *path)
 	} else {
 		printf("tt_alloc loaded%s%s\n", options[0] ? " with " : "", options);
 	}
-	kmod_module_unref(mod);
-	kmod_unref(ctx);
+	K.module_unref(mod);
+	K.unref(ctx);
 	return ret;
 }
 
 static int do_unload(void)
 {
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+	struct kmod_ctx *ctx;
 	struct kmod_module *mod = NULL;
 	int ret, st;
 
+	if (kmod_open())
+		return 1;
+	ctx = K.new(NULL, NULL);
 	if (!ctx) {
 		fprintf(stderr, "%s: cannot initialise libkmod\n", prog);
 		return 1;
 	}
-	ret = kmod_module_new_from_name(ctx, MODNAME, &mod);
+	ret = K.module_new_from_name(ctx, MODNAME, &mod);
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", prog, strerror(-ret));
-		kmod_unref(ctx);
+		K.unref(ctx);
 		return 1;
 	}
-	st = kmod_module_get_initstate(mod);
+	st = K.module_get_initstate(mod);
 	if (st < 0) {
 		fprintf(stderr, "tt_alloc module is not loaded\n");
 		ret = 1;
 		goto out;
 	}
-	ret = kmod_module_remove_module(mod, KMOD_REMOVE_NOWAIT);
+	ret = K.module_remove_module(mod, KMOD_REMOVE_NOWAIT);
 	if (ret < 0) {
 		fprintf(stderr, "%s: unloading tt_alloc failed: %s\n", prog, strerror(-ret));
 		if (ret == -EBUSY || ret == -EAGAIN)
 			fprintf(stderr, "%s: tt_alloc is in use (refcount %d): close the programs using /dev/tt_alloc first\n",
-				prog, kmod_module_get_refcnt(mod));
+				prog, K.module_get_refcnt(mod));
 		if (ret == -EPERM)
 			fprintf(stderr, "%s: unloading a module needs root\n", prog);
 		ret = 1;
@@ -439,8 +504,8 @@ static int do_unload(void)
 		ret = 0;
 	}
 out:
-	kmod_module_unref(mod);
-	kmod_unref(ctx);
+	K.module_unref(mod);
+	K.unref(ctx);
 	return ret;
 }
 
