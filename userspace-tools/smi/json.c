@@ -5,10 +5,11 @@
  *
  * Written by hand into a buffer, not with fprintf(): with 1000 process
  * rows a document is about 20 fprintf() calls per row, and under QEMU's
- * emulation (the CI guests) each call's format parsing and stream
- * locking cost microseconds; formatting the integers here and handing
- * stdio large blocks made the 1000-row document several times cheaper
- * (see issue 15). The bytes written are the same as the printf version's.
+ * TCG (the test guests) each call's format parsing and stream locking
+ * cost microseconds. Measured in a 6.12 TCG guest, 32 devices and 1000
+ * rows: the whole snapshot took 57 ms with fprintf(), 42 ms with this
+ * (34 and 33 ms with no rows). The bytes written are the printf
+ * version's.
  */
 #include <inttypes.h>
 #include <stdint.h>

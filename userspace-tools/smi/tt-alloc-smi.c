@@ -121,9 +121,9 @@ static void read_module(struct modstate *m)
 	/*
 	 * The same files kmod_module_get_initstate() and _get_refcnt() read,
 	 * read here directly: linking libkmod for them pulls in libcrypto,
-	 * libzstd and liblzma, whose loading and relocation was most of a
-	 * snapshot's start-up under emulation. A directory without initstate
-	 * is a built-in module, as libkmod reports it.
+	 * libzstd and liblzma, whose loading cost every snapshot 8 to 10 ms
+	 * in a TCG guest (of 57 to 65 ms). A directory without initstate is
+	 * a built-in module, as libkmod reports it.
 	 */
 	m->loaded = stat(sysmod_root(), &st) == 0 && S_ISDIR(st.st_mode);
 	if (!m->loaded)
