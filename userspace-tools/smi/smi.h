@@ -93,7 +93,8 @@ char *fmt_bytes(uint64_t b, char *buf, size_t len);
 void fmt_bar(char *buf, size_t width, uint64_t used, uint64_t cap);
 size_t utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen,
 		  int printable);
-void json_str(FILE *f, const char *s, size_t max);
+size_t utf8_seq(const unsigned char *p, size_t n);
+size_t bounded_len(const char *s, size_t max);
 const char *device_node(void);
 void print_not_loaded(FILE *f);
 
@@ -111,7 +112,7 @@ int write_prom_file(const char *path, const struct snapshot *s, const struct opt
 /* watch.c */
 int watch(const struct opts *o);
 
-/* json, in tt-alloc-smi.c */
+/* json.c */
 void render_json(FILE *f, const struct snapshot *s, const struct opts *o);
 void render_json_error(FILE *f, const char *msg, long device);
 

@@ -61,7 +61,7 @@ void fmt_bar(char *buf, size_t width, uint64_t used, uint64_t cap)
  * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
  * forms, no surrogates, nothing above U+10FFFF), 0 if there is none.
  */
-static size_t utf8_seq(const unsigned char *p, size_t n)
+size_t utf8_seq(const unsigned char *p, size_t n)
 {
 	unsigned char c = p[0];
 	size_t len, i;
@@ -93,7 +93,7 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
-static size_t bounded_len(const char *s, size_t max)
+size_t bounded_len(const char *s, size_t max)
 {
 	const char *z = memchr(s, '\0', max);
 
@@ -142,35 +142,6 @@ size_t utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen,
 	if (dstlen)
 		dst[o] = '\0';
 	return o;
-}
-
-/*
- * A JSON string: valid UTF-8 passes through as is (RFC 8259 allows it and
- * jq shows names as written); bytes that are not UTF-8 become \ufffd so
- * the document stays valid whatever the kernel handed over.
- */
-void json_str(FILE *f, const char *s, size_t max)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = bounded_len(s, max), i = 0;
-
-	fputc('"', f);
-	while (i < n) {
-		size_t l = utf8_seq(p + i, n - i);
-
-		if (!l) {
-			fputs("\\ufffd", f);
-			l = 1;
-		} else if (p[i] == '"' || p[i] == '\\') {
-			fprintf(f, "\\%c", p[i]);
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			fprintf(f, "\\u%04x", p[i]);
-		} else {
-			fwrite(p + i, 1, l, f);
-		}
-		i += l;
-	}
-	fputc('"', f);
 }
 
 const char *device_node(void)

@@ -2,19 +2,23 @@
 /*
  * tt-alloc-smi: per-process Tenstorrent device-memory view of tt_alloc.
  *
- * Module state comes from libkmod and /sys/module/tt_alloc, device counters
+ * Module state comes from /sys/module/tt_alloc, device counters
  * from /sys/class/tt_alloc/device<N>/ (TT_ALLOC_IOC_USAGE as a fallback),
  * the process table from TT_ALLOC_IOC_CLIENTS on a read-only open of
- * /dev/tt_alloc. Nothing here needs root except --load and --unload.
+ * /dev/tt_alloc. Nothing here needs root except --load and --unload, the
+ * only users of libkmod (opened at run time, see kmod_open()).
  *
  * Test overrides: TT_ALLOC_SYSFS (for /sys/class/tt_alloc),
- * TT_ALLOC_SYSMODULE (for /sys/module/tt_alloc, bypasses libkmod's state
- * query), TT_ALLOC_DEVICE (for /dev/tt_alloc), TT_ALLOC_SMI_CLIENTS (a
- * text file of process rows instead of the ioctl, see smi/fake.c).
+ * TT_ALLOC_SYSMODULE (for /sys/module/tt_alloc), TT_ALLOC_DEVICE (for
+ * /dev/tt_alloc), TT_ALLOC_SMI_CLIENTS (a text file of process rows
+ * instead of the ioctl, see smi/fake.c), TT_ALLOC_SMI_LIBKMOD (the file
+ * dlopen()ed instead of libkmod.so.2).
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -48,26 +52,41 @@ static const char *sysmod_root(void)
 	return s && *s ? s : "/sys/module/" MODNAME;
 }
 
-/* Read a small sysfs file, newline stripped. Returns 0 or -errno. */
-static int read_str(const char *path, char *buf, size_t len)
+/*
+ * Read a small sysfs file (name relative to dirfd, or AT_FDCWD), newline
+ * stripped. Returns 0 or -errno. open/read/close rather than stdio: a
+ * snapshot reads some 170 of these, and fopen() adds an fstat(), a
+ * buffer allocation and a second read() to each; relative to the
+ * device's directory fd, the kernel does not walk the
+ * /sys/class/tt_alloc/deviceN symlink again for every file either.
+ */
+static int read_str_at(int dirfd, const char *name, char *buf, size_t len)
 {
-	FILE *f = fopen(path, "r");
-	size_t n;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
 
-	if (!f)
+	if (fd < 0)
 		return -errno;
-	n = fread(buf, 1, len - 1, f);
+	/* sysfs hands over a whole attribute in the first read() */
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
 	buf[n] = '\0';
-	fclose(f);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		buf[--n] = '\0';
 	return 0;
 }
 
-static int read_u64(const char *path, uint64_t *v)
+static int read_str(const char *path, char *buf, size_t len)
+{
+	return read_str_at(AT_FDCWD, path, buf, len);
+}
+
+static int read_u64_at(int dirfd, const char *name, uint64_t *v)
 {
 	char buf[64], *end;
-	int ret = read_str(path, buf, sizeof(buf));
+	int ret = read_str_at(dirfd, name, buf, sizeof(buf));
 
 	if (ret)
 		return ret;
@@ -76,6 +95,11 @@ static int read_u64(const char *path, uint64_t *v)
 	if (errno || end == buf || *end)
 		return -EINVAL;
 	return 0;
+}
+
+static int read_u64(const char *path, uint64_t *v)
+{
+	return read_u64_at(AT_FDCWD, path, v);
 }
 
 static int cmp_param(const void *a, const void *b)
@@ -94,34 +118,22 @@ static void read_module(struct modstate *m)
 	memset(m, 0, sizeof(*m));
 	m->refcnt = -1;
 
-	if (getenv("TT_ALLOC_SYSMODULE")) {
-		m->loaded = stat(sysmod_root(), &st) == 0;
-		snprintf(path, sizeof(path), "%s/initstate", sysmod_root());
-		if (read_str(path, m->state, sizeof(m->state)))
-			snprintf(m->state, sizeof(m->state), "%s", m->loaded ? "live" : "");
-		snprintf(path, sizeof(path), "%s/refcnt", sysmod_root());
-		if (!read_u64(path, &v))
-			m->refcnt = (int64_t)v;
-	} else {
-		struct kmod_ctx *ctx = kmod_new(NULL, NULL);
-		struct kmod_module *mod = NULL;
-
-		if (ctx && !kmod_module_new_from_name(ctx, MODNAME, &mod)) {
-			int s = kmod_module_get_initstate(mod);
-
-			if (s >= 0) {
-				m->loaded = 1;
-				snprintf(m->state, sizeof(m->state), "%s",
-					 kmod_module_initstate_str(s));
-				m->refcnt = kmod_module_get_refcnt(mod);
-			}
-			kmod_module_unref(mod);
-		}
-		if (ctx)
-			kmod_unref(ctx);
-	}
+	/*
+	 * The same files kmod_module_get_initstate() and _get_refcnt() read,
+	 * read here directly: linking libkmod for them pulls in libcrypto,
+	 * libzstd and liblzma, whose loading cost every snapshot 8 to 10 ms
+	 * in a TCG guest (of 57 to 65 ms). A directory without initstate is
+	 * a built-in module, as libkmod reports it.
+	 */
+	m->loaded = stat(sysmod_root(), &st) == 0 && S_ISDIR(st.st_mode);
 	if (!m->loaded)
 		return;
+	snprintf(path, sizeof(path), "%s/initstate", sysmod_root());
+	if (read_str(path, m->state, sizeof(m->state)))
+		snprintf(m->state, sizeof(m->state), "builtin");
+	snprintf(path, sizeof(path), "%s/refcnt", sysmod_root());
+	if (!read_u64(path, &v))
+		m->refcnt = (int64_t)v;
 
 	snprintf(path, sizeof(path), "%s/version", sysmod_root());
 	if (read_str(path, m->version, sizeof(m->version)))
@@ -133,12 +145,10 @@ static void read_module(struct modstate *m)
 		return;
 	while ((de = readdir(d)) && m->nparams < (int)(sizeof(m->params) / sizeof(m->params[0]))) {
 		struct param *p = &m->params[m->nparams];
-		char fpath[1024];
 
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(p->name))
 			continue;
-		snprintf(fpath, sizeof(fpath), "%s/%s", path, de->d_name);
-		if (read_str(fpath, p->value, sizeof(p->value)))
+		if (read_str_at(dirfd(d), de->d_name, p->value, sizeof(p->value)))
 			continue;
 		snprintf(p->name, sizeof(p->name), "%s", de->d_name);
 		m->nparams++;
@@ -153,26 +163,21 @@ static void read_module(struct modstate *m)
  * ioctl instead of 28 file reads per device, the bulk of a snapshot's
  * cost on a 32-chip machine, and all types of the device read at once.
  */
-static int read_device_sysfs(const char *dir, struct devstat *d, struct tt_alloc_ctx *ctx)
+static int read_device_sysfs(int dir, struct devstat *d, struct tt_alloc_ctx *ctx)
 {
 	struct tt_alloc_usage u;
-	char path[1024];
+	char path[256];
 	unsigned int t;
 	uint64_t v;
 
-	snprintf(path, sizeof(path), "%s/arch", dir);
-	if (read_str(path, d->arch, sizeof(d->arch)))
+	if (read_str_at(dir, "arch", d->arch, sizeof(d->arch)))
 		snprintf(d->arch, sizeof(d->arch), "unknown");
-	snprintf(path, sizeof(path), "%s/clients", dir);
-	d->clients = read_u64(path, &v) ? -1 : (int64_t)v;
-	snprintf(path, sizeof(path), "%s/reclaimed_bytes", dir);
-	if (read_u64(path, &d->reclaimed_bytes))
+	d->clients = read_u64_at(dir, "clients", &v) ? -1 : (int64_t)v;
+	if (read_u64_at(dir, "reclaimed_bytes", &d->reclaimed_bytes))
 		d->reclaimed_bytes = 0;
-	snprintf(path, sizeof(path), "%s/reclaimed_allocations", dir);
-	if (read_u64(path, &d->reclaimed_allocations))
+	if (read_u64_at(dir, "reclaimed_allocations", &d->reclaimed_allocations))
 		d->reclaimed_allocations = 0;
-	snprintf(path, sizeof(path), "%s/kernel/system_bytes", dir);
-	if (read_u64(path, &d->system_bytes))
+	if (read_u64_at(dir, "kernel/system_bytes", &d->system_bytes))
 		d->system_bytes = 0;
 	if (ctx && !tt_alloc_get_usage(ctx, d->idx, TT_ALLOC_SCOPE_DEVICE, &u)) {
 		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
@@ -187,17 +192,17 @@ static int read_device_sysfs(const char *dir, struct devstat *d, struct tt_alloc
 		const char *tn = tt_alloc_mem_type_name(t);
 		struct memstat *m = &d->mem[t];
 
-		snprintf(path, sizeof(path), "%s/%s/used_bytes", dir, tn);
-		if (read_u64(path, &m->used))
+		snprintf(path, sizeof(path), "%s/used_bytes", tn);
+		if (read_u64_at(dir, path, &m->used))
 			m->used = 0;
-		snprintf(path, sizeof(path), "%s/%s/peak_bytes", dir, tn);
-		if (read_u64(path, &m->peak))
+		snprintf(path, sizeof(path), "%s/peak_bytes", tn);
+		if (read_u64_at(dir, path, &m->peak))
 			m->peak = 0;
-		snprintf(path, sizeof(path), "%s/%s/capacity_bytes", dir, tn);
-		if (read_u64(path, &m->capacity))
+		snprintf(path, sizeof(path), "%s/capacity_bytes", tn);
+		if (read_u64_at(dir, path, &m->capacity))
 			m->capacity = 0;
-		snprintf(path, sizeof(path), "%s/%s/allocations", dir, tn);
-		if (read_u64(path, &m->allocations))
+		snprintf(path, sizeof(path), "%s/allocations", tn);
+		if (read_u64_at(dir, path, &m->allocations))
 			m->allocations = 0;
 	}
 	return 0;
@@ -223,8 +228,9 @@ static size_t read_devices_sysfs(struct devstat **devsp, struct tt_alloc_ctx *ct
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		char *end, dir[512];
+		char *end;
 		unsigned long idx;
+		int dir;
 
 		if (strncmp(de->d_name, "device", 6) || !isdigit((unsigned char)de->d_name[6]))
 			continue;
@@ -242,8 +248,11 @@ static size_t read_devices_sysfs(struct devstat **devsp, struct tt_alloc_ctx *ct
 		}
 		memset(&devs[n], 0, sizeof(devs[n]));
 		devs[n].idx = (unsigned int)idx;
-		snprintf(dir, sizeof(dir), "%s/%s", sysfs_root(), de->d_name);
+		/* -1 if it cannot be opened: then every file reads as missing */
+		dir = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		read_device_sysfs(dir, &devs[n], ctx);
+		if (dir >= 0)
+			close(dir);
 		n++;
 	}
 	closedir(d);
@@ -349,13 +358,84 @@ void snapshot_take(struct snapshot *s)
 
 /* ------------------------------------------------------------------------- */
 
+/*
+ * libkmod for --load and --unload only, opened when one of them runs: as
+ * a link-time dependency its libcrypto, libzstd and liblzma were loaded
+ * and relocated by every snapshot (see read_module()). The prototypes
+ * still come from libkmod.h, so a changed signature fails the build.
+ * TT_ALLOC_SMI_LIBKMOD names another file to open (a test hook: a path
+ * that does not exist shows the error below).
+ */
+#define KMOD_FN(name) __typeof__(kmod_##name) *name
+static struct {
+	KMOD_FN(new);
+	KMOD_FN(unref);
+	KMOD_FN(module_new_from_path);
+	KMOD_FN(module_new_from_name);
+	KMOD_FN(module_get_initstate);
+	KMOD_FN(module_insert_module);
+	KMOD_FN(module_probe_insert_module);
+	KMOD_FN(module_unref);
+	KMOD_FN(module_remove_module);
+	KMOD_FN(module_get_refcnt);
+} K;
+#undef KMOD_FN
+
+static void *kmod_lib;
+
+static void kmod_close(void)
+{
+	dlclose(kmod_lib);
+}
+
+static int kmod_open(void)
+{
+	const char *lib = getenv("TT_ALLOC_SMI_LIBKMOD");
+	const char *err;
+
+	if (!lib || !*lib)
+		lib = "libkmod.so.2";
+	kmod_lib = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	if (!kmod_lib) {
+		err = dlerror();
+		fprintf(stderr, "%s: --load and --unload need libkmod (Debian package libkmod2): %s\n",
+			prog, err ? err : lib);
+		return -1;
+	}
+#define KMOD_SYM(name) \
+	do { \
+		K.name = (__typeof__(K.name))dlsym(kmod_lib, "kmod_" #name); \
+		if (!K.name) { \
+			fprintf(stderr, "%s: %s has no kmod_" #name "\n", prog, lib); \
+			dlclose(kmod_lib); \
+			return -1; \
+		} \
+	} while (0)
+	KMOD_SYM(new);
+	KMOD_SYM(unref);
+	KMOD_SYM(module_new_from_path);
+	KMOD_SYM(module_new_from_name);
+	KMOD_SYM(module_get_initstate);
+	KMOD_SYM(module_insert_module);
+	KMOD_SYM(module_probe_insert_module);
+	KMOD_SYM(module_unref);
+	KMOD_SYM(module_remove_module);
+	KMOD_SYM(module_get_refcnt);
+#undef KMOD_SYM
+	atexit(kmod_close);
+	return 0;
+}
+
 static int do_load(const char *devices, const char *arch, const char *path)
 {
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+	struct kmod_ctx *ctx;
 	struct kmod_module *mod = NULL;
 	char options[512] = "";
 	int ret, st;
 
+	if (kmod_open())
+		return 1;
+	ctx = K.new(NULL, NULL);
 	if (!ctx) {
 		fprintf(stderr, "%s: cannot initialise libkmod\n", prog);
 		return 1;
@@ -367,25 +447,25 @@ static int do_load(const char *devices, const char *arch, const char *path)
 		snprintf(options + strlen(options), sizeof(options) - strlen(options),
 			 "%sarch=%s", options[0] ? " " : "", arch);
 
-	ret = path ? kmod_module_new_from_path(ctx, path, &mod) :
-		     kmod_module_new_from_name(ctx, MODNAME, &mod);
+	ret = path ? K.module_new_from_path(ctx, path, &mod) :
+		     K.module_new_from_name(ctx, MODNAME, &mod);
 	if (ret) {
 		fprintf(stderr, "%s: cannot find module %s: %s\n", prog, path ? path : MODNAME, strerror(-ret));
-		kmod_unref(ctx);
+		K.unref(ctx);
 		return 1;
 	}
-	st = kmod_module_get_initstate(mod);
+	st = K.module_get_initstate(mod);
 	if (st == KMOD_MODULE_LIVE || st == KMOD_MODULE_COMING) {
 		printf("tt_alloc is already loaded%s\n",
 		       options[0] ? "; unload it first (--unload) to change its parameters" : "");
-		kmod_module_unref(mod);
-		kmod_unref(ctx);
+		K.module_unref(mod);
+		K.unref(ctx);
 		return options[0] ? 1 : 0;
 	}
 	if (path)
-		ret = kmod_module_insert_module(mod, 0, options);
+		ret = K.module_insert_module(mod, 0, options);
 	else
-		ret = kmod_module_probe_insert_module(mod, 0, options, NULL, NULL, NULL);
+		ret = K.module_probe_insert_module(mod, 0, options, NULL, NULL, NULL);
 	if (ret < 0) {
 		fprintf(stderr, "%s: loading tt_alloc%s%s failed: %s\n", prog,
 			options[0] ? " with " : "", options, strerror(-ret));
@@ -398,39 +478,42 @@ static int do_load(const char *devices, const char *arch, const char *path)
 	} else {
 		printf("tt_alloc loaded%s%s\n", options[0] ? " with " : "", options);
 	}
-	kmod_module_unref(mod);
-	kmod_unref(ctx);
+	K.module_unref(mod);
+	K.unref(ctx);
 	return ret;
 }
 
 static int do_unload(void)
 {
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+	struct kmod_ctx *ctx;
 	struct kmod_module *mod = NULL;
 	int ret, st;
 
+	if (kmod_open())
+		return 1;
+	ctx = K.new(NULL, NULL);
 	if (!ctx) {
 		fprintf(stderr, "%s: cannot initialise libkmod\n", prog);
 		return 1;
 	}
-	ret = kmod_module_new_from_name(ctx, MODNAME, &mod);
+	ret = K.module_new_from_name(ctx, MODNAME, &mod);
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", prog, strerror(-ret));
-		kmod_unref(ctx);
+		K.unref(ctx);
 		return 1;
 	}
-	st = kmod_module_get_initstate(mod);
+	st = K.module_get_initstate(mod);
 	if (st < 0) {
 		fprintf(stderr, "tt_alloc module is not loaded\n");
 		ret = 1;
 		goto out;
 	}
-	ret = kmod_module_remove_module(mod, KMOD_REMOVE_NOWAIT);
+	ret = K.module_remove_module(mod, KMOD_REMOVE_NOWAIT);
 	if (ret < 0) {
 		fprintf(stderr, "%s: unloading tt_alloc failed: %s\n", prog, strerror(-ret));
 		if (ret == -EBUSY || ret == -EAGAIN)
 			fprintf(stderr, "%s: tt_alloc is in use (refcount %d): close the programs using /dev/tt_alloc first\n",
-				prog, kmod_module_get_refcnt(mod));
+				prog, K.module_get_refcnt(mod));
 		if (ret == -EPERM)
 			fprintf(stderr, "%s: unloading a module needs root\n", prog);
 		ret = 1;
@@ -439,8 +522,8 @@ static int do_unload(void)
 		ret = 0;
 	}
 out:
-	kmod_module_unref(mod);
-	kmod_unref(ctx);
+	K.module_unref(mod);
+	K.unref(ctx);
 	return ret;
 }
 

@@ -3,7 +3,7 @@
 # Guest test of tt-alloc-smi (root, tt_alloc loaded with defaults): --json
 # checked with jq against sysfs and a raw TT_ALLOC_IOC_USAGE for a replay
 # held with --hold; the text view's process row; the Prometheus output;
-# module absent; --load/--unload round trip. TAP.
+# module absent; --load/--unload round trip, and without libkmod. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=$here/../bin
 USAGE=$here/../lib/tt_alloc/tt-alloc-usage
@@ -144,7 +144,10 @@ $BIN/tt-alloc-smi --unload > /dev/null 2> $T/smi.err
 [ $? -ne 0 ] && grep -q "not loaded" $T/smi.err
 ok $? "--unload when not loaded fails plainly"
 
-# --load / --unload through libkmod
+# --load / --unload through libkmod, which the smi opens only for them
+TT_ALLOC_SMI_LIBKMOD=/nonexistent/libkmod.so.2 $BIN/tt-alloc-smi --load > /dev/null 2> $T/load.err
+[ $? -ne 0 ] && grep -q "need libkmod (Debian package libkmod2)" $T/load.err && [ ! -d /sys/module/tt_alloc ]
+ok $? "--load without libkmod: fails with a clear message ($(cat $T/load.err))"
 $BIN/tt-alloc-smi --load --devices 3 --arch wormhole_b0,blackhole,wormhole_b0 > $T/load.out 2>&1
 rc=$?
 [ $rc -eq 0 ] && [ -d /sys/module/tt_alloc ] && [ "$(cat /sys/module/tt_alloc/parameters/devices)" = 3 ]
