@@ -52,9 +52,10 @@ struct tt_wide {
  * @entries: tracked entries (fewer than 2^47, see &struct tt_wide)
  * @capacity: bytes the device has, 0 when unknown
  *
- * @used and @peak are under &tt_device.lock, so that the capacity check,
- * the update and the peak are one step and readers never see a peak below
- * the use; @entries and @capacity are read locklessly. They are exact
+ * @used, @peak and @entries are under &tt_device.lock, so that the
+ * capacity check, the update and the peak are one step, readers never see
+ * a peak below the use, and a change costs one shared atomic operation
+ * (the lock) rather than two; @capacity is read locklessly. They are exact
  * totals, not per-CPU approximations: the peak and the capacity check
  * need the sum at the moment of each change. A BATCH makes them cheap
  * instead: it charges each (device, type) once per step of up to 32 ops
@@ -64,7 +65,7 @@ struct tt_wide {
 struct tt_counter {
 	struct tt_wide used;
 	struct tt_wide peak;
-	atomic64_t entries;
+	u64 entries;
 	atomic64_t capacity;
 };
 

@@ -93,8 +93,8 @@ int tt_charge(struct tt_core *core, struct tt_device *d, unsigned int type,
 		ctr->peak = new;
 	if (tt_is_system_kernel(type, kind))
 		tt_wide_add(&d->system_bytes, size);
+	ctr->entries++;
 	spin_unlock(&d->lock);
-	atomic64_inc(&ctr->entries);
 	return 0;
 }
 
@@ -109,8 +109,8 @@ void tt_uncharge(struct tt_device *d, unsigned int type, unsigned int kind,
 		tt_wide_sub(&d->system_bytes, size);
 	if (reclaimed)
 		tt_wide_add(&d->reclaimed_bytes, size);
+	ctr->entries--;
 	spin_unlock(&d->lock);
-	atomic64_dec(&ctr->entries);
 	if (reclaimed)
 		atomic64_inc(&d->reclaimed_entries);
 }
@@ -145,8 +145,8 @@ void tt_device_apply(struct tt_device *d, unsigned int type, s64 bytes,
 		tt_wide_add(&ctr->used, bytes);
 	else
 		tt_wide_sub(&ctr->used, -(u64)bytes);
+	ctr->entries += entries;
 	spin_unlock(&d->lock);
-	atomic64_add(entries, &ctr->entries);
 }
 
 /**
@@ -181,8 +181,8 @@ void tt_device_read(struct tt_device *d, unsigned int type,
 	spin_lock(&d->lock);
 	snap->used = tt_wide_sat(&ctr->used);
 	snap->peak = tt_wide_sat(&ctr->peak);
+	snap->entries = ctr->entries;
 	spin_unlock(&d->lock);
-	snap->entries = atomic64_read(&ctr->entries);
 	snap->capacity = atomic64_read(&ctr->capacity);
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_device_read);

@@ -90,7 +90,10 @@ static u64 dev_wide(struct tt_core *core, u32 device, struct tt_wide *w)
 
 static u64 dev_entries(struct tt_core *core, u32 device, u32 type)
 {
-	return atomic64_read(&core->devs[device].mem[type].entries);
+	struct tt_counter_snap snap;
+
+	tt_device_read(&core->devs[device], type, &snap);
+	return snap.entries;
 }
 
 static u32 list(struct tt_core *core, struct pid_namespace *ns, u64 after_id,
