@@ -217,6 +217,9 @@ def main():
                   smi['ioctls_ms'], None)]
     if 'idle' in lat:
         rows.append(('open+ALLOC+close, idle, us (median)', lat['idle']['median_us'], None))
+    if 'cpu_hog' in lat:
+        rows += [('  beside a CPU hog, us (median)', lat['cpu_hog']['median_us'], None),
+                 ('  beside a CPU hog, us (99th pct)', lat['cpu_hog']['p99_us'], None)]
     for (what, n), d in sorted(dur.items()):
         rows.append(('  during %s N=%d, us (median)' % (what, n), d['median_us'], None))
         if 'p99_us' in d:
