@@ -40,6 +40,15 @@ void tt_core_exit_cache(void)
 
 /* ---- entry memory: the client's cache of freed entries, then the slab ---- */
 
+/*
+ * The small helpers of the per-op path (tt_check_buffer(), tt_lookup(),
+ * tt_entry_alloc(), tt_entry_free(), tt_defer_slot()) are
+ * __always_inline: GCC kept them out of line, and a call and its return
+ * cost about as much as the helper's work in the emulated test machines
+ * (bench/ab.sh: a BATCH op 166 -> 138 ns with them inlined, a held-id op
+ * 89 -> 76 ns). Natively a call is cheap and the saving smaller.
+ */
+
 /* Entries allocated in bulk for a BATCH chunk, and those it freed. */
 #define TT_BULK		32
 /* (device, type) pairs whose counter changes a BATCH step accumulates. */
@@ -101,8 +110,8 @@ static void tt_defer_flush(struct tt_client *c)
  * every change). Before such a direct charge the step's pending changes
  * are applied, so that it sees them.
  */
-static struct tt_defer *tt_defer_slot(struct tt_client *c, u32 device,
-				      u32 type)
+static __always_inline struct tt_defer *tt_defer_slot(struct tt_client *c,
+						      u32 device, u32 type)
 {
 	struct tt_bulk *bulk = c->bulk;
 	struct tt_defer *df;
@@ -129,7 +138,7 @@ static struct tt_defer *tt_defer_slot(struct tt_client *c, u32 device,
 }
 
 /* A new entry: a cached one, one of the batch's bulk, or from the slab. */
-static struct tt_entry *tt_entry_alloc(struct tt_client *c)
+static __always_inline struct tt_entry *tt_entry_alloc(struct tt_client *c)
 {
 	struct tt_entry *e;
 
@@ -146,7 +155,8 @@ static struct tt_entry *tt_entry_alloc(struct tt_client *c)
 }
 
 /* Give back @e, already off the table: keep it if there is room. */
-static void tt_entry_free(struct tt_client *c, struct tt_entry *e)
+static __always_inline void tt_entry_free(struct tt_client *c,
+					  struct tt_entry *e)
 {
 	lockdep_assert_held(&c->lock);
 	if (c->nr_free < TT_FREE_CACHE_MAX) {
@@ -236,8 +246,8 @@ static struct hlist_head *tt_bucket(struct tt_client *c, u32 device,
 	return &c->buckets[tt_hash(device, type, id, c->bits)];
 }
 
-static struct tt_entry *tt_lookup(struct tt_client *c, u32 device, u32 type,
-				  u64 id)
+static __always_inline struct tt_entry *tt_lookup(struct tt_client *c,
+						  u32 device, u32 type, u64 id)
 {
 	struct tt_entry *e;
 
@@ -278,8 +288,9 @@ static void tt_maybe_grow(struct tt_client *c)
 	c->bits = bits;
 }
 
-static int tt_check_buffer(struct tt_core *core, const struct tt_alloc_buffer *b,
-			   bool alloc)
+static __always_inline int tt_check_buffer(struct tt_core *core,
+					   const struct tt_alloc_buffer *b,
+					   bool alloc)
 {
 	if (b->flags || b->type >= TT_ALLOC_MEM_COUNT)
 		return -EINVAL;
