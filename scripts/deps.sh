@@ -25,8 +25,8 @@ pkgs=(
 	prometheus-node-exporter tmux curl
 	# packaging (DKMS signs with openssl) and docs
 	dkms openssl python3-sphinx
-	# bench plots
-	gnuplot-nox
+	# bench plots, and perf for bench/perf.sh (run in the guest)
+	gnuplot-nox linux-perf
 	# test VM
 	qemu-system-x86 busybox-static jq
 	# the ttalloc Python package's guest tests (mkinitramfs packs them)
