@@ -105,14 +105,45 @@ void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed);
 void tt_client_drain_free(struct tt_client *c);
 
 /* tt_alloc_recorder.c */
-struct tt_recorder *tt_find_recorder(struct tt_client *c, struct pid *tgid);
+struct tt_recorder *tt_find_recorder_walk(struct tt_client *c,
+					  struct pid *tgid);
 struct tt_recorder *tt_recorder_new(struct tt_client *c, struct pid *tgid,
 				    const char *comm);
 void tt_recorder_free(struct tt_client *c, struct tt_recorder *r);
 int tt_entry_get(struct tt_client *c, struct tt_entry *e, struct pid *tgid,
 		 const char *comm);
-void tt_entry_put(struct tt_client *c, struct tt_entry *e, struct pid *tgid);
+void tt_entry_put_shared(struct tt_client *c, struct tt_entry *e,
+			 struct pid *tgid);
 u64 tt_client_reclaim_dead(struct tt_client *c, bool swept);
+
+/*
+ * The two calls of every ALLOC and FREE into this file, with their common
+ * case inline (see the per-op helpers in tt_alloc_table.c for why): the
+ * recorder used last, and an entry one recorder holds alone.
+ */
+
+/* The recorder of @tgid in @c, or NULL. Under @c's lock. */
+static inline struct tt_recorder *tt_find_recorder(struct tt_client *c,
+						   struct pid *tgid)
+{
+	if (c->last_rec && c->last_rec->tgid == tgid)
+		return c->last_rec;
+	return tt_find_recorder_walk(c, tgid);
+}
+
+/*
+ * Drop one reference of @e: the caller's own if it holds one, else one
+ * of the recorder the entry is attributed to (a FREE may come from another
+ * process than the ALLOC, e.g. a buffer handed over to a child).
+ */
+static inline void tt_entry_put(struct tt_client *c, struct tt_entry *e,
+				struct pid *tgid)
+{
+	if (tt_entry_holders(e))
+		tt_entry_put_shared(c, e, tgid);
+	else
+		e->refs--;
+}
 
 /* tt_alloc_client.c */
 struct tt_client *tt_client_next(struct tt_core *core, struct tt_client *prev,

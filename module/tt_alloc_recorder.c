@@ -16,12 +16,12 @@
 #include "tt_alloc_priv.h"
 #include "tt_alloc_trace.h"
 
-struct tt_recorder *tt_find_recorder(struct tt_client *c, struct pid *tgid)
+/* tt_find_recorder() past the recorder used last: the list walk. */
+struct tt_recorder *tt_find_recorder_walk(struct tt_client *c,
+					  struct pid *tgid)
 {
 	struct tt_recorder *r;
 
-	if (c->last_rec && c->last_rec->tgid == tgid)
-		return c->last_rec;
 	list_for_each_entry(r, &c->recorders, node) {
 		if (r->tgid == tgid) {
 			c->last_rec = r;
@@ -119,20 +119,14 @@ err:
 	return -ENOMEM;
 }
 
-/*
- * Drop one reference of @e: the caller's own if it holds one, else one
- * of the recorder the entry is attributed to (a FREE may come from another
- * process than the ALLOC, e.g. a buffer handed over to a child).
- */
-void tt_entry_put(struct tt_client *c, struct tt_entry *e, struct pid *tgid)
+/* tt_entry_put() of an entry with several holders. */
+void tt_entry_put_shared(struct tt_client *c, struct tt_entry *e,
+			 struct pid *tgid)
 {
 	struct tt_holder **hp, *h, *first = tt_entry_holders(e);
-	struct tt_recorder *rec;
+	struct tt_recorder *rec = tt_find_recorder(c, tgid);
 
 	e->refs--;
-	if (!first)
-		return;
-	rec = tt_find_recorder(c, tgid);
 	for (hp = &first; (h = *hp); hp = &h->next)
 		if (h->rec == rec)
 			break;
