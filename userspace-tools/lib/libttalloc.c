@@ -216,6 +216,7 @@ int tt_alloc_open_ex(const char *path, unsigned int flags,
 	struct tt_alloc_info info;
 	struct tt_alloc_ctx *ctx;
 	const char *env;
+	char why[512];
 	int fd, err;
 
 	if (!ctxp)
@@ -243,29 +244,15 @@ int tt_alloc_open_ex(const char *path, unsigned int flags,
 	fd = open(path, (monitor ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
-		if (monitor) {
-			tt_alloc_close(ctx);
-			return -err;
-		}
-		tt_alloc_log(flags, TT_ALLOC_LOG_WARNING,
-			     "TT_ALLOC_TRACKING_ENABLED=1 but %s cannot be opened (%s); allocations are not tracked",
-			     path, strerror(err));
-		*ctxp = ctx;
-		return 0;
+		snprintf(why, sizeof(why), "TT_ALLOC_TRACKING_ENABLED=1 but %s cannot be opened (%s)",
+			 path, strerror(err));
+		goto unusable;
 	}
-
 	if (info_ioctl(fd, &info) < 0) {
 		err = errno;
-		close(fd);
-		if (monitor) {
-			tt_alloc_close(ctx);
-			return -err;
-		}
-		tt_alloc_log(flags, TT_ALLOC_LOG_WARNING,
-			     "%s is not a tt_alloc device (TT_ALLOC_IOC_INFO: %s); allocations are not tracked",
-			     path, strerror(err));
-		*ctxp = ctx;
-		return 0;
+		snprintf(why, sizeof(why), "%s is not a tt_alloc device (TT_ALLOC_IOC_INFO: %s)",
+			 path, strerror(err));
+		goto unusable_fd;
 	}
 	/*
 	 * The ABI only grows (structures at their end, capabilities as
@@ -274,16 +261,10 @@ int tt_alloc_open_ex(const char *path, unsigned int flags,
 	 * library sends.
 	 */
 	if (info.api_version < TT_ALLOC_API_VERSION) {
-		close(fd);
-		if (monitor) {
-			tt_alloc_close(ctx);
-			return -EPROTO;
-		}
-		tt_alloc_log(flags, TT_ALLOC_LOG_WARNING,
-			     "%s speaks tt_alloc API %u, older than this library's %u; allocations are not tracked",
-			     path, info.api_version, TT_ALLOC_API_VERSION);
-		*ctxp = ctx;
-		return 0;
+		err = EPROTO;
+		snprintf(why, sizeof(why), "%s speaks tt_alloc API %u, older than this library's %u",
+			 path, info.api_version, TT_ALLOC_API_VERSION);
+		goto unusable_fd;
 	}
 	if (info.api_version > TT_ALLOC_API_VERSION ||
 	    (info.features & ~TT_ALLOC_LIB_FEATURES))
@@ -294,6 +275,18 @@ int tt_alloc_open_ex(const char *path, unsigned int flags,
 
 	ctx->fd = fd;
 	ctx->features = info.features & TT_ALLOC_LIB_FEATURES;
+	*ctxp = ctx;
+	return 0;
+
+unusable_fd:
+	close(fd);
+unusable:
+	/* A monitor needs the device; a runtime runs on untracked, warned. */
+	if (monitor) {
+		tt_alloc_close(ctx);
+		return -err;
+	}
+	tt_alloc_log(flags, TT_ALLOC_LOG_WARNING, "%s; allocations are not tracked", why);
 	*ctxp = ctx;
 	return 0;
 }
