@@ -9,6 +9,11 @@ bin=/opt/tt_alloc/bench/tt-alloc-bench
 # console at the usual "quiet"-like level: warnings and worse only,
 # not the pr_info of every reclaim (serial output is slow under TCG)
 echo 5 >/proc/sys/kernel/printk
+# the workqueue events are on from boot (bench/run.sh says why): record
+# nothing until the sweep section asks for it
+for t in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+	[ -w $t/tracing_on ] && { echo 0 >$t/tracing_on; break; }
+done
 # 2M entries per file so that N=1M fits whatever the default; a 100 ms
 # sweep (the benchmark sets 1 ms itself for the sweep section); 32
 # devices for the tt-alloc-smi snapshot

@@ -53,7 +53,11 @@ sampler=$!
 trap 'kill "$sampler" 2>/dev/null || true' EXIT
 
 rc=0
+# The sweep section times the sweep with the workqueue events, enabled
+# from boot: enabling them later patches code every vCPU runs, which
+# QEMU's multi-threaded TCG can get wrong (selftests/vm/run).
 selftests/vm/run --kernel 6.12 --modules "$TT_OUT/kbuild/bench-6.12" --mem 3072 \
+	--trace-event workqueue:workqueue_execute_start,workqueue:workqueue_execute_end \
 	--timeout "$timeout" --log "$log" ${quiet[@]+"${quiet[@]}"} \
 	--add "$B/tt-alloc-bench:/opt/tt_alloc/bench/tt-alloc-bench" \
 	--add "$root/bench/guest.sh:/opt/tt_alloc/bench/guest.sh" \

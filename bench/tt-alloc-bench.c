@@ -1090,15 +1090,48 @@ static void sw_report(const char *key, const char *label, double *d, int n)
 	row(name, n ? median(d, n) : -1, "us", NULL);
 }
 
+/*
+ * The workqueue events patch kernel text that every CPU runs when they are
+ * enabled or disabled, which QEMU's multi-threaded TCG gets wrong (see
+ * selftests/vm/run): the guest of bench/run.sh has them enabled from boot,
+ * and then they are left as they are. On real hardware they are enabled
+ * here and disabled again after.
+ */
+static const char *const sw_events[] = {
+	"events/workqueue/workqueue_execute_start/enable",
+	"events/workqueue/workqueue_execute_end/enable",
+};
+
+static int sw_events_on(void)
+{
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(sw_events) / sizeof(sw_events[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tracefs, sw_events[i]);
+		if (read_long(path) != 1)
+			return 0;
+	}
+	return 1;
+}
+
+static void sw_events_write(const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sw_events) / sizeof(sw_events[0]); i++)
+		tr_write(sw_events[i], v);
+}
+
 static void section_sweep(void)
 {
 	static const char param[] = "/sys/module/tt_alloc/parameters/sweep_interval_ms";
 	int nrec = quick ? 1000 : 10000, win = quick ? 300 : 1500;
 	double d0[4096], d1[4096], d2[4096];
-	int n0, n1, n2, fd;
-	long old = read_long(param);
+	int n0, n1, n2, fd, events_were_on;
+	long old = read_long(param), tracing_was_on;
 	uint64_t used, entries;
-	char buf[32];
+	char buf[32], path[256];
 
 	if (!access("/sys/kernel/tracing/events/workqueue", F_OK))
 		tracefs = "/sys/kernel/tracing";
@@ -1113,10 +1146,13 @@ static void section_sweep(void)
 	}
 	/* a new interval takes effect when the pending sweep runs */
 	usleep((useconds_t)(old + 100) * 1000);
+	snprintf(path, sizeof(path), "%s/tracing_on", tracefs);
+	tracing_was_on = read_long(path);
 	tr_write("tracing_on", "0");
 	tr_write("buffer_size_kb", "8192");
-	tr_write("events/workqueue/workqueue_execute_start/enable", "1");
-	tr_write("events/workqueue/workqueue_execute_end/enable", "1");
+	events_were_on = sw_events_on();
+	if (!events_were_on)
+		sw_events_write("1");
 
 	sw_pids = calloc((size_t)nrec, sizeof(*sw_pids));
 	sw_kids = calloc((size_t)nrec, sizeof(*sw_kids));
@@ -1143,9 +1179,9 @@ static void section_sweep(void)
 	n2 = sweep_trace(win, d2, 4096);
 	sw_reap(nrec);
 
-	tr_write("events/workqueue/workqueue_execute_start/enable", "0");
-	tr_write("events/workqueue/workqueue_execute_end/enable", "0");
-	tr_write("tracing_on", "1");
+	if (!events_were_on)
+		sw_events_write("0");
+	tr_write("tracing_on", tracing_was_on == 0 ? "0" : "1");
 	snprintf(buf, sizeof(buf), "%ld", old);
 	write_str(param, buf);
 	munmap(sw_stacks, (size_t)(nrec + 1) * SW_STACK);
