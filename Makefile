@@ -76,10 +76,7 @@ check-full:
 	TT_CHECK_FULL=1 scripts/check.sh
 
 demo:
-	scripts/deps.sh
-	$(MAKE) tools
-	scripts/build-module.sh 6.12
-	selftests/vm/run --kernel 6.12 --timeout 900 -- sh /opt/tt_alloc/share/demo.sh
+	@scripts/demo.sh
 
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi

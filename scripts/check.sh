@@ -115,7 +115,7 @@ mapfile -t kunit_suites < <(sed -n 's/^[[:space:]]*\.name = "\(tt_alloc[a-z0-9_]
 # An empty list would expect nothing and so could never fail.
 [ ${#guest_tests[@]} -gt 0 ] || record check FAIL check/list-tests
 [ ${#kunit_suites[@]} -gt 0 ] || record check FAIL check/kunit-suites
-host_suites=(host-tests packaging lint bench-quick)
+host_suites=(host-tests packaging lint bench-quick demo)
 [ ${#deb13[@]} -gt 0 ] && host_suites+=(dkms-deb13)
 [ "${TT_CHECK_HARNESS:-1}" = 1 ] && host_suites+=(harness)
 expect host "${host_suites[@]}"
@@ -229,6 +229,8 @@ for k in $kernels; do
 	[ -n "$dpid" ] && [ "$k" = debug ] && continue
 	vm_suite "$k"
 done
+# make demo as a user runs it: the story and nothing of the boot console
+tap_stage demo 60 scripts/demo-test.sh
 if [ -n "$dpid" ]; then
 	wait "$dpid"
 	cat "$logs/vm-debug.out"

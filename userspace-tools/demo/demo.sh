@@ -71,7 +71,10 @@ wait $A 2>/dev/null
 say "Right after waitpid() returns, both chips are empty again:"
 run tt-alloc-smi -a
 say "The kernel log says what it took back from each process:"
-dmesg | grep 'tt_alloc' | grep -e "pid $A " -e "pid $B " || dmesg | grep tt_alloc | tail -5
+# without dmesg's "[seconds]" prefix, which is what `make demo` drops as
+# the kernel's own console output
+{ dmesg | grep 'tt_alloc' | grep -e "pid $A " -e "pid $B " || dmesg | grep tt_alloc | tail -5; } |
+	sed 's/^\[[^]]*\] /    kernel: /'
 say "Totals reclaimed per device:"
 for d in 0 1; do
 	printf '    device%s: %s bytes in %s allocations\n' $d \
