@@ -22,8 +22,9 @@
 #   TT_CHECK_FULL=1                    long programs at full length (make
 #                                      check-full); the deadline grows to 3h
 #   TT_CHECK_WORK=DIR                  results and logs (default out/)
-#   TT_CHECK_PARALLEL=0                the stock kernels' suites after the
-#                                      debug one, not beside it
+#   TT_CHECK_PARALLEL=0                the debug suite in one guest and the
+#                                      stock kernels' suites after it, not
+#                                      two debug guests beside them
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$TT_ROOT" || exit 1
@@ -52,9 +53,11 @@ t0=$(now)
 deadline=$((t0 + budget))
 
 # VM sizing, from measured runs (TCG, 2 vCPUs, this machine; see the
-# README): the debug suite takes about DEBUG_TYPICAL seconds, a stock
-# kernel's about STOCK_TYPICAL. A VM may take 3x its typical time; a stage
-# is not started when even its typical time no longer fits the deadline.
+# README): the debug suite takes about DEBUG_TYPICAL seconds in one guest
+# (split over two guests, each guest's share of selftests/debug-times), a
+# stock kernel's about STOCK_TYPICAL. A VM may take 3x its typical time; a
+# stage is not started when even its typical time no longer fits the
+# deadline.
 DEBUG_TYPICAL=1000 STOCK_TYPICAL=200
 [ "$full" = 1 ] && DEBUG_TYPICAL=2400 STOCK_TYPICAL=400
 
@@ -162,19 +165,20 @@ else
 	missing lint host "not run: the debug kernel did not build (build/kernel-debug)" lint
 fi
 
-# vm_suite KERNEL: build the module for KERNEL (W=1 and sparse), run every
-# guest program in a VM on it, count the results.
-vm_suite() {
-	local k=$1 typ tmo ptmo rc suites suite parse
+# vm_prepare KERNEL: build the module for KERNEL (W=1 and sparse) and note
+# its exact release; fails (every suite of KERNEL reported missing) when
+# that is not possible.
+vm_prepare() {
+	local k=$1 suites
 	suites=("${guest_tests[@]}" vm)
 	[ "$k" = debug ] && suites+=("${kunit_suites[@]/#/kunit/}")
 	if [ "$k" = debug ] && [ "$kernel_ok" = 0 ]; then
 		missing "vm-$k" "$k" "not run: the debug kernel did not build (build/kernel-debug)" "${suites[@]}"
-		return
+		return 1
 	fi
 	if ! stage "modules-$k" build "modules-$k" scripts/build-module.sh --strict "$k"; then
 		missing "vm-$k" "$k" "not run: the module did not build for $k (build/modules-$k)" "${suites[@]}"
-		return
+		return 1
 	fi
 	# the exact release, for the per-suite table
 	(
@@ -183,16 +187,28 @@ vm_suite() {
 			KPKGVER="linux-source $(cat "$KSRC/.tt_alloc-pkgver")"
 		echo "$k $KREL${KPKGVER:+ ($KPKGVER)}"
 	) >>"$res/kernels.txt"
-	typ=$STOCK_TYPICAL
+}
+
+# vm_run KERNEL NAME TYPICAL PROGRAM...: run the guest PROGRAMs (a
+# program "kunit" stands for the KUnit suites) in one VM on KERNEL, its
+# console and results named NAME, count the results. TYPICAL: the seconds
+# the run typically takes; it may take 3x that.
+vm_run() {
+	local k=$1 name=$2 typ=$3 tmo ptmo rc suite parse progs=() kunit=0 p
+	shift 3
+	for p; do
+		if [ "$p" = kunit ]; then kunit=1; else progs+=("$p"); fi
+	done
 	suite=(/opt/tt_alloc/run-suite.sh)
 	parse=()
-	if [ "$k" = debug ]; then
-		typ=$DEBUG_TYPICAL
+	[ "$k" = debug ] && parse=(--expect-kmemleak)
+	if [ "$kunit" = 1 ]; then
 		suite+=(--kunit)
-		parse=(--expect-kmemleak "${kunit_suites[@]/#/--expect-kunit=}")
+		parse+=("${kunit_suites[@]/#/--expect-kunit=}")
 	fi
 	if [ "$(left)" -lt "$typ" ]; then
-		missing "vm-$k" "$k" "not run: deadline (about ${typ}s needed, $(left)s left of TT_CHECK_DEADLINE=$budget)" "${suites[@]}"
+		missing "$name" "$k" "not run: deadline (about ${typ}s needed, $(left)s left of TT_CHECK_DEADLINE=$budget)" \
+			vm "${progs[@]}" $([ "$kunit" = 1 ] && printf 'kunit/%s ' "${kunit_suites[@]}")
 		return
 	fi
 	tmo=$((3 * typ))
@@ -202,32 +218,75 @@ vm_suite() {
 	ptmo=$((typ < 600 ? typ : 600))
 	[ "$ptmo" -le "$tmo" ] || ptmo=$tmo
 	[ "$full" = 1 ] && suite+=(--full)
-	suite+=(--timeout "$ptmo" "${guest_tests[@]}")
+	suite+=(--timeout "$ptmo" "${progs[@]}")
 	rc=0
-	stage "vm-$k" selftests/vm/run --kernel "$k" --quiet --timeout "$tmo" \
-		--log "$logs/vm-$k.console" -- "${suite[@]}" 2>"$logs/vm-$k.runner" || rc=$?
+	stage "$name" selftests/vm/run --kernel "$k" --quiet --timeout "$tmo" \
+		--log "$logs/$name.console" -- "${suite[@]}" 2>"$logs/$name.runner" || rc=$?
 	timed "$k" vm $(($(now) - stage_s))
-	echo "runner exit status $rc (console: $logs/vm-$k.console)"
-	grep '^run: ' "$logs/vm-$k.runner" | sed 's/^/  /'
-	python3 "$ktap" parse --tag "$k" --log "$logs/vm-$k.console" --out "$res/vm-$k.res" \
-		--runner-rc "$rc" --runner-log "$logs/vm-$k.runner" \
-		"${guest_tests[@]/#/--expect=}" "${parse[@]}"
-	grep -E '^(not ok|ok) |^ +(not ok|ok) |^# tt-suite-(end|rmmod|modprobe|missing)' "$logs/vm-$k.console" |
+	echo "runner exit status $rc (console: $logs/$name.console)"
+	grep '^run: ' "$logs/$name.runner" | sed 's/^/  /'
+	python3 "$ktap" parse --tag "$k" --log "$logs/$name.console" --out "$res/$name.res" \
+		--runner-rc "$rc" --runner-log "$logs/$name.runner" \
+		"${progs[@]/#/--expect=}" "${parse[@]}"
+	grep -E '^(not ok|ok) |^ +(not ok|ok) |^# tt-suite-(end|rmmod|modprobe|missing)' "$logs/$name.console" |
 		grep -vE '^ *ok ' | sed 's/^/  /' | tail -100
 }
 
 # The debug suite is the longest, and under TCG its mostly one-threaded
-# tests leave a host core idle much of the time: the stock kernels' suites
-# run beside it, one after the other (TT_CHECK_PARALLEL=0: all in turn).
-# The debug suite's report is printed when it is done, in one piece.
+# programs leave a host core idle much of the time: it runs in two guests
+# at once, beside the stock kernels' suites (one after the other;
+# TT_CHECK_PARALLEL=0: everything in turn, the debug suite in one
+# guest). The programs are dealt to the two guests longest first, each to
+# the guest with less work so far, by the seconds selftests/debug-times
+# gives them (measured; a program it does not list counts 60 s). Each
+# debug guest's report is printed when it is done, in one piece.
+debug_split() { # PART: the programs of debug guest PART (1 or 2)
+	awk -v part="$1" -v full="$full" '
+		FNR == NR { if ($1 !~ /^#/ && NF >= 3) t[$1] = full ? $3 : $2; next }
+		{ n++; name[n] = $1; w[n] = ($1 in t) ? t[$1] : 60 }
+		END {
+			# longest first; ties by name, so the split is stable
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+				if (w[j] > w[i] || (w[j] == w[i] && name[j] < name[i])) {
+					x = w[i]; w[i] = w[j]; w[j] = x
+					x = name[i]; name[i] = name[j]; name[j] = x
+				}
+			for (i = 1; i <= n; i++) {
+				g = load[1] <= load[2] ? 1 : 2
+				load[g] += w[i]
+				if (g == part) { printf "%s ", name[i]; sum += w[i] }
+			}
+			printf "%d\n", sum
+		}' "$TT_ROOT/selftests/debug-times" <(printf '%s\n' kunit "${guest_tests[@]}")
+}
+debug_guests() {
+	local part line
+	vm_prepare debug || return
+	if [ "${TT_CHECK_PARALLEL:-1}" != 1 ]; then
+		vm_run debug vm-debug "$DEBUG_TYPICAL" kunit "${guest_tests[@]}"
+		return
+	fi
+	for part in 1 2; do
+		line=$(debug_split $part)
+		# shellcheck disable=SC2086 # the program names are words
+		vm_run debug "vm-debug-$part" $((${line##* } + 60)) ${line% *} \
+			>"$logs/vm-debug-$part.out" 2>&1 &
+	done
+	wait
+	cat "$logs/vm-debug-1.out" "$logs/vm-debug-2.out"
+}
 dpid=''
-if [ "${TT_CHECK_PARALLEL:-1}" = 1 ] && [[ " $kernels " == *" debug "* ]]; then
-	vm_suite debug >"$logs/vm-debug.out" 2>&1 &
-	dpid=$!
+if [[ " $kernels " == *" debug "* ]]; then
+	if [ "${TT_CHECK_PARALLEL:-1}" = 1 ]; then
+		debug_guests >"$logs/vm-debug.out" 2>&1 &
+		dpid=$!
+	else
+		debug_guests
+	fi
 fi
 for k in $kernels; do
-	[ -n "$dpid" ] && [ "$k" = debug ] && continue
-	vm_suite "$k"
+	[ "$k" = debug ] && continue
+	vm_prepare "$k" && vm_run "$k" "vm-$k" "$STOCK_TYPICAL" "${guest_tests[@]}"
 done
 # make demo as a user runs it: the story and nothing of the boot console
 tap_stage demo 60 scripts/demo-test.sh
@@ -252,5 +311,5 @@ if [ "${TT_CHECK_HARNESS:-1}" = 1 ]; then
 fi
 
 echo
-echo "=== total: $(($(now) - t0))s"
+echo "=== total: $(($(now) - t0))s of the ${budget}s budget (TT_CHECK_DEADLINE; the README says what a run takes here)"
 summary
