@@ -118,7 +118,7 @@ mapfile -t kunit_suites < <(sed -n 's/^[[:space:]]*\.name = "\(tt_alloc[a-z0-9_]
 # An empty list would expect nothing and so could never fail.
 [ ${#guest_tests[@]} -gt 0 ] || record check FAIL check/list-tests
 [ ${#kunit_suites[@]} -gt 0 ] || record check FAIL check/kunit-suites
-host_suites=(host-tests packaging lint bench-quick demo)
+host_suites=(host-tests packaging lint bench-quick demo readme)
 [ ${#deb13[@]} -gt 0 ] && host_suites+=(dkms-deb13)
 [ "${TT_CHECK_HARNESS:-1}" = 1 ] && host_suites+=(harness)
 expect host "${host_suites[@]}"
@@ -288,8 +288,12 @@ for k in $kernels; do
 	[ "$k" = debug ] && continue
 	vm_prepare "$k" && vm_run "$k" "vm-$k" "$STOCK_TYPICAL" "${guest_tests[@]}"
 done
-# make demo as a user runs it: the story and nothing of the boot console
+# make demo as a user runs it: the story and nothing of the boot console;
+# the README's "Run one test" commands as pasted. Both rebuild modules in
+# out/kbuild, so they come after the stock guests, when the debug guests
+# have long packed theirs.
 tap_stage demo 60 scripts/demo-test.sh
+tap_stage readme 180 scripts/readme-test.sh
 if [ -n "$dpid" ]; then
 	wait "$dpid"
 	cat "$logs/vm-debug.out"
