@@ -44,7 +44,7 @@ tools:
 SELFTEST_DIRS := selftests/tt_alloc selftests/reliability selftests/trace
 
 selftests:
-	ksrc=$$(scripts/kernel-source.sh) && \
+	ksrc=$$(scripts/kernels/kernel-source.sh) && \
 	for d in $(SELFTEST_DIRS); do \
 	  $(MAKE) -C $$d OUT=$(OUT) KSRC=$$ksrc || exit 1; \
 	done
@@ -58,22 +58,22 @@ abi-check abi-baseline: tools
 	$(MAKE) -C userspace-tools OUT=$(OUT) $@
 
 kernel:
-	scripts/build-kernel.sh
+	scripts/kernels/build-kernel.sh
 
 STOCK_KERNELS ?= 6.1 6.12 6.18 7.x
 
 stock-kernels:
-	for k in $(STOCK_KERNELS); do scripts/fetch-kernel.sh $$k || exit 1; done
+	for k in $(STOCK_KERNELS); do scripts/kernels/fetch-kernel.sh $$k || exit 1; done
 
 lint:
-	scripts/build-kernel.sh
-	scripts/lint.sh
+	scripts/kernels/build-kernel.sh
+	scripts/tests/lint.sh
 
 check:
-	scripts/check.sh
+	scripts/tests/check.sh
 
 check-full:
-	TT_CHECK_FULL=1 scripts/check.sh
+	TT_CHECK_FULL=1 scripts/tests/check.sh
 
 demo:
 	@scripts/demo.sh

@@ -41,7 +41,7 @@ for rev in "$1" "$2"; do
 	else
 		git archive "$rev" Kbuild VERSION module uapi | tar -x -C "$src"
 	fi
-	scripts/build-module.sh --src "$src" --name "bench-ab-$v" 6.12 >/dev/null
+	scripts/kernels/build-module.sh --src "$src" --name "bench-ab-$v" 6.12 >/dev/null
 	adds+=(--add "$TT_OUT/kbuild/bench-ab-$v/tt_alloc.ko:/opt/ab/$v/tt_alloc.ko")
 	i=1
 done

@@ -17,7 +17,7 @@ sections=${1:-calls}
 perf=$(command -v perf) || { echo "bench/perf.sh: no perf (apt-get install linux-perf)" >&2; exit 1; }
 mkdir -p "$P"
 make -s -C bench OUT="$TT_OUT"
-scripts/build-module.sh --name bench-6.12 6.12 >/dev/null
+scripts/kernels/build-module.sh --name bench-6.12 6.12 >/dev/null
 cat >"$P/guest.sh" <<EOT
 echo 5 >/proc/sys/kernel/printk
 echo 0 >/proc/sys/kernel/kptr_restrict

@@ -33,7 +33,7 @@ fail() {
 make -s -C bench OUT="$TT_OUT" || fail "build of the benchmark failed"
 # tt-alloc-smi (out/bin) for the snapshot figure; the guest gets out/bin
 make -s tools OUT="$TT_OUT" >/dev/null || fail "build of the tools failed"
-scripts/build-module.sh --name bench-6.12 6.12 || fail "module build for 6.12 failed"
+scripts/kernels/build-module.sh --name bench-6.12 6.12 || fail "module build for 6.12 failed"
 
 if [ "$quick" = 1 ]; then
 	args=(--quick) sfx=-quick json=$B/results-quick.json

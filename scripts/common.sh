@@ -23,14 +23,14 @@ pkg_version() {
 kernel_env() { echo "$TT_OUT/kernels/$1.env"; }
 
 # load_kernel TAG: source the env file (KTAG KDIR VMLINUZ KREL KSRC) of a
-# kernel prepared by scripts/build-kernel.sh or scripts/fetch-kernel.sh.
+# kernel prepared by scripts/kernels/build-kernel.sh or scripts/kernels/fetch-kernel.sh.
 load_kernel() {
 	local f
 	f=$(kernel_env "$1")
 	if [ ! -f "$f" ]; then
 		case $1 in
-		debug) die "debug kernel not prepared ($f missing): run 'make kernel' (scripts/build-kernel.sh)" ;;
-		*) die "kernel '$1' not prepared ($f missing): run 'make stock-kernels' (scripts/fetch-kernel.sh $1)" ;;
+		debug) die "debug kernel not prepared ($f missing): run 'make kernel' (scripts/kernels/build-kernel.sh)" ;;
+		*) die "kernel '$1' not prepared ($f missing): run 'make stock-kernels' (scripts/kernels/fetch-kernel.sh $1)" ;;
 		esac
 	fi
 	# shellcheck disable=SC1090

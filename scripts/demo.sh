@@ -44,7 +44,7 @@ step() {
 
 step deps env TT_STOCK_KERNELS=6.12 scripts/deps.sh
 step tools make tools
-step module scripts/build-module.sh 6.12
+step module scripts/kernels/build-module.sh 6.12
 
 console=$logs/demo-console.log
 echo "demo: the guest's boot console goes to $console"

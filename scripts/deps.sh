@@ -5,7 +5,7 @@
 # when everything is present.
 #   scripts/deps.sh [--no-stock]
 #   TT_STOCK_KERNELS="6.1 6.12 6.18 7.x"  stock kernels to prepare
-#                      (scripts/fetch-kernel.sh TAG; the Debian 13 ones
+#                      (scripts/kernels/fetch-kernel.sh TAG; the Debian 13 ones
 #                      also make the Debian 13 build root)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -31,9 +31,9 @@ pkgs=(
 	qemu-system-x86 busybox-static jq
 	# the ttalloc Python package's guest tests (mkinitramfs packs them)
 	python3-pytest
-	# and its offline pip install (scripts/packaging-test.sh, a venv)
+	# and its offline pip install (scripts/tests/packaging-test.sh, a venv)
 	python3-venv
-	# Debian 13 build root (scripts/buildroot.sh), source packages and
+	# Debian 13 build root (scripts/kernels/buildroot.sh), source packages and
 	# their images (stock-tree.sh: dpkg-source, extract-vmlinux's unzstd)
 	mmdebstrap dpkg-dev zstd
 )
@@ -53,6 +53,6 @@ fi
 
 if [ "${1:-}" != --no-stock ]; then
 	for k in ${TT_STOCK_KERNELS:-6.1 6.12 6.18 7.x}; do
-		"$TT_ROOT/scripts/fetch-kernel.sh" "$k"
+		"$TT_ROOT/scripts/kernels/fetch-kernel.sh" "$k"
 	done
 fi

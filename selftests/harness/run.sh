@@ -23,7 +23,7 @@
 #     guest-crash      a stock guest panics before printing any result
 #     runner-failed    the VM runner fails before booting (unknown kernel)
 #     parser-error     the results parser raises (a directory as its log)
-#     deadline         scripts/check.sh with TT_CHECK_DEADLINE=1
+#     deadline         scripts/tests/check.sh with TT_CHECK_DEADLINE=1
 #   harness/vm/kvm-probe-fallback    with a fake QEMU whose KVM fails as a
 #   harness/vm/kvm-runtime-fallback  broken paravirtual KVM does, the
 #                              runner picks TCG after its probe, and reruns
@@ -119,12 +119,12 @@ red_parser_error() {
 	red parser-error 'p/parser' 'results parser raised' "$work/parser.res"
 }
 
-# The whole of scripts/check.sh, given one second: every suite it expects
+# The whole of scripts/tests/check.sh, given one second: every suite it expects
 # is reported "not run: deadline" and the summary is still printed.
 red_deadline() {
 	local rc=0
 	TT_CHECK_WORK=$work/deadline TT_CHECK_DEADLINE=1 TT_CHECK_HARNESS=0 TT_CHECK_KERNELS=$stock \
-		"$TT_ROOT/scripts/check.sh" >"$work/deadline.out" 2>&1 || rc=$?
+		"$TT_ROOT/scripts/tests/check.sh" >"$work/deadline.out" 2>&1 || rc=$?
 	if [ "$rc" = 1 ] && tail -1 "$work/deadline.out" | grep -Eq '^[0-9]+ passed, [1-9][0-9]* failed' &&
 		grep -q "^FAIL: $stock/ioctl_test\$" "$work/deadline.out" &&
 		grep -q "^FAIL: host-tests\$" "$work/deadline.out" &&
@@ -189,7 +189,7 @@ done
 
 # (b) a real VM run on the debug kernel: failing TAP program + KASAN module
 if [ "$vm" = 1 ]; then
-	if ! "$TT_ROOT/scripts/build-module.sh" --src "$here/kasan_oob" --name harness-kasan debug \
+	if ! "$TT_ROOT/scripts/kernels/build-module.sh" --src "$here/kasan_oob" --name harness-kasan debug \
 		>"$work/build.log" 2>&1; then
 		record FAIL harness/vm/kasan-detected "$work/build.log"
 		record FAIL harness/vm/failing-test-detected "$work/build.log"

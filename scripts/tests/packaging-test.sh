@@ -11,10 +11,10 @@
 #      make uninstall DESTDIR=$tmp leaves nothing
 #   3. make htmldocs (sphinx -W) into out/htmldocs
 # Nothing is loaded into the host kernel. Prints TAP; exits 1 on failure.
-#   scripts/packaging-test.sh [--no-dkms] [--no-install] [--no-docs]
+#   scripts/tests/packaging-test.sh [--no-dkms] [--no-install] [--no-docs]
 #   TT_PKG_KERNELS="6.1.0-56-cloud-amd64 ..."  kernels for the DKMS test
 set -uo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../common.sh"
 cd "$TT_ROOT" || exit 1
 
 do_dkms=1 do_install=1 do_docs=1

@@ -4,9 +4,9 @@
 # code block runs from the top of the tree, in order, and must exit 0 and
 # show that it ran exactly what it says (one program, one case, one KUnit
 # case, one host test). TAP on stdout (a host suite of `make check`).
-#   scripts/readme-test.sh
+#   scripts/tests/readme-test.sh
 set -uo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../common.sh"
 cd "$TT_ROOT" || exit 1
 
 n=0 failed=0

@@ -1,20 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the debug test kernel: x86_64 tinyconfig + selftests/config, from
-# the newest linux-source-X.Y Debian ships (scripts/debug-source.sh: 7.x
+# the newest linux-source-X.Y Debian ships (scripts/kernels/debug-source.sh: 7.x
 # from trixie-backports or sid; TT_DEBUG_SOURCE=host: the host's
 # linux-source-6.12), out of tree (O=) in the cache, inside the Debian 13
-# build root (scripts/buildroot.sh: trixie's gcc; the module builds and
+# build root (scripts/kernels/buildroot.sh: trixie's gcc; the module builds and
 # their sparse against this kernel run there too; TT_DEBUG_SOURCE=host
 # builds on the host as before). The build is keyed by the source package
 # and version, the compiler, and the sha of the config fragment and of this
 # script; a finished build is reused ("using cached kernel").
 # Writes out/kernels/debug.env (KTAG KDIR VMLINUZ KREL KSRC KROOT).
+#   scripts/kernels/build-kernel.sh      (make kernel)
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../common.sh"
 
 frag=$TT_ROOT/selftests/config
-src=$("$TT_ROOT/scripts/debug-source.sh")
+src=$("$TT_ROOT/scripts/kernels/debug-source.sh")
 if [ -f "$src/.tt_alloc-pkgver" ]; then
 	ver="${src##*/} $(cat "$src/.tt_alloc-pkgver")"
 else
@@ -23,7 +24,7 @@ fi
 root=
 krun=()
 if [ "${TT_DEBUG_SOURCE:-}" != host ]; then
-	. "$TT_ROOT/scripts/buildroot.sh"
+	. "$TT_ROOT/scripts/kernels/buildroot.sh"
 	root=$(buildroot_path)
 	krun=(buildroot_run "$root")
 	ver="$ver $(buildroot_run "$root" gcc --version | head -1)"

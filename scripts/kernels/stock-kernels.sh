@@ -3,10 +3,11 @@
 # each tag names a kernel line, resolved to its newest cloud-amd64 release
 # built for Debian 13 (+deb13: trixie or trixie-backports; sid's +deb14
 # builds expect sid's compiler) from the private package lists
-# (scripts/debian-apt.sh) at the time of the call:
+# (scripts/kernels/debian-apt.sh) at the time of the call:
 #   6.12-deb13  Debian 13's own kernel (trixie)
 #   6.18        the 6.18 long-term line (trixie-backports)
 #   7.x         the newest 7.x (trixie-backports)
+#   . scripts/kernels/stock-kernels.sh    (sourced; it runs nothing)
 # shellcheck shell=bash
 
 TT_DEB13_TAGS="6.12-deb13 6.18 7.x"
@@ -27,7 +28,7 @@ stock_krel() {
 	[ -n "$re" ] || die "'$1' is no Debian 13 stock kernel tag ($TT_DEB13_TAGS)"
 	krel=$(dapt apt-cache pkgnames linux-image- |
 		sed -nE "s/^linux-image-(${re}\+deb13-cloud-amd64)$/\1/p" | sort -V | tail -1)
-	[ -n "$krel" ] || die "no linux-image-<$re>+deb13-cloud-amd64 in the Debian 13 lists (scripts/debian-apt.sh --update?)"
+	[ -n "$krel" ] || die "no linux-image-<$re>+deb13-cloud-amd64 in the Debian 13 lists (scripts/kernels/debian-apt.sh --update?)"
 	echo "$krel"
 }
 

@@ -8,20 +8,20 @@
 #   6.12-deb13, 6.18, 7.x
 #                     Debian 13's (trixie, trixie-backports), resolved to
 #                     the newest release of the line from the private lists
-#                     at fetch time (scripts/stock-kernels.sh); their
+#                     at fetch time (scripts/kernels/stock-kernels.sh); their
 #                     headers live in the Debian 13 build root
-#                     (scripts/buildroot.sh: KROOT, KDIR under it), or, when
+#                     (scripts/kernels/buildroot.sh: KROOT, KDIR under it), or, when
 #                     Debian ships no headers for the release (6.18 today),
 #                     a build tree is made from its source package
-#                     (scripts/stock-tree.sh)
+#                     (scripts/kernels/stock-tree.sh)
 # The image .deb is downloaded (never installed: no initramfs/grub hooks)
 # and its vmlinuz and config extracted into $TT_CACHE/stock/<release>.
 # Writes out/kernels/<tag>.env (KTAG KDIR VMLINUZ KREL KSRC KROOT KPKGVER).
-#   scripts/fetch-kernel.sh [--no-install] TAG
+#   scripts/kernels/fetch-kernel.sh [--no-install] TAG
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
-. "$TT_ROOT/scripts/debian-apt.sh"
-. "$TT_ROOT/scripts/stock-kernels.sh"
+. "$(dirname "$0")/../common.sh"
+. "$TT_ROOT/scripts/kernels/debian-apt.sh"
+. "$TT_ROOT/scripts/kernels/stock-kernels.sh"
 
 install=1
 if [ "${1:-}" = --no-install ]; then install=0; shift; fi
@@ -59,7 +59,7 @@ if [ -n "$(stock_line "$tag")" ]; then
 	if [ -f "$vmlinuz" ]; then
 		echo "using cached kernel $vmlinuz" >&2
 	else
-		[ "$install" = 1 ] || die "$vmlinuz missing: run 'scripts/fetch-kernel.sh $tag'"
+		[ "$install" = 1 ] || die "$vmlinuz missing: run 'scripts/kernels/fetch-kernel.sh $tag'"
 		note "downloading $img ($pkgver)"
 		tmp=$(mktemp -d)
 		trap 'rm -rf "$tmp"' EXIT
@@ -75,13 +75,13 @@ if [ -n "$(stock_line "$tag")" ]; then
 	fi
 	ksrc=
 	if stock_has_headers "$krel"; then
-		kroot=$("$TT_ROOT/scripts/buildroot.sh")
+		kroot=$("$TT_ROOT/scripts/kernels/buildroot.sh")
 		kdir=$kroot/usr/src/linux-headers-$krel
 		[ -f "$kdir/Makefile" ] || die "$kdir missing in the build root $kroot"
 	else
-		note "Debian ships no linux-headers-$krel: a build tree from its source (scripts/stock-tree.sh)"
-		read -r kroot kdir < <("$TT_ROOT/scripts/stock-tree.sh" "$krel" "$dir/config-$krel" "$vmlinuz") &&
-			[ -n "$kdir" ] || die "no build tree for $krel (scripts/stock-tree.sh)"
+		note "Debian ships no linux-headers-$krel: a build tree from its source (scripts/kernels/stock-tree.sh)"
+		read -r kroot kdir < <("$TT_ROOT/scripts/kernels/stock-tree.sh" "$krel" "$dir/config-$krel" "$vmlinuz") &&
+			[ -n "$kdir" ] || die "no build tree for $krel (scripts/kernels/stock-tree.sh)"
 	fi
 	mkdir -p "$TT_OUT/kernels"
 	cat >"$(kernel_env "$tag")" <<-EOT

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Static checks of the module and the uapi header; each is one test.
-#   scripts/lint.sh [--results FILE]
+#   scripts/tests/lint.sh [--results FILE]
 #   lint/checkpatch    checkpatch.pl --strict --no-tree -f (6.12 source) on
 #                      module/*.[ch] and uapi/linux/tt_alloc.h: no message
 #   lint/sparse        module build with C=2 against the debug kernel: no
@@ -12,10 +12,10 @@
 #                      gcc -std=c99 -Wall -Wextra -Werror
 #   lint/uapi-layout   pahole on every struct of the header: no hole, no
 #                      padding
-# Needs the debug kernel (scripts/build-kernel.sh) for sparse and W=1.
+# Needs the debug kernel (scripts/kernels/build-kernel.sh) for sparse and W=1.
 # Exit status 1 if any check failed.
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../common.sh"
 
 results=
 [ "${1:-}" = --results ] && results=$2
@@ -31,7 +31,7 @@ header=uapi/linux/tt_alloc.h
 mapfile -t csrc < <(ls module/*.[ch] 2>/dev/null)
 
 # checkpatch
-ksrc=$("$TT_ROOT/scripts/kernel-source.sh")
+ksrc=$("$TT_ROOT/scripts/kernels/kernel-source.sh")
 if [ ${#csrc[@]} = 0 ]; then
 	echo "no module sources in module/" >"$work/checkpatch.log"
 	record FAIL lint/checkpatch "$work/checkpatch.log"
@@ -48,7 +48,7 @@ fi
 # sparse (C=2) and W=1 builds against the debug kernel
 for check in sparse:C=2 w1:W=1; do
 	name=${check%%:*}
-	if "$TT_ROOT/scripts/build-module.sh" --name "lint-$name" debug -- "${check#*:}" \
+	if "$TT_ROOT/scripts/kernels/build-module.sh" --name "lint-$name" debug -- "${check#*:}" \
 		>"$work/$name.out" 2>&1; then
 		log=$TT_OUT/kbuild/lint-$name.log
 		if grep -E 'warning:|error:' "$log" >"$work/$name.log"; then

@@ -3,8 +3,9 @@
 # Print the path of an extracted linux-source-6.12 tree (from Debian's
 # /usr/src/linux-source-6.12.tar.xz), extracting it into the cache once.
 # The tree is keyed by the package version (stamp file .tt_alloc-pkgver).
+#   scripts/kernels/kernel-source.sh
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../common.sh"
 
 ver=$(pkg_version "$TT_SRC_PKG")
 [ -n "$ver" ] || die "$TT_SRC_PKG is not installed: run 'make deps'"

@@ -2,25 +2,25 @@
 # SPDX-License-Identifier: GPL-2.0
 # Print the path of an extracted tree of the newest linux-source-<X.Y>
 # that Debian ships (trixie-backports or sid, from the private lists of
-# scripts/debian-apt.sh), the source of the debug kernel. The .deb is
+# scripts/kernels/debian-apt.sh), the source of the debug kernel. The .deb is
 # downloaded (never installed), its tarball extracted into
 # $TT_CACHE/src/linux-source-<X.Y>-<version> once; the package version is
 # in the tree's .tt_alloc-pkgver. Knobs:
 #   TT_DEBUG_SOURCE=linux-source-X.Y  that source package, not the newest
 #   TT_DEBUG_SOURCE=host              the host's installed linux-source-6.12
-#                                     (scripts/kernel-source.sh), as before
+#                                     (scripts/kernels/kernel-source.sh), as before
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
-. "$TT_ROOT/scripts/debian-apt.sh"
+. "$(dirname "$0")/../common.sh"
+. "$TT_ROOT/scripts/kernels/debian-apt.sh"
 
 if [ "${TT_DEBUG_SOURCE:-}" = host ]; then
-	exec "$TT_ROOT/scripts/kernel-source.sh"
+	exec "$TT_ROOT/scripts/kernels/kernel-source.sh"
 fi
 
 dapt_update
 pkg=${TT_DEBUG_SOURCE:-$(dapt apt-cache pkgnames linux-source- |
 	grep -E '^linux-source-[0-9]+\.[0-9]+$' | sort -V | tail -1)}
-[ -n "$pkg" ] || die "no linux-source-X.Y in the Debian lists (scripts/debian-apt.sh --update?)"
+[ -n "$pkg" ] || die "no linux-source-X.Y in the Debian lists (scripts/kernels/debian-apt.sh --update?)"
 # its highest version over the suites (trixie-backports or sid)
 ver=
 for v in $(dapt apt-cache show "$pkg" 2>/dev/null | sed -n 's/^Version: //p'); do

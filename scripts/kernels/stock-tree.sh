@@ -6,8 +6,8 @@
 # source package of the same version (Debian's patches applied by
 # dpkg-source), the image's own config, `make olddefconfig
 # modules_prepare` with KERNELRELEASE=<release> in the Debian 13 build
-# root (scripts/buildroot.sh, the compiler Debian built it with), and a
-# Module.symvers of the image's exports (scripts/ksymtab-symvers.py on its
+# root (scripts/kernels/buildroot.sh, the compiler Debian built it with), and a
+# Module.symvers of the image's exports (scripts/kernels/ksymtab-symvers.py on its
 # vmlinux; the cloud kernels have no CONFIG_MODVERSIONS, so no CRC is
 # needed). Symbols exported by modules are not in it. When the mirror no
 # longer serves the version's Debian packaging (.dsc, .debian.tar.xz: the
@@ -17,12 +17,12 @@
 # Kept in $TT_CACHE/stock-tree/<release>-<key>, keyed by the source version,
 # the config, the build root's compiler and the recipe's version; reused.
 # Trees of other keys are removed after a day unused.
-#   scripts/stock-tree.sh RELEASE CONFIG VMLINUZ
+#   scripts/kernels/stock-tree.sh RELEASE CONFIG VMLINUZ
 # prints "KROOT KDIR KSRC" (KSRC empty: the tree is in-tree).
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
-. "$TT_ROOT/scripts/debian-apt.sh"
-. "$TT_ROOT/scripts/buildroot.sh"
+. "$(dirname "$0")/../common.sh"
+. "$TT_ROOT/scripts/kernels/debian-apt.sh"
+. "$TT_ROOT/scripts/kernels/buildroot.sh"
 
 [ $# = 3 ] || die "usage: $0 RELEASE CONFIG VMLINUZ"
 krel=$1 config=$2 vmlinuz=$3
@@ -116,7 +116,7 @@ diff <(grep '^CONFIG_' "$config" | sort) <(grep '^CONFIG_' "$tree/.config" | sor
 	note "olddefconfig changed the config of $krel (see $dir/config.diff)"
 "$tree/scripts/extract-vmlinux" "$vmlinuz" >"$dir/vmlinux" 2>>"$log" ||
 	die "cannot extract the vmlinux of $vmlinuz (log: $log)"
-python3 "$TT_ROOT/scripts/ksymtab-symvers.py" "$dir/vmlinux" >"$tree/Module.symvers" 2>>"$log" ||
+python3 "$TT_ROOT/scripts/kernels/ksymtab-symvers.py" "$dir/vmlinux" >"$tree/Module.symvers" 2>>"$log" ||
 	{ tail -5 "$log" >&2; die "no Module.symvers from $vmlinuz (log: $log)"; }
 rm -f "$dir/vmlinux"
 touch "$dir/.tt_alloc-complete"

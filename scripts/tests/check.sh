@@ -5,6 +5,7 @@
 #   N passed, N failed[, N skipped]
 # preceded by one line per suite (kernel, release, suite, passed, failed, skipped,
 # seconds) and a FAIL: line per failing test. Exit 1 if anything failed.
+#   scripts/tests/check.sh               (make check; make check-full)
 #
 # Before it boots anything it writes down which suites it expects (every
 # guest test program the Makefiles build, on every kernel, the KUnit
@@ -26,7 +27,7 @@
 #                                      stock kernels' suites after it, not
 #                                      two debug guests beside them
 set -uo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../common.sh"
 cd "$TT_ROOT" || exit 1
 
 ktap=$TT_ROOT/selftests/vm/ktap.py
@@ -128,7 +129,7 @@ for k in $kernels; do
 done
 
 kernel_ok=1
-stage kernel-debug build kernel-debug scripts/build-kernel.sh || kernel_ok=0
+stage kernel-debug build kernel-debug scripts/kernels/build-kernel.sh || kernel_ok=0
 tail -3 "$logs/build-kernel-debug.log"
 stage tools build tools make -C userspace-tools OUT="$TT_OUT"
 stage selftests build selftests make selftests
@@ -152,14 +153,14 @@ tap_stage() {
 # and valgrind.
 tap_stage host-tests 150 make -C userspace-tools OUT="$TT_OUT" test-host
 # make install/uninstall, DKMS against the stock headers, htmldocs.
-tap_stage packaging 60 scripts/packaging-test.sh
+tap_stage packaging 60 scripts/tests/packaging-test.sh
 # DKMS as a Debian 13 user runs it, in the build root.
-[ ${#deb13[@]} -gt 0 ] && tap_stage dkms-deb13 60 scripts/dkms-test.sh "${deb13[@]}"
+[ ${#deb13[@]} -gt 0 ] && tap_stage dkms-deb13 60 scripts/tests/dkms-test.sh "${deb13[@]}"
 
 if [ "$(left)" -lt 120 ]; then
 	missing lint host "not run: deadline (about 120s needed, $(left)s left)" lint
 elif [ "$kernel_ok" = 1 ]; then
-	stage lint timeout "$(left)" scripts/lint.sh --results "$res/lint.res"
+	stage lint timeout "$(left)" scripts/tests/lint.sh --results "$res/lint.res"
 	timed host lint $(($(now) - stage_s))
 else
 	missing lint host "not run: the debug kernel did not build (build/kernel-debug)" lint
@@ -176,7 +177,7 @@ vm_prepare() {
 		missing "vm-$k" "$k" "not run: the debug kernel did not build (build/kernel-debug)" "${suites[@]}"
 		return 1
 	fi
-	if ! stage "modules-$k" build "modules-$k" scripts/build-module.sh --strict "$k"; then
+	if ! stage "modules-$k" build "modules-$k" scripts/kernels/build-module.sh --strict "$k"; then
 		missing "vm-$k" "$k" "not run: the module did not build for $k (build/modules-$k)" "${suites[@]}"
 		return 1
 	fi
@@ -292,8 +293,8 @@ done
 # the README's "Run one test" commands as pasted. Both rebuild modules in
 # out/kbuild, so they come after the stock guests, when the debug guests
 # have long packed theirs.
-tap_stage demo 60 scripts/demo-test.sh
-tap_stage readme 180 scripts/readme-test.sh
+tap_stage demo 60 scripts/tests/demo-test.sh
+tap_stage readme 180 scripts/tests/readme-test.sh
 if [ -n "$dpid" ]; then
 	wait "$dpid"
 	cat "$logs/vm-debug.out"

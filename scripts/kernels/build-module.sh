@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the tt_alloc modules for one prepared kernel in a private copy
 # (out/kbuild/<tag>/) so builds for different kernels never clash.
-#   scripts/build-module.sh [--src DIR] [--name NAME] [--strict] TAG [-- MAKE_ARGS...]
+#   scripts/kernels/build-module.sh [--src DIR] [--name NAME] [--strict] TAG [-- MAKE_ARGS...]
 # TAG: debug, or a stock kernel: 6.1, 6.12, 6.12-deb13, 6.18, 7.x (see
-# scripts/build-kernel.sh, fetch-kernel.sh); any TAG with an
+# scripts/kernels/build-kernel.sh, fetch-kernel.sh); any TAG with an
 # out/kernels/TAG.env. A kernel whose env names a KROOT (the Debian 13
-# ones) is built inside that build root (scripts/buildroot.sh) with its
+# ones) is built inside that build root (scripts/kernels/buildroot.sh) with its
 # compiler, make and kbuild, as a Debian 13 user's DKMS would.
 # --src DIR: build the Kbuild module in DIR (whole dir copied) instead of
 #            the repo's Kbuild, VERSION, module/ and uapi/.
@@ -15,7 +15,7 @@
 #           root's sparse); any warning fails the build.
 # The build log is out/kbuild/NAME.log.
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../common.sh"
 
 src=
 name=
@@ -68,8 +68,8 @@ fi
 set +e
 if [ -n "$KROOT" ]; then
 	# inside the build root: the module copy at /tt/build, a KDIR outside
-	# the root (scripts/stock-tree.sh) and its source at their own paths
-	. "$TT_ROOT/scripts/buildroot.sh"
+	# the root (scripts/kernels/stock-tree.sh) and its source at their own paths
+	. "$TT_ROOT/scripts/kernels/buildroot.sh"
 	binds="$dest:/tt/build"
 	case $KDIR in
 	"$KROOT"/*) kdir=${KDIR#"$KROOT"} ;;

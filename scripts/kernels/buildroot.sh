@@ -4,9 +4,9 @@
 # which the module is built for the Debian 13 kernels, the way a Debian 13
 # user's DKMS builds it: trixie's gcc, make, sparse and dkms, and the
 # linux-headers-<release> (with its linux-kbuild) of every Debian 13 stock
-# kernel (scripts/fetch-kernel.sh: 6.12-deb13, 6.18, 7.x), from trixie and
+# kernel (scripts/kernels/fetch-kernel.sh: 6.12-deb13, 6.18, 7.x), from trixie and
 # trixie-backports; also what building the debug kernel takes
-# (scripts/build-kernel.sh). sparse is built from the newest Debian source
+# (scripts/kernels/build-kernel.sh). sparse is built from the newest Debian source
 # package of it (sid's 0.6.5~rc1 today) into /usr/local/bin: trixie's
 # 0.6.4 cannot parse the 6.19+ headers (__typeof_unqual__), which the
 # kernel's scripts/checker-valid.sh then turns off without a word.
@@ -16,14 +16,14 @@
 # script, so a new kernel release makes a new root and a finished one is
 # reused ("using cached build root"). Older roots are removed once a new
 # one is complete and they have not been used for a day.
-#   scripts/buildroot.sh             make or reuse it, print its path
-#   scripts/buildroot.sh --run CMD   run CMD in it (chroot, private mounts:
+#   scripts/kernels/buildroot.sh             make or reuse it, print its path
+#   scripts/kernels/buildroot.sh --run CMD   run CMD in it (chroot, private mounts:
 #                                    /proc, /dev, and TT_BR_BIND="HOST:DIR ...")
 #   TT_BR_TAGS="6.12-deb13 6.18 7.x"      kernels whose headers it holds
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-. "$TT_ROOT/scripts/debian-apt.sh"
-. "$TT_ROOT/scripts/stock-kernels.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+. "$TT_ROOT/scripts/kernels/debian-apt.sh"
+. "$TT_ROOT/scripts/kernels/stock-kernels.sh"
 
 # the recipe below: bump it when a change of this script makes a
 # different root (the key holds it, not this script's text, so that an
@@ -32,7 +32,7 @@ br_recipe=2
 
 # packages of the root besides the kernel headers: compiler, make, dkms;
 # then the debug kernel's build tools (python3: resolve_btfids of a BTF
-# kernel, scripts/stock-tree.sh)
+# kernel, scripts/kernels/stock-tree.sh)
 base_pkgs=(make gcc gcc-14 libc6-dev dkms kmod openssl libelf-dev
 	bc bison flex libssl-dev cpio pahole xz-utils python3)
 
@@ -43,7 +43,7 @@ br_resolve() {
 	dapt_update
 	for t in ${TT_BR_TAGS:-6.12-deb13 6.18 7.x}; do
 		krel=$(stock_krel "$t")
-		# without a headers package (6.18): scripts/stock-tree.sh
+		# without a headers package (6.18): scripts/kernels/stock-tree.sh
 		stock_has_headers "$krel" && br_hdrs+=("linux-headers-$krel")
 	done
 	# the newest sparse source over the suites

@@ -5,9 +5,9 @@
 # same Debian archive mirror as the host's own apt sources; the host's
 # sources, preferences and package state are never read or written (its
 # apt.conf.d, e.g. a proxy, still applies).
-#   scripts/debian-apt.sh [--update] apt-get|apt-cache ARGS...
-#   scripts/debian-apt.sh --update      refresh the package lists only
-#   scripts/debian-apt.sh --mirror      print the mirror used
+#   scripts/kernels/debian-apt.sh [--update] apt-get|apt-cache ARGS...
+#   scripts/kernels/debian-apt.sh --update      refresh the package lists only
+#   scripts/kernels/debian-apt.sh --mirror      print the mirror used
 # The lists are refreshed when older than TT_APT_MAX_AGE seconds (default
 # 21600), or always with --update; a failed refresh with usable lists left
 # is only a warning. Knobs:
@@ -17,7 +17,7 @@
 # State: $TT_CACHE/apt/{etc,state,cache}. Also sourced by other scripts:
 # then it only defines dapt and dapt_update.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 
 TT_APT_DIR=$TT_CACHE/apt
 TT_APT_SUITES="trixie trixie-backports sid"
@@ -81,7 +81,7 @@ dapt_setup() {
 		"$TT_APT_DIR"/state/lists/partial "$TT_APT_DIR"/cache/archives/partial
 	[ -f "$TT_APT_DIR/state/status" ] || : >"$TT_APT_DIR/state/status"
 	cat >"$TT_APT_DIR/etc/sources.list.d/tt-debian.sources.new" <<-EOF
-	# written by scripts/debian-apt.sh: Debian 13 and sid for the tt_alloc tests
+	# written by scripts/kernels/debian-apt.sh: Debian 13 and sid for the tt_alloc tests
 	Types: deb deb-src
 	URIs: $m
 	Suites: $TT_APT_SUITES

@@ -2,20 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 # DKMS test on the Debian 13 stock kernels, the way a Debian 13 user's
 # DKMS builds the module: inside the Debian 13 build root
-# (scripts/buildroot.sh), seen through a throwaway overlay so the cached
+# (scripts/kernels/buildroot.sh), seen through a throwaway overlay so the cached
 # root is not changed, the sources go to /usr/src/tt_alloc-<VERSION> with
 # the dkms.conf of `make dkms-install`, then dkms add, dkms build -k
 # <release> and dkms install -k <release>; the installed tt_alloc.ko must
 # carry the version and the kernel's vermagic. A kernel whose tree is not
-# a headers package (scripts/stock-tree.sh: 6.18) gets the
+# a headers package (scripts/kernels/stock-tree.sh: 6.18) gets the
 # /lib/modules/<release>/build link a headers package would install (in
 # the overlay). Prints TAP; exits 1 on failure.
-#   scripts/dkms-test.sh TAG...     e.g. 6.12-deb13 6.18 7.x (prepared by
-#                                   scripts/fetch-kernel.sh TAG)
+#   scripts/tests/dkms-test.sh TAG...     e.g. 6.12-deb13 6.18 7.x (prepared by
+#                                   scripts/kernels/fetch-kernel.sh TAG)
 # (The Debian 12 kernels' DKMS test runs on the host: packaging-test.sh.)
 set -uo pipefail
-. "$(dirname "$0")/common.sh"
-. "$TT_ROOT/scripts/buildroot.sh"
+. "$(dirname "$0")/../common.sh"
+. "$TT_ROOT/scripts/kernels/buildroot.sh"
 set +e # (the sourced scripts set -e) a failed kernel is one failed test
 
 [ $# -gt 0 ] || die "usage: $0 TAG... (Debian 13 stock kernels: 6.12-deb13 6.18 7.x)"
@@ -29,7 +29,7 @@ for tag in "$@"; do
 	log=$logs/dkms-$tag.log
 	: >"$log"
 	if ! (load_kernel "$tag") >>"$log" 2>&1; then
-		tap_ok 1 "dkms $tag: kernel not prepared (scripts/fetch-kernel.sh $tag)" "$log"
+		tap_ok 1 "dkms $tag: kernel not prepared (scripts/kernels/fetch-kernel.sh $tag)" "$log"
 		continue
 	fi
 	KROOT=

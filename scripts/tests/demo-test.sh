@@ -4,9 +4,9 @@
 # a failing guest shows the console's last lines and where the rest is.
 # TAP on stdout (a host suite of `make check`). Needs the stock 6.12
 # kernel (make deps).
-#   scripts/demo-test.sh
+#   scripts/tests/demo-test.sh
 set -uo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../common.sh"
 cd "$TT_ROOT" || exit 1
 
 n=0 failed=0
