@@ -40,14 +40,9 @@ tools:
 	  $(MAKE) -C userspace-tools OUT=$(OUT); \
 	else echo "note: userspace-tools/Makefile missing: no tools built"; fi
 
-# The kselftest harness header comes from the linux-source-6.12 tree.
-SELFTEST_DIRS := selftests/tt_alloc selftests/reliability selftests/trace
-
+# the kselftest harness header comes from the linux-source-6.12 tree
 selftests:
-	ksrc=$$(scripts/kernels/kernel-source.sh) && \
-	for d in $(SELFTEST_DIRS); do \
-	  $(MAKE) -C $$d OUT=$(OUT) KSRC=$$ksrc || exit 1; \
-	done
+	$(MAKE) -C selftests/tt_alloc OUT=$(OUT)
 
 deps:
 	scripts/deps.sh
@@ -81,7 +76,7 @@ demo:
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	@if [ -f userspace-tools/Makefile ]; then $(MAKE) -C userspace-tools OUT=$(OUT) clean; fi
-	for d in $(SELFTEST_DIRS) bench; do $(MAKE) -C $$d OUT=$(OUT) clean; done
+	for d in selftests/tt_alloc bench; do $(MAKE) -C $$d OUT=$(OUT) clean; done
 	rm -rf $(OUT)
 
 # install, uninstall, dkms-install, dkms-remove, htmldocs

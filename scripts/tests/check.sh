@@ -111,7 +111,7 @@ fi
 
 # What must report, decided before anything boots.
 guest_tests=()
-for d in selftests/tt_alloc selftests/reliability selftests/trace userspace-tools; do
+for d in selftests/tt_alloc userspace-tools; do
 	mapfile -t -O ${#guest_tests[@]} guest_tests < <(make -s -C "$d" list-tests)
 done
 kunit_suites=()

@@ -7,7 +7,7 @@
 #ifndef REL_COMMON_H
 #define REL_COMMON_H
 
-#include "../tt_alloc/tt_alloc_test.h"
+#include "tt_alloc_test.h"
 
 #include <pthread.h>
 #include <sys/socket.h>
