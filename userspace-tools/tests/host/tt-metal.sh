@@ -12,7 +12,11 @@
 #  3. every stub is listed in stubs/README and every listed stub exists;
 #  4. tt-metal-tt_alloc.patch applies (git apply --check) to a copy of
 #     the tree's files it patches;
-#  5. the doc quotes tests/real-headers.cpp and names the patch.
+#  5. the doc quotes tests/real-headers.cpp and names the patch;
+#  6. the patch's include guard: without tt_alloc's headers on the include
+#     path the hooks compile out (tt-metal builds as before), with them in;
+#  7. tests/no-device.cpp: TT_ALLOC_TRACKING_ENABLED=1 and no device: the
+#     hooks are no-ops from 2 threads, exit 0, exactly one line on stderr.
 # TAP on stdout. usage: tt-metal.sh OUT SRCDIR
 set -u
 OUT=$1
@@ -69,5 +73,31 @@ if grep -q '^\.\. literalinclude:: .*integrations/tt-metal/tests/real-headers\.c
 	res ok "tt-metal-integration.rst quotes tests/real-headers.cpp and names the patch"
 else
 	res "not ok" "tt-metal-integration.rst quotes tests/real-headers.cpp and names the patch"
+fi
+# the lines the patch adds to buffer.cpp from "#if __has_include" to "#endif"
+sed -n '/^+++ b\/tt_metal\/impl\/buffers\/buffer.cpp/,/^diff /p' "$TTM/tt-metal-tt_alloc.patch" |
+	sed -n 's/^+//p' | sed -n '/^#if __has_include/,/^#endif/p' >"$tmp/guard.cpp"
+printf '#ifdef TT_METAL_WITH_TT_ALLOC\nint with_tt_alloc;\n#endif\n' >>"$tmp/guard.cpp"
+if [ "$(grep -c . "$tmp/guard.cpp")" -ge 6 ] &&
+	${CXX:-g++} -std=c++20 -Wall -Werror -c -o "$tmp/g0.o" "$tmp/guard.cpp" 2>"$tmp/err" &&
+	${CXX:-g++} -std=c++20 -Wall -Werror -c -o "$tmp/g1.o" -I"$TTM/include" -I"$SRC/lib/include" \
+		-I"$SRC/../uapi" "$tmp/guard.cpp" 2>>"$tmp/err" &&
+	! nm "$tmp/g0.o" | grep -q with_tt_alloc && nm "$tmp/g1.o" | grep -q with_tt_alloc; then
+	res ok "the patch's include guard: hooks compiled out without tt_alloc's headers, in with them"
+else
+	sed 's/^/# /' "$tmp/err" | head -10
+	res "not ok" "the patch's include guard: hooks compiled out without tt_alloc's headers, in with them"
+fi
+
+if ${CXX:-g++} -std=c++20 -Wall -Wextra -Werror -pthread -o "$tmp/no-device" -I"$TTM/include" \
+	-I"$SRC/lib/include" -I"$SRC/../uapi" "$TTM/tests/no-device.cpp" -L"$OUT/lib" -lttalloc \
+	-Wl,-rpath,"$OUT/lib" >"$tmp/err" 2>&1 &&
+	TT_ALLOC_TRACKING_ENABLED=1 TT_ALLOC_DEVICE=/nonexistent/tt_alloc "$tmp/no-device" \
+		>"$tmp/out" 2>"$tmp/stderr" && [ "$(wc -l <"$tmp/stderr")" = 1 ]; then
+	sed 's/^/# stderr: /' "$tmp/stderr"
+	res ok "TT_ALLOC_TRACKING_ENABLED=1, no device: hooks from 2 threads are no-ops, exit 0, one line on stderr"
+else
+	sed 's/^/# /' "$tmp/err" "$tmp/out" "$tmp/stderr" 2>/dev/null | head -10
+	res "not ok" "TT_ALLOC_TRACKING_ENABLED=1, no device: hooks from 2 threads are no-ops, exit 0, one line on stderr"
 fi
 echo "1..$n"
