@@ -14,7 +14,8 @@
  * Process-wide: one Recorder, one /dev/tt_alloc file, opened on first use.
  * Off unless TT_ALLOC_TRACKING_ENABLED=1; without /dev/tt_alloc libttalloc
  * logs one line and every hook is a no-op. A hook never throws and never
- * fails tt-metal: errors are counted (Recorder::errors()).
+ * fails tt-metal: errors are counted (Recorder::errors()), an exception
+ * of the recorder's own (memory, lock) included.
  *
  * Header-only; link with -lttalloc. The buffer and device hooks are
  * templates over tt-metal's types so that they compile against tt-metal's
@@ -23,6 +24,8 @@
 #ifndef TT_ALLOC_TT_METAL_HPP
 #define TT_ALLOC_TT_METAL_HPP
 
+#include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -56,76 +59,84 @@ public:
 	/* tt-metal's BufferType (DRAM, L1, SYSTEM_MEMORY, L1_SMALL, TRACE) is
 	 * TT_ALLOC_MEM_DRAM..TRACE, in the same order */
 	void buffer_allocated(std::uint32_t chip, std::uint32_t type, std::uint64_t addr,
-			      std::uint64_t size)
+			      std::uint64_t size) noexcept
 	{
 		if (!enabled() || type > TT_ALLOC_MEM_TRACE || size == 0)
 			return;
-		std::lock_guard<std::mutex> l(mu_);
-		if (note(tt_alloc_record(ctx_, chip, type, addr, size, 0)))
-			chips_[chip].buffers[{type, addr}] = size;
+		try {
+			std::lock_guard<std::mutex> l(mu_);
+			if (note(tt_alloc_record(ctx_, chip, type, addr, size, 0)))
+				chips_[chip].buffers[{type, addr}] = size;
+		} catch (...) {
+			note(-ENOMEM);
+		}
 	}
 
-	void buffer_deallocated(std::uint32_t chip, std::uint32_t type, std::uint64_t addr)
+	void buffer_deallocated(std::uint32_t chip, std::uint32_t type, std::uint64_t addr) noexcept
 	{
 		if (!enabled())
 			return;
-		std::lock_guard<std::mutex> l(mu_);
-		auto c = chips_.find(chip);
-		if (c == chips_.end())
-			return;
-		/* one not recorded (allocated before tracking began) is no error */
-		auto b = c->second.buffers.find({type, addr});
-		if (b == c->second.buffers.end())
-			return;
-		c->second.buffers.erase(b);
-		note(tt_alloc_free(ctx_, chip, type, addr));
+		try {
+			std::lock_guard<std::mutex> l(mu_);
+			auto c = chips_.find(chip);
+			if (c == chips_.end())
+				return;
+			/* one not recorded (allocated before tracking began) is no error */
+			auto b = c->second.buffers.find({type, addr});
+			if (b == c->second.buffers.end())
+				return;
+			c->second.buffers.erase(b);
+			note(tt_alloc_free(ctx_, chip, type, addr));
+		} catch (...) {
+			note(-ENOMEM);
+		}
 	}
 
 	/* the bytes of locally allocated circular buffers now resident on the
 	 * chip, tt-metal's own figure (one TT_ALLOC_MEM_CB entry, id 0) */
-	void cbs_resident(std::uint32_t chip, std::uint64_t bytes)
+	void cbs_resident(std::uint32_t chip, std::uint64_t bytes) noexcept
 	{
 		if (!enabled())
 			return;
-		std::lock_guard<std::mutex> l(mu_);
-		set_cbs(chip, bytes);
+		try {
+			std::lock_guard<std::mutex> l(mu_);
+			set_cbs(chip, bytes);
+		} catch (...) {
+			note(-ENOMEM);
+		}
 	}
 
 	/* the chip was closed: tt-metal resets its allocator without freeing
 	 * buffer by buffer, so everything recorded for it goes */
-	void chip_closed(std::uint32_t chip)
+	void chip_closed(std::uint32_t chip) noexcept
 	{
 		if (!enabled())
 			return;
-		std::lock_guard<std::mutex> l(mu_);
-		auto c = chips_.find(chip);
-		if (c == chips_.end())
-			return;
-		set_cbs(chip, 0);
-		for (const auto &b : c->second.buffers)
-			note(tt_alloc_free(ctx_, chip, b.first.first, b.first.second));
-		chips_.erase(c);
+		try {
+			std::lock_guard<std::mutex> l(mu_);
+			auto c = chips_.find(chip);
+			if (c == chips_.end())
+				return;
+			set_cbs(chip, 0);
+			for (const auto &b : c->second.buffers)
+				note(tt_alloc_free(ctx_, chip, b.first.first, b.first.second));
+			chips_.erase(c);
+		} catch (...) {
+			note(-ENOMEM);
+		}
 	}
 
 	/* calls the module refused (e.g. -ENODEV for a chip id past the
-	 * module's devices), and the last one's negative errno */
-	std::uint64_t errors() const
-	{
-		std::lock_guard<std::mutex> l(mu_);
-		return errors_;
-	}
-	int last_error() const
-	{
-		std::lock_guard<std::mutex> l(mu_);
-		return last_error_;
-	}
+	 * module's devices; -ENOMEM: the recorder's own memory or lock
+	 * failed), and the last one's negative errno */
+	std::uint64_t errors() const { return errors_.load(); }
+	int last_error() const { return last_error_.load(); }
 	struct tt_alloc_ctx *context() const { return ctx_; }
 
 private:
 	Recorder() { tt_alloc_open(&ctx_); }
 
-	/* mu_ held */
-	bool note(int rc)
+	bool note(int rc) noexcept
 	{
 		if (rc >= 0)
 			return true;
@@ -153,8 +164,8 @@ private:
 	struct tt_alloc_ctx *ctx_ = nullptr;
 	mutable std::mutex mu_;
 	std::map<std::uint32_t, Chip> chips_;
-	std::uint64_t errors_ = 0;
-	int last_error_ = 0;
+	std::atomic<std::uint64_t> errors_{0};
+	std::atomic<int> last_error_{0};
 };
 
 /*
