@@ -10,7 +10,8 @@
  * get_devices(), a MeshBuffer's backing Buffer lives on the MeshDevice.
  * After each step what tt-metal's allocator holds, chip by chip and type by
  * type, must be exactly what the module's device scope and sysfs say:
- * a 2-chip mesh opened, used from 4 threads, CBs resident, a graph capture,
+ * a 2-chip mesh opened, used from 4 threads, CBs resident, programs'
+ * kernel binaries created and destroyed, a graph capture,
  * closed with buffers alive, reopened, then the same as a 4-chip mesh;
  * a single chip; a process SIGKILLed mid-way; a chip id the module does
  * not have; tracking off. TAP.
@@ -229,6 +230,19 @@ static void mesh_session(Recorder &r, Held &h, std::vector<IDevice *> chips, con
 	}
 	check(p + "program B dispatched: 120 KiB of CBs resident", h);
 
+	/* programs: tt-metal keeps a program's kernel binaries in a DRAM
+	 * Buffer it creates once per program and device, sized by the
+	 * binaries (ProgramImpl::allocate_kernel_bin_buf_on_device), owned
+	 * by the program: a cached re-dispatch allocates nothing, the
+	 * program's destruction frees it */
+	Buffer prog_a{&mesh, BufferType::DRAM, 0x7f000000, 24 * K};
+	Buffer prog_b{&mesh, BufferType::DRAM, 0x7f100000, 12 * K};
+	allocate(r, h, prog_a);
+	allocate(r, h, prog_b);
+	check(p + "programs A and B compiled: kernel binaries (24, 12 KiB) on every chip", h);
+	deallocate(r, h, prog_a);
+	check(p + "program A destroyed: its kernel binaries freed, B's stay", h);
+
 	/* a graph capture (NO_DISPATCH): hooked, address 0, never allocated */
 	Buffer cap1{&mesh, BufferType::DRAM, 0, 8 * M}, cap2{&mesh, BufferType::L1, 0, 64 * K};
 	allocate(r, h, cap1, true);
@@ -250,11 +264,11 @@ static void mesh_session(Recorder &r, Held &h, std::vector<IDevice *> chips, con
 		h.add(acts[i], -1);
 	check(p + "32 activations freed from 2 threads", h);
 
-	/* close with weights, KV cache and 32 activations alive: tt-metal
+	/* close with weights, KV cache, 32 activations and program B alive: tt-metal
 	 * resets each chip's allocator; their later frees raise no event */
 	for (IDevice *c : chips)
 		close_chip(r, h, *c);
-	check(p + "closed with 34 buffers alive: every chip empty", h);
+	check(p + "closed with 35 buffers alive: every chip empty", h);
 	ok(r.errors() == 0, p + "no call refused (errors " + std::to_string(r.errors()) + ", last " +
 			       std::to_string(r.last_error()) + ")");
 }
