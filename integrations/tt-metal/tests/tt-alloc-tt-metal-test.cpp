@@ -302,6 +302,11 @@ int main()
 	check("chip 2 alone: a trace region and an L1_SMALL buffer", h);
 	deallocate(r, h, s2);
 	check("chip 2: the L1_SMALL buffer freed", h);
+	/* a buffer allocated before tracking began is freed: ignored */
+	Buffer before{&c2, BufferType::DRAM, 0x5000000, 4 * K};
+	ttalloc::metal::buffer_deallocated<MeshDevice>(before, false, r);
+	ok(r.errors() == 0, "a free of a buffer never recorded: ignored, no error");
+	check("and nothing changed", h);
 
 	/* a process killed mid-way: what it held goes, this process's stays */
 	int pfd[2];
