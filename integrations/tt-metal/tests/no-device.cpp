@@ -6,10 +6,12 @@
  * model of tt-metal's types, must be a no-op: the recorder is off, nothing
  * is counted as an error, nothing throws, the exit status is 0; the
  * script checks that stderr holds exactly one line. Exit 1 otherwise.
+ * It compiles only if every hook is noexcept (static_assert).
  */
 #include <cstdint>
 #include <cstdio>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <tt_alloc/tt_metal.hpp>
@@ -29,6 +31,13 @@ struct Buffer {
 	std::uint32_t address() const { return 0x1000; }
 	std::uint64_t size() const { return 4096; }
 };
+
+/* every hook is noexcept: nothing it does can make tt-metal fail */
+static_assert(noexcept(ttalloc::metal::Recorder::instance()));
+static_assert(noexcept(ttalloc::metal::buffer_allocated<MeshDevice>(std::declval<const Buffer &>(), false)));
+static_assert(noexcept(ttalloc::metal::buffer_deallocated<MeshDevice>(std::declval<const Buffer &>(), false)));
+static_assert(noexcept(ttalloc::metal::device_closed(std::declval<const IDevice &>())));
+static_assert(noexcept(ttalloc::metal::device_cbs_resident(std::declval<const IDevice &>(), 0)));
 
 int main()
 {

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <new>
 #include <utility>
 
 #include <tt_alloc/libttalloc.h>
@@ -42,9 +43,11 @@ class Recorder {
 public:
 	/* the process's recorder (opened on first use, never destroyed:
 	 * buffers may be freed from static destructors) */
-	static Recorder &instance()
+	static Recorder &instance() noexcept
 	{
-		static Recorder *r = new Recorder();
+		/* in static storage, never destroyed: no allocation to fail */
+		alignas(Recorder) static unsigned char storage[sizeof(Recorder)];
+		static Recorder *r = new (storage) Recorder();
 		return *r;
 	}
 
@@ -132,9 +135,11 @@ public:
 	std::uint64_t errors() const { return errors_.load(); }
 	int last_error() const { return last_error_.load(); }
 	struct tt_alloc_ctx *context() const { return ctx_; }
+	/* a hook failed on its own (memory): counted as -ENOMEM */
+	void failed() noexcept { note(-ENOMEM); }
 
 private:
-	Recorder() { tt_alloc_open(&ctx_); }
+	Recorder() noexcept { tt_alloc_open(&ctx_); }
 
 	bool note(int rc) noexcept
 	{
@@ -176,45 +181,64 @@ private:
  * address and size on every chip of the mesh, recorded on each chip.
  */
 template <class MeshDevice, class Buffer>
-void buffer_allocated(const Buffer &b, bool hooked, Recorder &r = Recorder::instance())
+void buffer_allocated(const Buffer &b, bool hooked, Recorder &r = Recorder::instance()) noexcept
 {
 	if (hooked || !r.enabled() || !b.device())
 		return;
-	const auto type = static_cast<std::uint32_t>(b.buffer_type());
-	if (const auto *mesh = dynamic_cast<const MeshDevice *>(b.device())) {
-		for (const auto *chip : mesh->get_devices())
-			r.buffer_allocated(static_cast<std::uint32_t>(chip->id()), type, b.address(),
-					   b.size());
-		return;
+	try {
+		const auto type = static_cast<std::uint32_t>(b.buffer_type());
+		if (const auto *mesh = dynamic_cast<const MeshDevice *>(b.device())) {
+			for (const auto *chip : mesh->get_devices())
+				r.buffer_allocated(static_cast<std::uint32_t>(chip->id()), type,
+						   b.address(), b.size());
+			return;
+		}
+		r.buffer_allocated(static_cast<std::uint32_t>(b.device()->id()), type, b.address(),
+				   b.size());
+	} catch (...) {
+		r.failed();
 	}
-	r.buffer_allocated(static_cast<std::uint32_t>(b.device()->id()), type, b.address(), b.size());
 }
 
 template <class MeshDevice, class Buffer>
-void buffer_deallocated(const Buffer &b, bool hooked, Recorder &r = Recorder::instance())
+void buffer_deallocated(const Buffer &b, bool hooked, Recorder &r = Recorder::instance()) noexcept
 {
 	if (hooked || !r.enabled() || !b.device())
 		return;
-	const auto type = static_cast<std::uint32_t>(b.buffer_type());
-	if (const auto *mesh = dynamic_cast<const MeshDevice *>(b.device())) {
-		for (const auto *chip : mesh->get_devices())
-			r.buffer_deallocated(static_cast<std::uint32_t>(chip->id()), type, b.address());
-		return;
+	try {
+		const auto type = static_cast<std::uint32_t>(b.buffer_type());
+		if (const auto *mesh = dynamic_cast<const MeshDevice *>(b.device())) {
+			for (const auto *chip : mesh->get_devices())
+				r.buffer_deallocated(static_cast<std::uint32_t>(chip->id()), type,
+						     b.address());
+			return;
+		}
+		r.buffer_deallocated(static_cast<std::uint32_t>(b.device()->id()), type, b.address());
+	} catch (...) {
+		r.failed();
 	}
-	r.buffer_deallocated(static_cast<std::uint32_t>(b.device()->id()), type, b.address());
 }
 
 /* Device hooks: a chip's Device::close, and its CB residency */
 template <class Device>
-void device_closed(const Device &d, Recorder &r = Recorder::instance())
+void device_closed(const Device &d, Recorder &r = Recorder::instance()) noexcept
 {
-	r.chip_closed(static_cast<std::uint32_t>(d.id()));
+	try {
+		r.chip_closed(static_cast<std::uint32_t>(d.id()));
+	} catch (...) {
+		r.failed();
+	}
 }
 
 template <class Device>
-void device_cbs_resident(const Device &d, std::uint64_t bytes, Recorder &r = Recorder::instance())
+void device_cbs_resident(const Device &d, std::uint64_t bytes,
+			 Recorder &r = Recorder::instance()) noexcept
 {
-	r.cbs_resident(static_cast<std::uint32_t>(d.id()), bytes);
+	try {
+		r.cbs_resident(static_cast<std::uint32_t>(d.id()), bytes);
+	} catch (...) {
+		r.failed();
+	}
 }
 
 } // namespace ttalloc::metal
