@@ -141,12 +141,35 @@ def test_device_scope_sees_other_processes(inner):
             in section(out, "test_other_process"))
 
 
-def test_no_device_is_an_error(inner, tmp_path):
-    rc, out = inner("--tt-alloc-device", str(tmp_path / "none"), "-k",
-                    "test_clean or test_unchecked_leak")
+def test_no_device_is_not_an_error_by_default(inner, tmp_path):
+    # a machine without the module: checked tests run unchecked (a leak
+    # is not seen), a fixture test is skipped, the suite passes
+    none = tmp_path / "none"
+    rc, out = inner("--tt-alloc-device", str(none), "-rs", "-k",
+                    "test_clean or test_leaks or test_fixture_leak")
+    assert rc == 0 and re.search(r"^2 passed, 1 skipped", out, re.M), out
+    assert ("SKIPPED [1] " in out
+            and "tt_alloc: [Errno 2] No such file or directory: '%s'"
+            % none in out)
+    assert ("tt_alloc: no leak check (2 test(s) ran unchecked): [Errno 2] "
+            "No such file or directory: '%s'; --tt-alloc-require or "
+            "TT_ALLOC_REQUIRE=1 makes this a failure" % none) in out
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_no_device_is_an_error_when_required(inner, tmp_path, how,
+                                             monkeypatch):
+    args = ["--tt-alloc-device", str(tmp_path / "none"), "-k",
+            "test_clean or test_unchecked_leak"]
+    if how == "option":
+        args.append("--tt-alloc-require")
+    else:
+        monkeypatch.setenv("TT_ALLOC_REQUIRE", "1")
+    rc, out = inner(*args)
     assert rc == 1 and re.search(r"^1 failed, 1 passed", out, re.M)
     assert ("tt_alloc leak check: [Errno 2] No such file or directory: '%s'"
             % (tmp_path / "none")) in section(out, "test_clean")
+    assert "no leak check" not in out
 
 
 def test_marker_registered(inner):

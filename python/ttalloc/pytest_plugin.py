@@ -21,12 +21,20 @@ What is compared (``--tt-alloc-scope``):
     the device-scope usage (every client of every device). Any other
     process recording or freeing meanwhile shows up as a difference.
 
-A test that frees what an earlier test leaked is a difference too. When
-the device cannot be opened a checked test fails with the error.
+A test that frees what an earlier test leaked is a difference too.
+
+Without the device (no tt_alloc module: opening it fails with ENOENT,
+ENODEV or ENXIO) a checked test is not checked: it runs and its own
+outcome stands, a test using the ``tt_alloc_leak_check`` fixture is
+skipped, and the terminal summary says so in one line. So a suite stays
+green on machines without tt_alloc. ``--tt-alloc-require`` (or
+``TT_ALLOC_REQUIRE=1``) makes a checked test fail with the error instead.
+Any other error opening the device (EACCES, EPROTO, ...) fails it always.
 
 Records still queued in a libttalloc context (not yet flushed) are not
 seen by either: the kernel does not know them yet.
 """
+import errno
 import gc
 import os
 
@@ -34,6 +42,8 @@ import pytest
 
 MARKER = "tt_alloc_leak_check"
 _KEY = pytest.StashKey[str]()
+# errnos that mean "this machine has no tt_alloc module"
+_ABSENT = (errno.ENOENT, errno.ENODEV, errno.ENXIO)
 
 
 def pytest_addoption(parser):
@@ -46,6 +56,9 @@ def pytest_addoption(parser):
                      "whole devices")
     g.addoption("--tt-alloc-device", default=None, metavar="PATH",
                 help="device node (default $TT_ALLOC_DEVICE or /dev/tt_alloc)")
+    g.addoption("--tt-alloc-require", action="store_true", default=False,
+                help="fail checked tests when the device is absent (default: "
+                     "run them unchecked; also TT_ALLOC_REQUIRE=1)")
 
 
 def pytest_configure(config):
@@ -60,6 +73,17 @@ class _Monitor:
     def __init__(self, config):
         self.config = config
         self.ctx = None
+        self.absent = None      # the error when the device is absent
+        self.unchecked = 0      # checked tests run without the check
+        self.require = (config.getoption("--tt-alloc-require")
+                        or os.environ.get("TT_ALLOC_REQUIRE") == "1")
+
+    def missing(self, e):
+        """True when error e means no module and that is not an error."""
+        if self.require or e.errno not in _ABSENT:
+            return False
+        self.absent = e
+        return True
 
     def get(self):
         if self.ctx is None:
@@ -128,6 +152,10 @@ def pytest_runtest_call(item):
     try:
         before, err = snapshot(mon.get(), scope), None
     except ttalloc.Error as e:
+        if mon.missing(e):
+            mon.unchecked += 1
+            yield
+            return
         err = "tt_alloc leak check: %s" % e
     if err:
         pytest.fail(err, pytrace=False)
@@ -164,6 +192,15 @@ def pytest_sessionstart(session):
     session.config._tt_alloc_monitor = _Monitor(session.config)
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    mon = getattr(config, "_tt_alloc_monitor", None)
+    if mon is not None and mon.absent is not None:
+        terminalreporter.write_line(
+            "tt_alloc: no leak check (%d test(s) ran unchecked): %s; "
+            "--tt-alloc-require or TT_ALLOC_REQUIRE=1 makes this a failure"
+            % (mon.unchecked, mon.absent))
+
+
 def pytest_sessionfinish(session):
     mon = getattr(session.config, "_tt_alloc_monitor", None)
     if mon is not None:
@@ -173,5 +210,14 @@ def pytest_sessionfinish(session):
 @pytest.fixture
 def tt_alloc_leak_check(request):
     """Check this test for leaks; the value is the read-only
-    :class:`ttalloc.Context` the check uses (usage and clients queries)."""
-    return request.config._tt_alloc_monitor.get()
+    :class:`ttalloc.Context` the check uses (usage and clients queries).
+    Without the device (and without --tt-alloc-require) the test is
+    skipped: there is no context to give it."""
+    import ttalloc
+    mon = request.config._tt_alloc_monitor
+    try:
+        return mon.get()
+    except ttalloc.Error as e:
+        if mon.missing(e):
+            pytest.skip("tt_alloc: %s" % e)
+        raise

@@ -1,27 +1,127 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest test of the tt-metal tracking processor (root, tt_alloc loaded with
- * defaults): a TT-NN-like sequence of graph-tracker callbacks (two devices
- * opened with their system kernels, weights and activations, CBs of a
- * program, the program itself, the CB deallocation, buffer frees, device
- * close) goes through GraphTracker into TtAllocProcessor and so into the
- * module; after each step the device-scope TT_ALLOC_IOC_USAGE, the sysfs
- * counters and the processor's own file scope are checked. Then the same
- * sequence with TT_ALLOC_TRACKING_ENABLED unset records nothing. TAP.
+ * Guest test of the tt-metal integration (include/tt_alloc/tt_metal.hpp;
+ * root, tt_alloc loaded with its defaults: 8 devices). A model of
+ * tt-metal's event sequence calls the hooks exactly where
+ * tt-metal-tt_alloc.patch puts them (after Buffer's track_allocate /
+ * track_deallocate, in Device::close, in Device::publish_cb_residency),
+ * on model types with tt-metal's member names: IDevice::id() is the chip
+ * id, a MeshDevice has a mesh id of its own (a process-wide counter) and
+ * get_devices(), a MeshBuffer's backing Buffer lives on the MeshDevice.
+ * After each step what tt-metal's allocator holds, chip by chip and type by
+ * type, must be exactly what the module's device scope and sysfs say:
+ * a 2-chip mesh opened, used from 4 threads, CBs resident, programs'
+ * kernel binaries created and destroyed, a graph capture,
+ * closed with buffers alive, reopened, then the same as a 4-chip mesh;
+ * a single chip; a process SIGKILLed mid-way; a chip id the module does
+ * not have; tracking off. TAP.
  */
+#include <atomic>
 #include <cerrno>
 #include <cinttypes>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
-#include "tt_alloc_processor.hpp"
+#include <sys/wait.h>
+#include <unistd.h>
 
-using namespace tt::tt_metal;
-using tt_alloc::TtAllocProcessor;
+#include <tt_alloc/tt_metal.hpp>
 
+using ttalloc::metal::Recorder;
+
+/* ---- the model of tt-metal's types (member names as in tt-metal) ---- */
+enum class BufferType { DRAM, L1, SYSTEM_MEMORY, L1_SMALL, TRACE };
+
+class IDevice {
+public:
+	virtual ~IDevice() = default;
+	virtual int id() const = 0;
+};
+class Device final : public IDevice {
+public:
+	explicit Device(int chip) : chip_(chip) {}
+	int id() const override { return chip_; }
+
+private:
+	int chip_;
+};
+class MeshDevice final : public IDevice {
+public:
+	explicit MeshDevice(std::vector<IDevice *> chips) : chips_(std::move(chips)) {}
+	/* tt-metal: a process-wide mesh counter, not a chip */
+	int id() const override { return mesh_id_; }
+	std::vector<IDevice *> get_devices() const { return chips_; }
+
+private:
+	static inline std::atomic<int> next_{1000};
+	int mesh_id_ = next_++;
+	std::vector<IDevice *> chips_;
+};
+struct Buffer {
+	IDevice *device_;
+	BufferType type_;
+	std::uint32_t address_;
+	std::uint64_t size_;
+	IDevice *device() const { return device_; }
+	BufferType buffer_type() const { return type_; }
+	std::uint32_t address() const { return address_; }
+	std::uint64_t size() const { return size_; }
+};
+
+/* ---- what tt-metal's allocator holds, chip by chip ------------------ */
+static const unsigned CHIPS = 4;
+struct Held {
+	std::uint64_t b[CHIPS][TT_ALLOC_MEM_COUNT] = {};
+	std::uint64_t e[CHIPS][TT_ALLOC_MEM_COUNT] = {};
+	void add(const Buffer &buf, int sign)
+	{
+		auto *mesh = dynamic_cast<MeshDevice *>(buf.device());
+		std::vector<IDevice *> chips = mesh ? mesh->get_devices()
+						    : std::vector<IDevice *>{buf.device()};
+		unsigned t = static_cast<unsigned>(buf.buffer_type());
+		for (IDevice *c : chips) {
+			b[c->id()][t] += sign * static_cast<std::int64_t>(buf.size());
+			e[c->id()][t] += sign;
+		}
+	}
+	void cbs(unsigned chip, std::uint64_t bytes)
+	{
+		b[chip][TT_ALLOC_MEM_CB] = bytes;
+		e[chip][TT_ALLOC_MEM_CB] = bytes ? 1 : 0;
+	}
+	void close(unsigned chip)
+	{
+		for (unsigned t = 0; t < TT_ALLOC_MEM_COUNT; t++)
+			b[chip][t] = e[chip][t] = 0;
+	}
+};
+
+/* the hooks, called as the patch calls them */
+static void allocate(Recorder &r, Held &h, const Buffer &b, bool hooked = false)
+{
+	ttalloc::metal::buffer_allocated<MeshDevice>(b, hooked, r);
+	if (!hooked)
+		h.add(b, +1);
+}
+static void deallocate(Recorder &r, Held &h, const Buffer &b, bool hooked = false)
+{
+	ttalloc::metal::buffer_deallocated<MeshDevice>(b, hooked, r);
+	if (!hooked)
+		h.add(b, -1);
+}
+static void close_chip(Recorder &r, Held &h, const IDevice &d)
+{
+	ttalloc::metal::device_closed(d, r);
+	h.close(static_cast<unsigned>(d.id()));
+}
+
+/* ---- TAP and the module's view ---------------------------------------- */
 static int n, failed;
 static struct tt_alloc_ctx *mon;
 
@@ -52,197 +152,233 @@ static const char *const names[TT_ALLOC_MEM_COUNT] = {
 	"dram", "l1", "system", "l1_small", "trace", "cb", "kernel",
 };
 
-/* want[device][type] = {bytes, entries}: device scope, sysfs and the
- * processor's file scope all say exactly that, for devices 0 and 1 */
-struct State {
-	std::uint64_t b[2][TT_ALLOC_MEM_COUNT] = {};
-	std::uint64_t e[2][TT_ALLOC_MEM_COUNT] = {};
-	void add(unsigned d, unsigned t, std::uint64_t bytes, long entries)
-	{
-		b[d][t] += bytes;
-		e[d][t] += entries;
-	}
-	void sub(unsigned d, unsigned t, std::uint64_t bytes, long entries)
-	{
-		b[d][t] -= bytes;
-		e[d][t] -= entries;
-	}
-};
-
-static void check(const char *step, const State &s, struct tt_alloc_ctx *own)
+/* every chip, every type: the module's device scope and sysfs hold
+ * exactly what tt-metal's allocator holds */
+static void check(const std::string &step, const Held &h)
 {
 	std::string bad;
-	for (unsigned d = 0; d < 2; d++) {
-		struct tt_alloc_usage dev{}, file{};
-		int rc = tt_alloc_get_usage(mon, d, TT_ALLOC_SCOPE_DEVICE, &dev);
-		int rc2 = own ? tt_alloc_get_usage(own, d, TT_ALLOC_SCOPE_FILE, &file) : 0;
-		if (rc || rc2) {
+	for (unsigned d = 0; d < CHIPS; d++) {
+		struct tt_alloc_usage u{};
+		if (tt_alloc_get_usage(mon, d, TT_ALLOC_SCOPE_DEVICE, &u)) {
 			bad += " usage failed";
 			continue;
 		}
 		for (unsigned t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-			std::uint64_t fb = own ? file.used[t] : s.b[d][t];
-			std::uint64_t fe = own ? file.allocations[t] : s.e[d][t];
-			if (dev.used[t] != s.b[d][t] || dev.allocations[t] != s.e[d][t] ||
-			    sysfs(d, names[t], "used_bytes") != s.b[d][t] ||
-			    sysfs(d, names[t], "allocations") != s.e[d][t] || fb != s.b[d][t] ||
-			    fe != s.e[d][t]) {
-				char m[160];
-				std::snprintf(m, sizeof(m),
-					      " [device %u %s: want %" PRIu64 " B/%" PRIu64
-					      ", usage %llu/%llu, file %" PRIu64 "/%" PRIu64 "]",
-					      d, names[t], s.b[d][t], s.e[d][t],
-					      (unsigned long long)dev.used[t],
-					      (unsigned long long)dev.allocations[t], fb, fe);
-				bad += m;
-			}
+			if (u.used[t] == h.b[d][t] && u.allocations[t] == h.e[d][t] &&
+			    sysfs(d, names[t], "used_bytes") == h.b[d][t] &&
+			    sysfs(d, names[t], "allocations") == h.e[d][t])
+				continue;
+			char m[160];
+			std::snprintf(m, sizeof(m),
+				      " [chip %u %s: tt-metal %" PRIu64 " B/%" PRIu64
+				      ", module %llu/%llu]",
+				      d, names[t], h.b[d][t], h.e[d][t], (unsigned long long)u.used[t],
+				      (unsigned long long)u.allocations[t]);
+			bad += m;
 		}
 	}
-	ok(bad.empty(), std::string(step) + bad);
+	ok(bad.empty(), step + bad);
 }
 
 static const std::uint64_t K = 1024, M = 1024 * 1024;
-/* the kernel binaries of a program, as the runtime would compute them */
-static std::uint64_t program_bytes(const Program *p, const IDevice *)
+
+/* a mesh's lifetime: used from 4 threads, CBs, a capture, closed with
+ * buffers alive. Buffers at the same addresses every time: a chip whose
+ * records outlived its close would refuse them (EEXIST). */
+static void mesh_session(Recorder &r, Held &h, std::vector<IDevice *> chips, const char *name)
 {
-	return p->get_id() == 1 ? 24 * K : 12 * K;
-}
+	MeshDevice mesh(chips);
+	std::string p = std::string(name) + " mesh (id " + std::to_string(mesh.id()) + "): ";
 
-/* The TT-NN-like sequence; without tracking nothing must be recorded. */
-static void replay(bool tracking)
-{
-	const char *mode = tracking ? "" : "disabled, nothing recorded: ";
-	auto proc = std::make_shared<TtAllocProcessor>(program_bytes);
-	ok(proc->enabled() == tracking,
-	   std::string(mode) + "processor enabled() is " + (tracking ? "true" : "false"));
-	ok(!proc->is_capture_processor(), std::string(mode) + "a background processor");
-	GraphTracker &gt = GraphTracker::instance();
-	gt.push_processor(proc);
-	ok(!gt.is_enabled(), std::string(mode) + "GraphTracker::is_enabled() stays false");
-	struct tt_alloc_ctx *own = tracking ? proc->context() : nullptr;
-	State s, zero;
-	State &w = tracking ? s : zero;
-	auto step = [&](const std::string &what) { check((mode + what).c_str(), w, own); };
+	/* weights: replicated DRAM, lock-step on every chip */
+	Buffer wts{&mesh, BufferType::DRAM, 0x10000000, 96 * M};
+	Buffer kv{&mesh, BufferType::DRAM, 0x20000000, 40 * M};
+	allocate(r, h, wts);
+	allocate(r, h, kv);
+	check(p + "weights and KV cache on every chip, each chip its own size", h);
 
-	IDevice d0(0), d1(1);
-	/* device open: 2 fabric (56 KiB) and 2 dispatch (46 KiB) kernels each */
-	for (IDevice *d : {&d0, &d1}) {
-		unsigned i = static_cast<unsigned>(d->id());
-		proc->system_kernel(d, TT_ALLOC_KERNEL_FABRIC, 0x1000, 56 * K);
-		proc->system_kernel(d, TT_ALLOC_KERNEL_FABRIC, 0x2000, 56 * K);
-		proc->system_kernel(d, TT_ALLOC_KERNEL_DISPATCH, 0x3000, 46 * K);
-		proc->system_kernel(d, TT_ALLOC_KERNEL_DISPATCH, 0x4000, 46 * K);
-		s.add(i, TT_ALLOC_MEM_KERNEL, 204 * K, 4);
+	/* activations from 4 threads (tt-metal's worker threads allocate too) */
+	std::vector<Buffer> acts;
+	for (unsigned i = 0; i < 4 * 16; i++)
+		acts.push_back({&mesh, i % 2 ? BufferType::L1 : BufferType::DRAM,
+				0x40000000u + i * 0x100000u, (i + 1) * 4 * K});
+	Held hs[4];
+	std::vector<std::thread> th;
+	for (unsigned t = 0; t < 4; t++)
+		th.emplace_back([&, t] {
+			for (unsigned i = t; i < acts.size(); i += 4)
+				allocate(r, hs[t], acts[i]);
+		});
+	for (auto &t : th)
+		t.join();
+	for (const auto &b : acts)
+		h.add(b, +1);
+	check(p + "64 activations allocated from 4 threads", h);
+
+	/* a program dispatched on each chip: its CBs resident; a cached
+	 * re-dispatch changes nothing; a second program's CBs replace them */
+	for (IDevice *c : chips) {
+		ttalloc::metal::device_cbs_resident(*c, 200 * K, r);
+		h.cbs(static_cast<unsigned>(c->id()), 200 * K);
 	}
-	step("devices 0 and 1 opened: 204 KiB of system kernels each");
-	if (tracking)
-		ok(sysfs(0, "kernel", "system_bytes") == 204 * K &&
-			   sysfs(1, "kernel", "system_bytes") == 204 * K,
-		   "kernel/system_bytes is 204 KiB on both devices");
-
-	/* weights, KV cache, activations, config, a trace region */
-	Buffer w0(&d0, 0x10000000, 64 * M, BufferType::DRAM);
-	Buffer w1(&d0, 0x20000000, 16 * M, BufferType::DRAM);
-	Buffer kv(&d1, 0x10000000, 32 * M, BufferType::DRAM);
-	Buffer act(&d0, 0x100000, 1 * M, BufferType::L1);
-	Buffer cfg(&d0, 0x8000, 32 * K, BufferType::L1_SMALL);
-	Buffer tr(&d0, 0x30000000, 8 * M, BufferType::TRACE);
-	Buffer host(&d1, 0x0, 2 * M, BufferType::SYSTEM_MEMORY);
-	for (Buffer *b : {&w0, &w1, &kv, &act, &cfg, &tr, &host}) {
-		gt.track_allocate(b);
-		std::uint32_t t = 0;
-		TtAllocProcessor::map_buffer_type(b->buffer_type(), &t);
-		s.add(static_cast<unsigned>(b->device()->id()), t, b->size(), 1);
+	for (IDevice *c : chips)
+		ttalloc::metal::device_cbs_resident(*c, 200 * K, r);
+	check(p + "program A's CBs resident (200 KiB), re-dispatched from the cache", h);
+	for (IDevice *c : chips) {
+		ttalloc::metal::device_cbs_resident(*c, 120 * K, r);
+		h.cbs(static_cast<unsigned>(c->id()), 120 * K);
 	}
-	step("buffers: DRAM, L1, L1_SMALL, TRACE, SYSTEM_MEMORY on their types");
+	check(p + "program B dispatched: 120 KiB of CBs resident", h);
 
-	/* a program's CBs: 3 on 64 cores, one on 8 cores of device 1, one
-	 * globally allocated (its memory is a buffer: not counted twice) */
-	CoreRangeSet grid(64), row(8);
-	gt.track_allocate_cb(grid, 0x20000, 4 * K, false, &d0);
-	gt.track_allocate_cb(grid, 0x21000, 8 * K, false, &d0);
-	gt.track_allocate_cb(grid, 0x23000, 2 * K, false, &d0);
-	gt.track_allocate_cb(row, 0x20000, 16 * K, false, &d1);
-	gt.track_allocate_cb(grid, 0x40000, 64 * K, true, &d0);
-	s.add(0, TT_ALLOC_MEM_CB, 64 * 14 * K, 3);
-	s.add(1, TT_ALLOC_MEM_CB, 8 * 16 * K, 1);
-	step("CBs: size x cores, per device; the globally allocated one skipped");
+	/* programs: tt-metal keeps a program's kernel binaries in a DRAM
+	 * Buffer it creates once per program and device, sized by the
+	 * binaries (ProgramImpl::allocate_kernel_bin_buf_on_device), owned
+	 * by the program: a cached re-dispatch allocates nothing, the
+	 * program's destruction frees it */
+	Buffer prog_a{&mesh, BufferType::DRAM, 0x7f000000, 24 * K};
+	Buffer prog_b{&mesh, BufferType::DRAM, 0x7f100000, 12 * K};
+	allocate(r, h, prog_a);
+	allocate(r, h, prog_b);
+	check(p + "programs A and B compiled: kernel binaries (24, 12 KiB) on every chip", h);
+	deallocate(r, h, prog_a);
+	check(p + "program A destroyed: its kernel binaries freed, B's stay", h);
 
-	Program p1(1), p2(2);
-	gt.track_program(&p1, &d0);
-	gt.track_program(&p1, &d0); /* cached program, run again */
-	gt.track_program(&p2, &d0);
-	gt.track_program(&p1, &d1);
-	s.add(0, TT_ALLOC_MEM_KERNEL, 36 * K, 2);
-	s.add(1, TT_ALLOC_MEM_KERNEL, 24 * K, 1);
-	step("programs: app kernels once per (program, device)");
+	/* a graph capture (NO_DISPATCH): hooked, address 0, never allocated */
+	Buffer cap1{&mesh, BufferType::DRAM, 0, 8 * M}, cap2{&mesh, BufferType::L1, 0, 64 * K};
+	allocate(r, h, cap1, true);
+	allocate(r, h, cap2, true);
+	check(p + "graph capture: two hooked allocations not recorded", h);
+	deallocate(r, h, cap2, true);
+	deallocate(r, h, cap1, true);
 
-	/* a second op reuses a CB address with another size */
-	gt.track_allocate_cb(grid, 0x20000, 6 * K, false, &d0);
-	s.add(0, TT_ALLOC_MEM_CB, 64 * 6 * K, 1);
-	step("CB at an address already held: an entry of its own");
+	/* half the activations freed, from 2 threads */
+	th.clear();
+	for (unsigned t = 0; t < 2; t++)
+		th.emplace_back([&, t] {
+			for (unsigned i = t; i < acts.size() / 2; i += 2)
+				deallocate(r, hs[t], acts[i]);
+		});
+	for (auto &t : th)
+		t.join();
+	for (unsigned i = 0; i < acts.size() / 2; i++)
+		h.add(acts[i], -1);
+	check(p + "32 activations freed from 2 threads", h);
 
-	gt.track_deallocate_cb(&d0);
-	s.sub(0, TT_ALLOC_MEM_CB, 64 * 20 * K, 4);
-	step("track_deallocate_cb(device 0): its 4 CBs gone, device 1's stay");
-	gt.track_deallocate_cb(&d0);
-	step("track_deallocate_cb(device 0) again: nothing to free");
-
-	for (Buffer *b : {&act, &cfg, &w1}) {
-		gt.track_deallocate(b);
-		std::uint32_t t = 0;
-		TtAllocProcessor::map_buffer_type(b->buffer_type(), &t);
-		s.sub(static_cast<unsigned>(b->device()->id()), t, b->size(), 1);
-	}
-	step("buffer frees");
-	Buffer never(&d0, 0x7777000, 4 * K, BufferType::DRAM);
-	gt.track_deallocate(&never); /* allocated before the processor was registered */
-	step("free of a buffer never recorded: counters unchanged");
-	if (tracking)
-		ok(proc->errors() == 1 && proc->last_error() == -ENOENT,
-		   "... and counted as one error (-ENOENT), not thrown");
-	else
-		ok(proc->errors() == 0, "disabled: no errors counted");
-
-	for (Buffer *b : {&w0, &kv, &tr, &host})
-		gt.track_deallocate(b);
-	s.sub(0, TT_ALLOC_MEM_DRAM, 64 * M, 1);
-	s.sub(1, TT_ALLOC_MEM_DRAM, 32 * M, 1);
-	s.sub(0, TT_ALLOC_MEM_TRACE, 8 * M, 1);
-	s.sub(1, TT_ALLOC_MEM_SYSTEM, 2 * M, 1);
-	step("every buffer freed: kernels and device 1's CB left");
-
-	proc->device_closed(&d0);
-	for (unsigned t = 0; t < TT_ALLOC_MEM_COUNT; t++)
-		s.sub(0, t, s.b[0][t], static_cast<long>(s.e[0][t]));
-	step("device 0 closed: nothing left on it");
-	proc->device_closed(&d1);
-	for (unsigned t = 0; t < TT_ALLOC_MEM_COUNT; t++)
-		s.sub(1, t, s.b[1][t], static_cast<long>(s.e[1][t]));
-	step("device 1 closed: everything is 0");
-
-	/* a leak the runtime forgot: the processor's close reclaims it */
-	Buffer leak(&d1, 0x5000000, 1 * M, BufferType::DRAM);
-	gt.track_allocate(&leak);
-	s.add(1, TT_ALLOC_MEM_DRAM, 1 * M, 1);
-	step("a buffer the runtime never frees");
-	gt.pop_processor();
-	ok(proc.use_count() == 1, std::string(mode) + "popped from GraphTracker");
-	proc.reset();
-	check((std::string(mode) + "processor destroyed: a leaked buffer reclaimed, all 0").c_str(),
-	      zero, nullptr);
+	/* close with weights, KV cache, 32 activations and program B alive: tt-metal
+	 * resets each chip's allocator; their later frees raise no event */
+	for (IDevice *c : chips)
+		close_chip(r, h, *c);
+	check(p + "closed with 35 buffers alive: every chip empty", h);
+	ok(r.errors() == 0, p + "no call refused (errors " + std::to_string(r.errors()) + ", last " +
+			       std::to_string(r.last_error()) + ")");
 }
 
 int main()
 {
-	if (tt_alloc_open_ex(nullptr, TT_ALLOC_OPEN_MONITOR, &mon) != 0) {
-		std::printf("not ok 1 open /dev/tt_alloc for monitoring\n1..1\n");
+	std::printf("TAP version 13\n");
+	if (tt_alloc_open_ex(nullptr, TT_ALLOC_OPEN_MONITOR, &mon)) {
+		std::printf("1..1\nnot ok 1 /dev/tt_alloc opens (monitor)\n");
 		return 1;
 	}
 	setenv("TT_ALLOC_TRACKING_ENABLED", "1", 1);
-	replay(true);
+	struct tt_alloc_ctx *ctx = nullptr;
+	tt_alloc_open(&ctx);
+	Recorder r(ctx);
+	ok(r.enabled(), "TT_ALLOC_TRACKING_ENABLED=1: the recorder tracks");
+
+	Held h;
+	Device c0(0), c1(1), c2(2), c3(3);
+	check("nothing recorded yet", h);
+	mesh_session(r, h, {&c0, &c1}, "2-chip");
+	mesh_session(r, h, {&c0, &c1}, "2-chip reopened");
+	mesh_session(r, h, {&c0, &c1, &c2, &c3}, "4-chip");
+	mesh_session(r, h, {&c0, &c1, &c2, &c3}, "4-chip reopened");
+
+	/* a single chip: Buffers on the Device itself */
+	Buffer s1{&c2, BufferType::TRACE, 0x30000000, 8 * M};
+	Buffer s2{&c2, BufferType::L1_SMALL, 0x8000, 32 * K};
+	allocate(r, h, s1);
+	allocate(r, h, s2);
+	check("chip 2 alone: a trace region and an L1_SMALL buffer", h);
+	deallocate(r, h, s2);
+	check("chip 2: the L1_SMALL buffer freed", h);
+	/* a buffer allocated before tracking began is freed: ignored */
+	Buffer before{&c2, BufferType::DRAM, 0x5000000, 4 * K};
+	ttalloc::metal::buffer_deallocated<MeshDevice>(before, false, r);
+	ok(r.errors() == 0, "a free of a buffer never recorded: ignored, no error");
+	check("and nothing changed", h);
+
+	/* a process killed mid-way: what it held goes, this process's stays */
+	int pfd[2];
+	if (pipe(pfd)) {
+		ok(false, "pipe");
+		return 1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		struct tt_alloc_ctx *cctx = nullptr;
+		tt_alloc_open(&cctx);
+		Recorder cr(cctx);
+		Held ch;
+		MeshDevice m({&c0, &c1, &c2, &c3});
+		Buffer b{&m, BufferType::DRAM, 0x70000000, 256 * M};
+		allocate(cr, ch, b);
+		ttalloc::metal::device_cbs_resident(c3, 64 * K, cr);
+		char x = cr.errors() == 0 ? 'y' : 'n';
+		if (write(pfd[1], &x, 1) != 1)
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	char x = 0;
+	bool got = read(pfd[0], &x, 1) == 1 && x == 'y';
+	close(pfd[0]);
+	Held with = h;
+	Buffer other{nullptr, BufferType::DRAM, 0x70000000, 256 * M};
+	for (Device *c : {&c0, &c1, &c2, &c3}) {
+		other.device_ = c;
+		with.add(other, +1);
+	}
+	with.cbs(3, 64 * K);
+	ok(got, "another process: a 256 MiB buffer on a 4-chip mesh and 64 KiB of CBs on chip 3");
+	check("both processes' memory on each chip", with);
+	kill(pid, SIGKILL);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the other process was SIGKILLed");
+	check("after the SIGKILL: only this process's memory", h);
+
+	close_chip(r, h, c2);
+	check("chip 2 closed: nothing left", h);
+
+	/* a chip id past the module's devices: refused, counted, never thrown */
+	Device far(4096);
+	Buffer fb{&far, BufferType::DRAM, 0x1000, 4 * K};
+	ttalloc::metal::buffer_allocated<MeshDevice>(fb, false, r);
+	ok(r.errors() == 1 && r.last_error() < 0,
+	   "a chip id past the module's devices: one error counted (" +
+		   std::to_string(r.last_error()) + "), nothing thrown");
+	check("and nothing recorded", h);
+
+	/* tracking off: the same hooks record nothing */
 	unsetenv("TT_ALLOC_TRACKING_ENABLED");
-	replay(false);
+	struct tt_alloc_ctx *off = nullptr;
+	tt_alloc_open(&off);
+	{
+		Recorder ro(off);
+		ok(!ro.enabled(), "TT_ALLOC_TRACKING_ENABLED unset: the recorder is off");
+		MeshDevice m({&c0, &c1});
+		Buffer b{&m, BufferType::DRAM, 0x10000000, 96 * M};
+		ttalloc::metal::buffer_allocated<MeshDevice>(b, false, ro);
+		ttalloc::metal::device_cbs_resident(c0, 200 * K, ro);
+		check("tracking off: a mesh buffer and CBs, nothing recorded", h);
+		ttalloc::metal::buffer_deallocated<MeshDevice>(b, false, ro);
+		ttalloc::metal::device_closed(c0, ro);
+		ok(ro.errors() == 0, "tracking off: no errors");
+	}
+
 	tt_alloc_close(mon);
 	std::printf("1..%d\n", n);
 	return failed ? 1 : 0;

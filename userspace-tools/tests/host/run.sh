@@ -9,8 +9,9 @@
 # Each program adds one case of its own: it exited 0 in both runs and
 # neither ASan/UBSan nor valgrind reported anything. tests/host/lib-abi.sh
 # (libttalloc's exported symbols and abidiff against the baseline) and
-# doc-example.sh (the documented C++ example) run once, outside the
-# sanitizers.
+# doc-example.sh (the documented C++ example) and tt-metal.sh (the tt-metal
+# integration against $TT_METAL_SRC's real headers, its patch) run once,
+# outside the sanitizers.
 # Output: one TAP stream ("ok N program: name"), the plan "1..N", then
 # "test-host: N passed, N failed". Exit status 1 on any failure.
 #
@@ -84,7 +85,7 @@ only=" $* "
 # wanted NAME: NAME is one of the tests asked for (all without a list)
 wanted() { [ "$only" = "  " ] || [ "${only#* $1 }" != "$only" ]; }
 for t in "$@"; do
-	case " test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh test-record-args.sh lib-abi doc-example " in
+	case " test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh test-record-args.sh lib-abi doc-example tt-metal " in
 	*" $t "*) ;;
 	*) result "not ok" "no host test named $t" ;;
 	esac
@@ -120,7 +121,7 @@ done
 
 # Checks run once, outside the sanitizers: the library's ABI, and the C++
 # example of the documentation compiled as pasted.
-for c in lib-abi doc-example; do
+for c in lib-abi doc-example tt-metal; do
 	wanted "$c" || continue
 	sh "$SRC/tests/host/$c.sh" "$OUT" "$SRC" >"$tmp/$c.tap" 2>"$tmp/err"
 	sed -n "s/^#/# $c:/p" "$tmp/$c.tap"

@@ -93,8 +93,9 @@ sed 's/^/# /' "$T/pkg.err"
 ok $? "the package checks ran (4 results)"
 while IFS='|' read -r rc what; do ok "$rc" "$what"; done <"$T/pkg.txt"
 
-# 3. the plugin without a device: a checked test fails, naming the errno;
-# an unchecked one passes
+# 3. the plugin without a device: by default a checked test runs unchecked
+# (passes), a fixture test is skipped, one summary line; with
+# --tt-alloc-require or TT_ALLOC_REQUIRE=1 a checked test fails with errno 2
 cat >"$T/test_nodev.py" <<'PYEOF'
 import pytest
 
@@ -104,15 +105,33 @@ def test_checked():
 
 def test_unchecked():
     pass
+
+def test_fixture(tt_alloc_leak_check):
+    pass
 PYEOF
-(cd "$T" && $PY -m pytest -q -p ttalloc.pytest_plugin -p no:cacheprovider -rf \
-	--rootdir "$T" test_nodev.py) >"$T/pt.txt" 2>&1
+nodev() { # OUTFILE [ARGS]: rc of pytest on test_nodev.py
+	o=$1; shift
+	(cd "$T" && $PY -m pytest -q -p ttalloc.pytest_plugin -p no:cacheprovider -rfs \
+		--rootdir "$T" test_nodev.py "$@") >"$o" 2>&1
+}
+nodev "$T/pt.txt"
 rc=$?
 sed 's/^/# /' "$T/pt.txt"
-[ $rc = 1 ] && grep -q '^FAILED test_nodev.py::test_checked' "$T/pt.txt" &&
-	grep -qx "tt_alloc leak check: \\[Errno 2\\] No such file or directory: '/nonexistent/tt_alloc'" "$T/pt.txt" &&
-	grep -q '^1 failed, 1 passed' "$T/pt.txt"
-ok $? "pytest plugin, no device: the checked test fails with errno 2, the other passes"
+[ $rc = 0 ] && grep -q '^2 passed, 1 skipped' "$T/pt.txt" &&
+	grep -qx "tt_alloc: no leak check (1 test(s) ran unchecked): \[Errno 2\] No such file or directory: '/nonexistent/tt_alloc'; --tt-alloc-require or TT_ALLOC_REQUIRE=1 makes this a failure" "$T/pt.txt"
+ok $? "pytest plugin, no device: the suite passes (checked test unchecked, fixture test skipped), one summary line"
+for how in --tt-alloc-require TT_ALLOC_REQUIRE=1; do
+	case $how in
+	--*) nodev "$T/pt.txt" "$how" -k "not fixture" ;;
+	*) TT_ALLOC_REQUIRE=1 nodev "$T/pt.txt" -k "not fixture" ;;
+	esac
+	rc=$?
+	sed 's/^/# /' "$T/pt.txt"
+	[ $rc = 1 ] && grep -q '^FAILED test_nodev.py::test_checked' "$T/pt.txt" &&
+		grep -qx "tt_alloc leak check: \\[Errno 2\\] No such file or directory: '/nonexistent/tt_alloc'" "$T/pt.txt" &&
+		grep -q '^1 failed, 1 passed' "$T/pt.txt"
+	ok $? "pytest plugin, no device, $how: the checked test fails with errno 2, the other passes"
+done
 
 rm -rf "$T"
 echo "1..$n"
