@@ -57,6 +57,16 @@ verify_config() {
 	echo "config check: all options of selftests/config present in $O/.config" >&2
 }
 
+# One build of a key at a time: two checkouts on one machine (or two
+# make checks) share the cache, and a second builder would remove the
+# first one's tree under it. The second waits, then uses the first's.
+mkdir -p "$TT_CACHE/kernel"
+exec 9>"$O.lock"
+if ! flock -n 9; then
+	note "waiting for another build of $O"
+	flock 9
+fi
+
 if [ -f "$done_stamp" ]; then
 	echo "using cached kernel $O ($(cat "$O/include/config/kernel.release"))" >&2
 else
