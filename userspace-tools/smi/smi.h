@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * tt-alloc-smi internals shared between the data gathering
- * (tt-alloc-smi.c) and the renderers (table.c, prom.c, watch.c, text.c).
+ * (snapshot.c) and the renderers (table.c, prom.c, watch.c, text.c).
  * The renderers only read a struct snapshot, so the gathering side can
  * change (ABI, open flags, cursors) without touching them.
  */
@@ -81,9 +81,11 @@ struct layout {
 };
 
 /* tt-alloc-smi.c */
+extern const char *prog;
+
+/* snapshot.c */
 void snapshot_take(struct snapshot *s);
 void snapshot_free(struct snapshot *s);
-extern const char *prog;
 
 /* fake.c */
 int fake_clients(const char *path, struct tt_alloc_client **rows, size_t *count);
