@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * tt-alloc-smi internals shared between the data gathering
- * (snapshot.c) and the renderers (table.c, prom.c, watch.c, text.c).
+ * (snapshot.c) and the views (table.c, json.c, prom.c, watch.c), which
+ * share the helpers of format.c.
  * The renderers only read a struct snapshot, so the gathering side can
  * change (ABI, open flags, cursors) without touching them.
  */
@@ -90,7 +91,7 @@ void snapshot_free(struct snapshot *s);
 /* fake.c */
 int fake_clients(const char *path, struct tt_alloc_client **rows, size_t *count);
 
-/* text.c */
+/* format.c */
 char *fmt_bytes(uint64_t b, char *buf, size_t len);
 void fmt_bar(char *buf, size_t width, uint64_t used, uint64_t cap);
 size_t utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen,
