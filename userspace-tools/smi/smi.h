@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * tt-alloc-smi internals shared between the data gathering
- * (snapshot.c) and the views (table.c, json.c, prom.c, watch.c), which
+ * (snapshot.c) and the views (text.c, json.c, prom.c, watch.c), which
  * share the helpers of format.c.
  * The renderers only read a struct snapshot, so the gathering side can
  * change (ABI, open flags, cursors) without touching them.
@@ -101,7 +101,7 @@ size_t bounded_len(const char *s, size_t max);
 const char *device_node(void);
 void print_not_loaded(FILE *f);
 
-/* table.c */
+/* text.c */
 int table_check_opts(const struct opts *o);
 int render_text(FILE *f, const struct snapshot *s, const struct opts *o,
 		const struct layout *lay);
