@@ -144,13 +144,6 @@ size_t utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen,
 	return o;
 }
 
-const char *device_node(void)
-{
-	const char *d = getenv("TT_ALLOC_DEVICE");
-
-	return d && *d ? d : TT_ALLOC_DEFAULT_DEVICE;
-}
-
 void print_not_loaded(FILE *f)
 {
 	fprintf(f, "tt_alloc module is not loaded; load it with: %s\n", LOAD_HINT);

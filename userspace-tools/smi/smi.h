@@ -88,8 +88,13 @@ extern const char *prog;
 void snapshot_take(struct snapshot *s);
 void snapshot_free(struct snapshot *s);
 
-/* fake.c */
-int fake_clients(const char *path, struct tt_alloc_client **rows, size_t *count);
+/* sysroot.c */
+int sysroot_set(const char *dir);
+const char *sysroot_module_dir(void);
+const char *sysroot_class_dir(void);
+const char *device_node(void);
+int sysroot_has_clients_file(void);
+int sysroot_read_clients(struct tt_alloc_client **rows, size_t *count);
 
 /* format.c */
 char *fmt_bytes(uint64_t b, char *buf, size_t len);
@@ -98,7 +103,6 @@ size_t utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen,
 		  int printable);
 size_t utf8_seq(const unsigned char *p, size_t n);
 size_t bounded_len(const char *s, size_t max);
-const char *device_node(void);
 void print_not_loaded(FILE *f);
 
 /* text.c */

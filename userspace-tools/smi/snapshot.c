@@ -3,7 +3,8 @@
  * One snapshot of tt_alloc: module state from /sys/module/tt_alloc, device
  * counters from /sys/class/tt_alloc/device<N>/ (TT_ALLOC_IOC_USAGE as a
  * fallback), the process table from TT_ALLOC_IOC_CLIENTS on a read-only
- * open of /dev/tt_alloc. The renderers read only the struct snapshot.
+ * open of /dev/tt_alloc, each under --sysroot DIR (see sysroot.c). The
+ * renderers read only the struct snapshot.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -17,20 +18,6 @@
 #include <unistd.h>
 
 #include "smi.h"
-
-static const char *sysfs_root(void)
-{
-	const char *s = getenv("TT_ALLOC_SYSFS");
-
-	return s && *s ? s : "/sys/class/tt_alloc";
-}
-
-static const char *sysmod_root(void)
-{
-	const char *s = getenv("TT_ALLOC_SYSMODULE");
-
-	return s && *s ? s : "/sys/module/" MODNAME;
-}
 
 /*
  * Read a small sysfs file (name relative to dirfd, or AT_FDCWD), newline
@@ -105,21 +92,21 @@ static void read_module(struct modstate *m)
 	 * in a TCG guest (of 57 to 65 ms). A directory without initstate is
 	 * a built-in module, as libkmod reports it.
 	 */
-	m->loaded = stat(sysmod_root(), &st) == 0 && S_ISDIR(st.st_mode);
+	m->loaded = stat(sysroot_module_dir(), &st) == 0 && S_ISDIR(st.st_mode);
 	if (!m->loaded)
 		return;
-	snprintf(path, sizeof(path), "%s/initstate", sysmod_root());
+	snprintf(path, sizeof(path), "%s/initstate", sysroot_module_dir());
 	if (read_str(path, m->state, sizeof(m->state)))
 		snprintf(m->state, sizeof(m->state), "builtin");
-	snprintf(path, sizeof(path), "%s/refcnt", sysmod_root());
+	snprintf(path, sizeof(path), "%s/refcnt", sysroot_module_dir());
 	if (!read_u64(path, &v))
 		m->refcnt = (int64_t)v;
 
-	snprintf(path, sizeof(path), "%s/version", sysmod_root());
+	snprintf(path, sizeof(path), "%s/version", sysroot_module_dir());
 	if (read_str(path, m->version, sizeof(m->version)))
 		m->version[0] = '\0';
 
-	snprintf(path, sizeof(path), "%s/parameters", sysmod_root());
+	snprintf(path, sizeof(path), "%s/parameters", sysroot_module_dir());
 	d = opendir(path);
 	if (!d)
 		return;
@@ -199,7 +186,7 @@ static int cmp_dev(const void *a, const void *b)
 /* Devices from sysfs; returns the number found (devs allocated). */
 static size_t read_devices_sysfs(struct devstat **devsp, struct tt_alloc_ctx *ctx)
 {
-	DIR *d = opendir(sysfs_root());
+	DIR *d = opendir(sysroot_class_dir());
 	struct dirent *de;
 	struct devstat *devs = NULL;
 	size_t n = 0, cap = 0;
@@ -297,28 +284,27 @@ void snapshot_take(struct snapshot *s)
 	if (!s->mod.loaded)
 		return;
 
-	if (getenv("TT_ALLOC_SMI_CLIENTS"))
-		ret = -ENODEV;	/* test override: rows from a file, below */
-	else
-		ret = tt_alloc_open_ex(NULL, TT_ALLOC_OPEN_MONITOR | TT_ALLOC_OPEN_QUIET, &ctx);
-	if (ret) {
-		s->clients_err = ret;
-		ctx = NULL;
+	if (sysroot_has_clients_file()) {
+		/* a sysroot's process list (see sysroot.c): no ioctl to ask */
+		s->clients_err = sysroot_read_clients(&s->clients, &s->nclients);
 	} else {
-		struct tt_alloc_info info;
+		ret = tt_alloc_open_ex(device_node(), TT_ALLOC_OPEN_MONITOR | TT_ALLOC_OPEN_QUIET, &ctx);
+		if (ret) {
+			s->clients_err = ret;
+			ctx = NULL;
+		} else {
+			struct tt_alloc_info info;
 
-		s->clients_err = tt_alloc_get_clients(ctx, &s->clients, &s->nclients);
-		/* Leave out our own (read-only, empty) client. */
-		if (!s->clients_err && !tt_alloc_get_info(ctx, &info)) {
-			for (i = 0, j = 0; i < s->nclients; i++)
-				if (s->clients[i].client_id != info.client_id)
-					s->clients[j++] = s->clients[i];
-			s->nclients = j;
+			s->clients_err = tt_alloc_get_clients(ctx, &s->clients, &s->nclients);
+			/* Leave out our own (read-only, empty) client. */
+			if (!s->clients_err && !tt_alloc_get_info(ctx, &info)) {
+				for (i = 0, j = 0; i < s->nclients; i++)
+					if (s->clients[i].client_id != info.client_id)
+						s->clients[j++] = s->clients[i];
+				s->nclients = j;
+			}
 		}
 	}
-
-	if (getenv("TT_ALLOC_SMI_CLIENTS"))
-		s->clients_err = fake_clients(getenv("TT_ALLOC_SMI_CLIENTS"), &s->clients, &s->nclients);
 
 	s->ndev = read_devices_sysfs(&s->devs, ctx);
 	if (!s->ndev)

@@ -5,12 +5,6 @@
  * Options and the choice of view; the data comes from snapshot.c.
  * Nothing here needs root except --load and --unload, the only users of
  * libkmod (opened at run time, see kmod_open()).
- *
- * Test overrides: TT_ALLOC_SYSFS (for /sys/class/tt_alloc),
- * TT_ALLOC_SYSMODULE (for /sys/module/tt_alloc), TT_ALLOC_DEVICE (for
- * /dev/tt_alloc), TT_ALLOC_SMI_CLIENTS (a text file of process rows
- * instead of the ioctl, see smi/fake.c), TT_ALLOC_SMI_LIBKMOD (the file
- * dlopen()ed instead of libkmod.so.2).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -35,8 +29,6 @@ const char *prog = "tt-alloc-smi";
  * a link-time dependency its libcrypto, libzstd and liblzma were loaded
  * and relocated by every snapshot (see read_module()). The prototypes
  * still come from libkmod.h, so a changed signature fails the build.
- * TT_ALLOC_SMI_LIBKMOD names another file to open (a test hook: a path
- * that does not exist shows the error below).
  */
 #define KMOD_FN(name) __typeof__(kmod_##name) *name
 static struct {
@@ -62,11 +54,9 @@ static void kmod_close(void)
 
 static int kmod_open(void)
 {
-	const char *lib = getenv("TT_ALLOC_SMI_LIBKMOD");
+	const char *lib = "libkmod.so.2";
 	const char *err;
 
-	if (!lib || !*lib)
-		lib = "libkmod.so.2";
 	kmod_lib = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
 	if (!kmod_lib) {
 		err = dlerror();
@@ -234,17 +224,16 @@ static void usage(FILE *f)
 "      --arch LIST        with --load: comma-separated architectures\n"
 "      --module-path FILE with --load: insert this .ko instead of probing\n"
 "      --unload           unload tt_alloc through libkmod (root)\n"
+"      --sysroot DIR      read /sys and /dev under DIR instead of /\n"
 "  -h, --help             this text\n"
 "  -V, --version          print the version\n"
 "\n"
-"Environment: TT_ALLOC_SYSFS (instead of /sys/class/tt_alloc),\n"
-"TT_ALLOC_SYSMODULE (instead of /sys/module/tt_alloc), TT_ALLOC_DEVICE\n"
-"(instead of /dev/tt_alloc). See tt-alloc-smi(8).\n", prog, SCHEMA_VERSION);
+"See tt-alloc-smi(8).\n", prog, SCHEMA_VERSION);
 }
 
 enum {
 	OPT_LOAD = 256, OPT_UNLOAD, OPT_DEVICES, OPT_ARCH, OPT_MODPATH,
-	OPT_SORT, OPT_CSV, OPT_PTOP, OPT_PFILE,
+	OPT_SORT, OPT_CSV, OPT_PTOP, OPT_PFILE, OPT_SYSROOT,
 };
 
 static int parse_long(const char *arg, long min, long max, long *v)
@@ -291,12 +280,13 @@ int main(int argc, char **argv)
 		{ "devices", required_argument, NULL, OPT_DEVICES },
 		{ "arch", required_argument, NULL, OPT_ARCH },
 		{ "module-path", required_argument, NULL, OPT_MODPATH },
+		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .device = -1, .interval = 1.0, .prom_top = 10 };
-	const char *devices = NULL, *arch = NULL, *modpath = NULL;
+	const char *devices = NULL, *arch = NULL, *modpath = NULL, *sysroot = NULL;
 	int load = 0, unload = 0, c, status, nfmt = 0;
 	struct snapshot s;
 	struct layout lay;
@@ -394,6 +384,13 @@ int main(int argc, char **argv)
 		case OPT_MODPATH:
 			modpath = optarg;
 			break;
+		case OPT_SYSROOT:
+			if (!*optarg || sysroot_set(optarg)) {
+				fprintf(stderr, "%s: bad --sysroot '%s'\n", prog, optarg);
+				return 2;
+			}
+			sysroot = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -423,6 +420,11 @@ int main(int argc, char **argv)
 	}
 	if ((devices || arch || modpath) && !load) {
 		fprintf(stderr, "%s: --devices, --arch and --module-path go with --load\n", prog);
+		return 2;
+	}
+	if (sysroot && (load || unload)) {
+		/* libkmod works on the running kernel only */
+		fprintf(stderr, "%s: --sysroot does not go with --load or --unload\n", prog);
 		return 2;
 	}
 	if (o.count && !o.watch) {
