@@ -84,6 +84,10 @@ struct layout {
 /* tt-alloc-smi.c */
 extern const char *prog;
 
+/* kmod.c */
+int kmod_load(const char *devices, const char *arch, const char *path);
+int kmod_unload(void);
+
 /* snapshot.c */
 void snapshot_take(struct snapshot *s);
 void snapshot_free(struct snapshot *s);

@@ -3,10 +3,8 @@
  * tt-alloc-smi: per-process Tenstorrent device-memory view of tt_alloc.
  *
  * Options and the choice of view; the data comes from snapshot.c.
- * Nothing here needs root except --load and --unload, the only users of
- * libkmod (opened at run time, see kmod_open()).
+ * Nothing here needs root except --load and --unload (kmod.c).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,178 +14,9 @@
 #include <locale.h>
 #include <unistd.h>
 
-#include <libkmod.h>
-
 #include "smi.h"
 
 const char *prog = "tt-alloc-smi";
-
-/* ------------------------------------------------------------------------- */
-
-/*
- * libkmod for --load and --unload only, opened when one of them runs: as
- * a link-time dependency its libcrypto, libzstd and liblzma were loaded
- * and relocated by every snapshot (see read_module()). The prototypes
- * still come from libkmod.h, so a changed signature fails the build.
- */
-#define KMOD_FN(name) __typeof__(kmod_##name) *name
-static struct {
-	KMOD_FN(new);
-	KMOD_FN(unref);
-	KMOD_FN(module_new_from_path);
-	KMOD_FN(module_new_from_name);
-	KMOD_FN(module_get_initstate);
-	KMOD_FN(module_insert_module);
-	KMOD_FN(module_probe_insert_module);
-	KMOD_FN(module_unref);
-	KMOD_FN(module_remove_module);
-	KMOD_FN(module_get_refcnt);
-} K;
-#undef KMOD_FN
-
-static void *kmod_lib;
-
-static void kmod_close(void)
-{
-	dlclose(kmod_lib);
-}
-
-static int kmod_open(void)
-{
-	const char *lib = "libkmod.so.2";
-	const char *err;
-
-	kmod_lib = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
-	if (!kmod_lib) {
-		err = dlerror();
-		fprintf(stderr, "%s: --load and --unload need libkmod (Debian package libkmod2): %s\n",
-			prog, err ? err : lib);
-		return -1;
-	}
-#define KMOD_SYM(name) \
-	do { \
-		K.name = (__typeof__(K.name))dlsym(kmod_lib, "kmod_" #name); \
-		if (!K.name) { \
-			fprintf(stderr, "%s: %s has no kmod_" #name "\n", prog, lib); \
-			dlclose(kmod_lib); \
-			return -1; \
-		} \
-	} while (0)
-	KMOD_SYM(new);
-	KMOD_SYM(unref);
-	KMOD_SYM(module_new_from_path);
-	KMOD_SYM(module_new_from_name);
-	KMOD_SYM(module_get_initstate);
-	KMOD_SYM(module_insert_module);
-	KMOD_SYM(module_probe_insert_module);
-	KMOD_SYM(module_unref);
-	KMOD_SYM(module_remove_module);
-	KMOD_SYM(module_get_refcnt);
-#undef KMOD_SYM
-	atexit(kmod_close);
-	return 0;
-}
-
-static int do_load(const char *devices, const char *arch, const char *path)
-{
-	struct kmod_ctx *ctx;
-	struct kmod_module *mod = NULL;
-	char options[512] = "";
-	int ret, st;
-
-	if (kmod_open())
-		return 1;
-	ctx = K.new(NULL, NULL);
-	if (!ctx) {
-		fprintf(stderr, "%s: cannot initialise libkmod\n", prog);
-		return 1;
-	}
-	if (devices)
-		snprintf(options + strlen(options), sizeof(options) - strlen(options),
-			 "devices=%s", devices);
-	if (arch)
-		snprintf(options + strlen(options), sizeof(options) - strlen(options),
-			 "%sarch=%s", options[0] ? " " : "", arch);
-
-	ret = path ? K.module_new_from_path(ctx, path, &mod) :
-		     K.module_new_from_name(ctx, MODNAME, &mod);
-	if (ret) {
-		fprintf(stderr, "%s: cannot find module %s: %s\n", prog, path ? path : MODNAME, strerror(-ret));
-		K.unref(ctx);
-		return 1;
-	}
-	st = K.module_get_initstate(mod);
-	if (st == KMOD_MODULE_LIVE || st == KMOD_MODULE_COMING) {
-		printf("tt_alloc is already loaded%s\n",
-		       options[0] ? "; unload it first (--unload) to change its parameters" : "");
-		K.module_unref(mod);
-		K.unref(ctx);
-		return options[0] ? 1 : 0;
-	}
-	if (path)
-		ret = K.module_insert_module(mod, 0, options);
-	else
-		ret = K.module_probe_insert_module(mod, 0, options, NULL, NULL, NULL);
-	if (ret < 0) {
-		fprintf(stderr, "%s: loading tt_alloc%s%s failed: %s\n", prog,
-			options[0] ? " with " : "", options, strerror(-ret));
-		if (ret == -EPERM)
-			fprintf(stderr, "%s: loading a module needs root\n", prog);
-		ret = 1;
-	} else if (ret > 0) {
-		fprintf(stderr, "%s: tt_alloc is blacklisted or has no module file (%d)\n", prog, ret);
-		ret = 1;
-	} else {
-		printf("tt_alloc loaded%s%s\n", options[0] ? " with " : "", options);
-	}
-	K.module_unref(mod);
-	K.unref(ctx);
-	return ret;
-}
-
-static int do_unload(void)
-{
-	struct kmod_ctx *ctx;
-	struct kmod_module *mod = NULL;
-	int ret, st;
-
-	if (kmod_open())
-		return 1;
-	ctx = K.new(NULL, NULL);
-	if (!ctx) {
-		fprintf(stderr, "%s: cannot initialise libkmod\n", prog);
-		return 1;
-	}
-	ret = K.module_new_from_name(ctx, MODNAME, &mod);
-	if (ret) {
-		fprintf(stderr, "%s: %s\n", prog, strerror(-ret));
-		K.unref(ctx);
-		return 1;
-	}
-	st = K.module_get_initstate(mod);
-	if (st < 0) {
-		fprintf(stderr, "tt_alloc module is not loaded\n");
-		ret = 1;
-		goto out;
-	}
-	ret = K.module_remove_module(mod, KMOD_REMOVE_NOWAIT);
-	if (ret < 0) {
-		fprintf(stderr, "%s: unloading tt_alloc failed: %s\n", prog, strerror(-ret));
-		if (ret == -EBUSY || ret == -EAGAIN)
-			fprintf(stderr, "%s: tt_alloc is in use (refcount %d): close the programs using /dev/tt_alloc first\n",
-				prog, K.module_get_refcnt(mod));
-		if (ret == -EPERM)
-			fprintf(stderr, "%s: unloading a module needs root\n", prog);
-		ret = 1;
-	} else {
-		printf("tt_alloc unloaded\n");
-		ret = 0;
-	}
-out:
-	K.module_unref(mod);
-	K.unref(ctx);
-	return ret;
-}
 
 /* ------------------------------------------------------------------------- */
 
@@ -434,9 +263,9 @@ int main(int argc, char **argv)
 	if (table_check_opts(&o))
 		return 2;
 	if (load)
-		return do_load(devices, arch, modpath);
+		return kmod_load(devices, arch, modpath);
 	if (unload)
-		return do_unload();
+		return kmod_unload();
 	if (o.watch)
 		return watch(&o);
 
