@@ -913,13 +913,9 @@ const char *tt_alloc_strerror(int err)
 }
 
 static const char *const mem_names[TT_ALLOC_MEM_COUNT] = {
-	[TT_ALLOC_MEM_DRAM] = "dram",
-	[TT_ALLOC_MEM_L1] = "l1",
-	[TT_ALLOC_MEM_SYSTEM] = "system",
-	[TT_ALLOC_MEM_L1_SMALL] = "l1_small",
-	[TT_ALLOC_MEM_TRACE] = "trace",
-	[TT_ALLOC_MEM_CB] = "cb",
-	[TT_ALLOC_MEM_KERNEL] = "kernel",
+#define MEM_NAME(type, name) [type] = name,
+	TT_ALLOC_MEM_NAMES(MEM_NAME)
+#undef MEM_NAME
 };
 
 static const char *const kind_names[] = {

@@ -460,6 +460,10 @@ static const unsigned int type_order[] = {
 	TT_ALLOC_MEM_TRACE, TT_ALLOC_MEM_CB, TT_ALLOC_MEM_KERNEL,
 	TT_ALLOC_MEM_SYSTEM,
 };
+/*
+ * Column names, the -o names of tt-alloc-smi(8), not TT_ALLOC_MEM_NAMES
+ * upper-cased: the kernel column is KERNELS (it sums many kernels).
+ */
 static const char *const type_label[TT_ALLOC_MEM_COUNT] = {
 	"DRAM", "L1", "SYSTEM", "L1_SMALL", "TRACE", "CB", "KERNELS",
 };
