@@ -63,6 +63,29 @@ static int kmod_open(void)
 	return -1;
 }
 
+/* libkmod's context and tt_alloc's module (the .ko at path, if given) */
+static int kmod_module(const char *path, struct kmod_ctx **ctxp, struct kmod_module **modp)
+{
+	int ret;
+
+	if (kmod_open())
+		return -1;
+	*ctxp = K.new(NULL, NULL);
+	if (!*ctxp) {
+		fprintf(stderr, "%s: cannot initialise libkmod\n", prog);
+		return -1;
+	}
+	ret = path ? K.module_new_from_path(*ctxp, path, modp) :
+		     K.module_new_from_name(*ctxp, MODNAME, modp);
+	if (ret) {
+		fprintf(stderr, "%s: cannot find module %s: %s\n", prog, path ? path : MODNAME,
+			strerror(-ret));
+		K.unref(*ctxp);
+		return -1;
+	}
+	return 0;
+}
+
 int kmod_load(const char *devices, const char *arch, const char *path)
 {
 	struct kmod_ctx *ctx;
@@ -70,27 +93,14 @@ int kmod_load(const char *devices, const char *arch, const char *path)
 	char options[512] = "";
 	int ret, st;
 
-	if (kmod_open())
+	if (kmod_module(path, &ctx, &mod))
 		return 1;
-	ctx = K.new(NULL, NULL);
-	if (!ctx) {
-		fprintf(stderr, "%s: cannot initialise libkmod\n", prog);
-		return 1;
-	}
 	if (devices)
 		snprintf(options + strlen(options), sizeof(options) - strlen(options),
 			 "devices=%s", devices);
 	if (arch)
 		snprintf(options + strlen(options), sizeof(options) - strlen(options),
 			 "%sarch=%s", options[0] ? " " : "", arch);
-
-	ret = path ? K.module_new_from_path(ctx, path, &mod) :
-		     K.module_new_from_name(ctx, MODNAME, &mod);
-	if (ret) {
-		fprintf(stderr, "%s: cannot find module %s: %s\n", prog, path ? path : MODNAME, strerror(-ret));
-		K.unref(ctx);
-		return 1;
-	}
 	st = K.module_get_initstate(mod);
 	if (st == KMOD_MODULE_LIVE || st == KMOD_MODULE_COMING) {
 		printf("tt_alloc is already loaded%s\n",
@@ -126,19 +136,8 @@ int kmod_unload(void)
 	struct kmod_module *mod = NULL;
 	int ret, st;
 
-	if (kmod_open())
+	if (kmod_module(NULL, &ctx, &mod))
 		return 1;
-	ctx = K.new(NULL, NULL);
-	if (!ctx) {
-		fprintf(stderr, "%s: cannot initialise libkmod\n", prog);
-		return 1;
-	}
-	ret = K.module_new_from_name(ctx, MODNAME, &mod);
-	if (ret) {
-		fprintf(stderr, "%s: %s\n", prog, strerror(-ret));
-		K.unref(ctx);
-		return 1;
-	}
 	st = K.module_get_initstate(mod);
 	if (st < 0) {
 		fprintf(stderr, "tt_alloc module is not loaded\n");
