@@ -73,9 +73,9 @@ fake=$B/fake-galaxy
 sh userspace-tools/tests/host/fake-galaxy.sh "$fake" 32
 awk 'BEGIN { for (i = 0; i < 1000; i++)
 	printf "%d %d %d 0 bench-client 4096 0 0 0 0 0 0 1 0 0 0 0 0 0\n", 10000 + i, 1000 + i, i % 32 }' \
-	>"$fake/clients"
+	>"$fake/dev/tt_alloc"
 "$B/tt-alloc-bench" --host ${args[@]+"${args[@]}"} --smi "$TT_OUT/bin/tt-alloc-smi" \
-	--smi-fake "$fake" --json "$hjson" 2>/dev/null || fail "host-side run failed"
+	--smi-sysroot "$fake" --json "$hjson" 2>/dev/null || fail "host-side run failed"
 
 kill "$sampler" 2>/dev/null || true
 cut -d' ' -f1-3 /proc/loadavg >>"$loadlog"

@@ -1205,6 +1205,7 @@ static void section_sweep(void)
 /* ---- 9: one tt-alloc-smi --json snapshot ---- */
 
 static const char *smi_path = "/opt/tt_alloc/bin/tt-alloc-smi";
+static const char *smi_sysroot;	/* --smi-sysroot: the smi's --sysroot */
 static char smi_note[64];
 
 /* fork + exec + exit of tt-alloc-smi @arg (--json, or --version: the same
@@ -1222,7 +1223,10 @@ static double time_smi(const char *arg)
 
 		if (null < 0 || dup2(null, 1) < 0)
 			_exit(126);
-		execl(smi_path, smi_path, arg, (char *)NULL);
+		if (smi_sysroot)
+			execl(smi_path, smi_path, "--sysroot", smi_sysroot, arg, (char *)NULL);
+		else
+			execl(smi_path, smi_path, arg, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
@@ -1366,17 +1370,14 @@ static void section_smi(void)
 }
 
 /*
- * Natively (--host): the smi against a fake tree of sysfs files and a
- * text file of process rows (its test overrides, see tt-alloc-smi.c),
+ * Natively (--host): the smi with --sysroot on a fake tree of sysfs files
+ * and a text file of process rows (DIR/dev/tt_alloc, see tt-alloc-smi(8)),
  * made by bench/run.sh. No module: every counter comes from a file, 33
  * per device instead of 5, and the rows are parsed from text instead of
  * copied by CLIENTS; what the user-space part costs outside the emulator.
  */
-static const char *smi_fake;
-
 static void section_smi_native(void)
 {
-	char env[3][512];
 	double t[MAXREPS], tv[MAXREPS];
 	int r;
 
@@ -1386,13 +1387,6 @@ static void section_smi_native(void)
 		jclose('}');
 		return;
 	}
-	snprintf(env[0], sizeof(env[0]), "%s/class", smi_fake);
-	snprintf(env[1], sizeof(env[1]), "%s/module", smi_fake);
-	snprintf(env[2], sizeof(env[2]), "%s/clients", smi_fake);
-	if (setenv("TT_ALLOC_SYSFS", env[0], 1) || setenv("TT_ALLOC_SYSMODULE", env[1], 1) ||
-	    setenv("TT_ALLOC_SMI_CLIENTS", env[2], 1) ||
-	    setenv("TT_ALLOC_DEVICE", "/nonexistent/tt_alloc", 1))
-		die("setenv: %s", strerror(errno));
 	time_smi("--json");
 	for (r = 0; r < reps; r++) {
 		t[r] = time_smi("--json") / 1e6;
@@ -1401,7 +1395,7 @@ static void section_smi_native(void)
 	jstat("json_ms", t, reps);
 	jstat("exec_version_ms", tv, reps);
 	jclose('}');
-	fprintf(stderr, "smi natively, fake sysfs tree %s:\n", smi_fake);
+	fprintf(stderr, "smi natively, fake sysroot %s:\n", smi_sysroot);
 	srow("tt-alloc-smi --json", t, reps, "ms", NULL);
 	srow("  of which: tt-alloc-smi --version", tv, reps, "ms", NULL);
 }
@@ -1687,14 +1681,14 @@ int main(int argc, char **argv)
 			json = argv[++i];
 		else if (!strcmp(argv[i], "--smi") && i + 1 < argc)
 			smi_path = argv[++i];
-		else if (!strcmp(argv[i], "--smi-fake") && i + 1 < argc)
-			smi_fake = argv[++i];
+		else if (!strcmp(argv[i], "--smi-sysroot") && i + 1 < argc)
+			smi_sysroot = argv[++i];
 		else if (!strcmp(argv[i], "--no-socket"))
 			no_socket = 1;
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
 		else
-			die("usage: tt-alloc-bench [--quick] [--host] [--dev PATH] [--reps N] [--json FILE] [--only SECTIONS] [--no-socket] [--smi PATH] [--smi-fake DIR]");
+			die("usage: tt-alloc-bench [--quick] [--host] [--dev PATH] [--reps N] [--json FILE] [--only SECTIONS] [--no-socket] [--smi PATH] [--smi-sysroot DIR]");
 	}
 	if (quick && reps == 7)
 		reps = 3;
@@ -1733,7 +1727,7 @@ int main(int argc, char **argv)
 			section_smi();
 		if (want("latency"))
 			section_latency();
-	} else if (smi_fake && want("smi")) {
+	} else if (smi_sysroot && want("smi")) {
 		section_smi_native();
 	}
 	jclose('}');

@@ -27,7 +27,9 @@
 #include <linux/tt_alloc.h>
 
 static const char *const type_names[TT_ALLOC_MEM_COUNT] = {
-	"dram", "l1", "system", "l1_small", "trace", "cb", "kernel",
+#define MEM_NAME(type, name) [type] = name,
+	TT_ALLOC_MEM_NAMES(MEM_NAME)
+#undef MEM_NAME
 };
 
 static void entry(unsigned int i, struct tt_alloc_buffer *b)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * tt-alloc-smi internals shared between the data gathering
- * (tt-alloc-smi.c) and the renderers (table.c, prom.c, watch.c, text.c).
+ * (snapshot.c) and the views (text.c, json.c, prom.c, watch.c), which
+ * share the helpers of format.c.
  * The renderers only read a struct snapshot, so the gathering side can
  * change (ABI, open flags, cursors) without touching them.
  */
@@ -81,24 +82,34 @@ struct layout {
 };
 
 /* tt-alloc-smi.c */
-void snapshot_take(struct snapshot *s);
-void snapshot_free(struct snapshot *s);
 extern const char *prog;
 
-/* fake.c */
-int fake_clients(const char *path, struct tt_alloc_client **rows, size_t *count);
+/* kmod.c */
+int kmod_load(const char *devices, const char *arch, const char *path);
+int kmod_unload(void);
 
-/* text.c */
+/* snapshot.c */
+void snapshot_take(struct snapshot *s);
+void snapshot_free(struct snapshot *s);
+
+/* sysroot.c */
+int sysroot_set(const char *dir);
+const char *sysroot_module_dir(void);
+const char *sysroot_class_dir(void);
+const char *device_node(void);
+int sysroot_has_clients_file(void);
+int sysroot_read_clients(struct tt_alloc_client **rows, size_t *count);
+
+/* format.c */
 char *fmt_bytes(uint64_t b, char *buf, size_t len);
 void fmt_bar(char *buf, size_t width, uint64_t used, uint64_t cap);
 size_t utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen,
 		  int printable);
 size_t utf8_seq(const unsigned char *p, size_t n);
 size_t bounded_len(const char *s, size_t max);
-const char *device_node(void);
 void print_not_loaded(FILE *f);
 
-/* table.c */
+/* text.c */
 int table_check_opts(const struct opts *o);
 int render_text(FILE *f, const struct snapshot *s, const struct opts *o,
 		const struct layout *lay);

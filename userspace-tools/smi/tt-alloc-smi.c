@@ -2,530 +2,21 @@
 /*
  * tt-alloc-smi: per-process Tenstorrent device-memory view of tt_alloc.
  *
- * Module state comes from /sys/module/tt_alloc, device counters
- * from /sys/class/tt_alloc/device<N>/ (TT_ALLOC_IOC_USAGE as a fallback),
- * the process table from TT_ALLOC_IOC_CLIENTS on a read-only open of
- * /dev/tt_alloc. Nothing here needs root except --load and --unload, the
- * only users of libkmod (opened at run time, see kmod_open()).
- *
- * Test overrides: TT_ALLOC_SYSFS (for /sys/class/tt_alloc),
- * TT_ALLOC_SYSMODULE (for /sys/module/tt_alloc), TT_ALLOC_DEVICE (for
- * /dev/tt_alloc), TT_ALLOC_SMI_CLIENTS (a text file of process rows
- * instead of the ioctl, see smi/fake.c), TT_ALLOC_SMI_LIBKMOD (the file
- * dlopen()ed instead of libkmod.so.2).
+ * Options and the choice of view; the data comes from snapshot.c.
+ * Nothing here needs root except --load and --unload (kmod.c).
  */
-#include <ctype.h>
-#include <dlfcn.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <limits.h>
 #include <locale.h>
 #include <unistd.h>
 
-#include <libkmod.h>
-
 #include "smi.h"
 
 const char *prog = "tt-alloc-smi";
-
-
-/* ------------------------------------------------------------------------- */
-
-static const char *sysfs_root(void)
-{
-	const char *s = getenv("TT_ALLOC_SYSFS");
-
-	return s && *s ? s : "/sys/class/tt_alloc";
-}
-
-static const char *sysmod_root(void)
-{
-	const char *s = getenv("TT_ALLOC_SYSMODULE");
-
-	return s && *s ? s : "/sys/module/" MODNAME;
-}
-
-/*
- * Read a small sysfs file (name relative to dirfd, or AT_FDCWD), newline
- * stripped. Returns 0 or -errno. open/read/close rather than stdio: a
- * snapshot reads some 170 of these, and fopen() adds an fstat(), a
- * buffer allocation and a second read() to each; relative to the
- * device's directory fd, the kernel does not walk the
- * /sys/class/tt_alloc/deviceN symlink again for every file either.
- */
-static int read_str_at(int dirfd, const char *name, char *buf, size_t len)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	/* sysfs hands over a whole attribute in the first read() */
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	buf[n] = '\0';
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-		buf[--n] = '\0';
-	return 0;
-}
-
-static int read_str(const char *path, char *buf, size_t len)
-{
-	return read_str_at(AT_FDCWD, path, buf, len);
-}
-
-static int read_u64_at(int dirfd, const char *name, uint64_t *v)
-{
-	char buf[64], *end;
-	int ret = read_str_at(dirfd, name, buf, sizeof(buf));
-
-	if (ret)
-		return ret;
-	errno = 0;
-	*v = strtoull(buf, &end, 0);
-	if (errno || end == buf || *end)
-		return -EINVAL;
-	return 0;
-}
-
-static int read_u64(const char *path, uint64_t *v)
-{
-	return read_u64_at(AT_FDCWD, path, v);
-}
-
-static int cmp_param(const void *a, const void *b)
-{
-	return strcmp(((const struct param *)a)->name, ((const struct param *)b)->name);
-}
-
-static void read_module(struct modstate *m)
-{
-	char path[512];
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	uint64_t v;
-
-	memset(m, 0, sizeof(*m));
-	m->refcnt = -1;
-
-	/*
-	 * The same files kmod_module_get_initstate() and _get_refcnt() read,
-	 * read here directly: linking libkmod for them pulls in libcrypto,
-	 * libzstd and liblzma, whose loading cost every snapshot 8 to 10 ms
-	 * in a TCG guest (of 57 to 65 ms). A directory without initstate is
-	 * a built-in module, as libkmod reports it.
-	 */
-	m->loaded = stat(sysmod_root(), &st) == 0 && S_ISDIR(st.st_mode);
-	if (!m->loaded)
-		return;
-	snprintf(path, sizeof(path), "%s/initstate", sysmod_root());
-	if (read_str(path, m->state, sizeof(m->state)))
-		snprintf(m->state, sizeof(m->state), "builtin");
-	snprintf(path, sizeof(path), "%s/refcnt", sysmod_root());
-	if (!read_u64(path, &v))
-		m->refcnt = (int64_t)v;
-
-	snprintf(path, sizeof(path), "%s/version", sysmod_root());
-	if (read_str(path, m->version, sizeof(m->version)))
-		m->version[0] = '\0';
-
-	snprintf(path, sizeof(path), "%s/parameters", sysmod_root());
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d)) && m->nparams < (int)(sizeof(m->params) / sizeof(m->params[0]))) {
-		struct param *p = &m->params[m->nparams];
-
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(p->name))
-			continue;
-		if (read_str_at(dirfd(d), de->d_name, p->value, sizeof(p->value)))
-			continue;
-		snprintf(p->name, sizeof(p->name), "%s", de->d_name);
-		m->nparams++;
-	}
-	closedir(d);
-	qsort(m->params, (size_t)m->nparams, sizeof(m->params[0]), cmp_param);
-}
-
-/*
- * One device from its sysfs directory. The per-type counters come from
- * one device-scope USAGE call when the module answers it (ctx): one
- * ioctl instead of 28 file reads per device, the bulk of a snapshot's
- * cost on a 32-chip machine, and all types of the device read at once.
- */
-static int read_device_sysfs(int dir, struct devstat *d, struct tt_alloc_ctx *ctx)
-{
-	struct tt_alloc_usage u;
-	char path[256];
-	unsigned int t;
-	uint64_t v;
-
-	if (read_str_at(dir, "arch", d->arch, sizeof(d->arch)))
-		snprintf(d->arch, sizeof(d->arch), "unknown");
-	d->clients = read_u64_at(dir, "clients", &v) ? -1 : (int64_t)v;
-	if (read_u64_at(dir, "reclaimed_bytes", &d->reclaimed_bytes))
-		d->reclaimed_bytes = 0;
-	if (read_u64_at(dir, "reclaimed_allocations", &d->reclaimed_allocations))
-		d->reclaimed_allocations = 0;
-	if (read_u64_at(dir, "kernel/system_bytes", &d->system_bytes))
-		d->system_bytes = 0;
-	if (ctx && !tt_alloc_get_usage(ctx, d->idx, TT_ALLOC_SCOPE_DEVICE, &u)) {
-		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-			d->mem[t].used = u.used[t];
-			d->mem[t].peak = u.peak[t];
-			d->mem[t].capacity = u.capacity[t];
-			d->mem[t].allocations = u.allocations[t];
-		}
-		return 0;
-	}
-	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-		const char *tn = tt_alloc_mem_type_name(t);
-		struct memstat *m = &d->mem[t];
-
-		snprintf(path, sizeof(path), "%s/used_bytes", tn);
-		if (read_u64_at(dir, path, &m->used))
-			m->used = 0;
-		snprintf(path, sizeof(path), "%s/peak_bytes", tn);
-		if (read_u64_at(dir, path, &m->peak))
-			m->peak = 0;
-		snprintf(path, sizeof(path), "%s/capacity_bytes", tn);
-		if (read_u64_at(dir, path, &m->capacity))
-			m->capacity = 0;
-		snprintf(path, sizeof(path), "%s/allocations", tn);
-		if (read_u64_at(dir, path, &m->allocations))
-			m->allocations = 0;
-	}
-	return 0;
-}
-
-static int cmp_dev(const void *a, const void *b)
-{
-	unsigned int x = ((const struct devstat *)a)->idx;
-	unsigned int y = ((const struct devstat *)b)->idx;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Devices from sysfs; returns the number found (devs allocated). */
-static size_t read_devices_sysfs(struct devstat **devsp, struct tt_alloc_ctx *ctx)
-{
-	DIR *d = opendir(sysfs_root());
-	struct dirent *de;
-	struct devstat *devs = NULL;
-	size_t n = 0, cap = 0;
-
-	*devsp = NULL;
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char *end;
-		unsigned long idx;
-		int dir;
-
-		if (strncmp(de->d_name, "device", 6) || !isdigit((unsigned char)de->d_name[6]))
-			continue;
-		idx = strtoul(de->d_name + 6, &end, 10);
-		if (*end || idx > UINT32_MAX)
-			continue;
-		if (n == cap) {
-			struct devstat *nd;
-
-			cap = cap ? cap * 2 : 8;
-			nd = realloc(devs, cap * sizeof(*nd));
-			if (!nd)
-				break;
-			devs = nd;
-		}
-		memset(&devs[n], 0, sizeof(devs[n]));
-		devs[n].idx = (unsigned int)idx;
-		/* -1 if it cannot be opened: then every file reads as missing */
-		dir = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		read_device_sysfs(dir, &devs[n], ctx);
-		if (dir >= 0)
-			close(dir);
-		n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(devs, n, sizeof(*devs), cmp_dev);
-	else {
-		free(devs);
-		devs = NULL;
-	}
-	*devsp = devs;
-	return n;
-}
-
-/* Fallback without sysfs: device-scope USAGE for every device INFO reports. */
-static size_t read_devices_ioctl(struct tt_alloc_ctx *ctx, struct devstat **devsp)
-{
-	struct tt_alloc_info info;
-	struct devstat *devs;
-	uint32_t i, t;
-
-	*devsp = NULL;
-	if (!ctx || tt_alloc_get_info(ctx, &info) || !info.num_devices)
-		return 0;
-	devs = calloc(info.num_devices, sizeof(*devs));
-	if (!devs)
-		return 0;
-	for (i = 0; i < info.num_devices; i++) {
-		struct tt_alloc_usage u;
-
-		devs[i].idx = i;
-		devs[i].clients = -1;
-		snprintf(devs[i].arch, sizeof(devs[i].arch), "unknown");
-		if (tt_alloc_get_usage(ctx, i, TT_ALLOC_SCOPE_DEVICE, &u))
-			continue;
-		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-			devs[i].mem[t].used = u.used[t];
-			devs[i].mem[t].peak = u.peak[t];
-			devs[i].mem[t].capacity = u.capacity[t];
-			devs[i].mem[t].allocations = u.allocations[t];
-		}
-	}
-	*devsp = devs;
-	return info.num_devices;
-}
-
-void snapshot_free(struct snapshot *s)
-{
-	free(s->devs);
-	tt_alloc_clients_free(s->clients);
-	memset(s, 0, sizeof(*s));
-}
-
-void snapshot_take(struct snapshot *s)
-{
-	struct tt_alloc_ctx *ctx = NULL;
-	size_t i, j;
-	int ret;
-
-	memset(s, 0, sizeof(*s));
-	s->ts = time(NULL);
-	read_module(&s->mod);
-	if (!s->mod.loaded)
-		return;
-
-	if (getenv("TT_ALLOC_SMI_CLIENTS"))
-		ret = -ENODEV;	/* test override: rows from a file, below */
-	else
-		ret = tt_alloc_open_ex(NULL, TT_ALLOC_OPEN_MONITOR | TT_ALLOC_OPEN_QUIET, &ctx);
-	if (ret) {
-		s->clients_err = ret;
-		ctx = NULL;
-	} else {
-		struct tt_alloc_info info;
-
-		s->clients_err = tt_alloc_get_clients(ctx, &s->clients, &s->nclients);
-		/* Leave out our own (read-only, empty) client. */
-		if (!s->clients_err && !tt_alloc_get_info(ctx, &info)) {
-			for (i = 0, j = 0; i < s->nclients; i++)
-				if (s->clients[i].client_id != info.client_id)
-					s->clients[j++] = s->clients[i];
-			s->nclients = j;
-		}
-	}
-
-	if (getenv("TT_ALLOC_SMI_CLIENTS"))
-		s->clients_err = fake_clients(getenv("TT_ALLOC_SMI_CLIENTS"), &s->clients, &s->nclients);
-
-	s->ndev = read_devices_sysfs(&s->devs, ctx);
-	if (!s->ndev)
-		s->ndev = read_devices_ioctl(ctx, &s->devs);
-	tt_alloc_close(ctx);
-
-	/* Client counts missing from sysfs: count the rows. */
-	for (i = 0; i < s->ndev; i++) {
-		if (s->devs[i].clients >= 0 || s->clients_err)
-			continue;
-		s->devs[i].clients = 0;
-		for (j = 0; j < s->nclients; j++)
-			if (s->clients[j].device == s->devs[i].idx)
-				s->devs[i].clients++;
-	}
-}
-
-/* ------------------------------------------------------------------------- */
-
-/*
- * libkmod for --load and --unload only, opened when one of them runs: as
- * a link-time dependency its libcrypto, libzstd and liblzma were loaded
- * and relocated by every snapshot (see read_module()). The prototypes
- * still come from libkmod.h, so a changed signature fails the build.
- * TT_ALLOC_SMI_LIBKMOD names another file to open (a test hook: a path
- * that does not exist shows the error below).
- */
-#define KMOD_FN(name) __typeof__(kmod_##name) *name
-static struct {
-	KMOD_FN(new);
-	KMOD_FN(unref);
-	KMOD_FN(module_new_from_path);
-	KMOD_FN(module_new_from_name);
-	KMOD_FN(module_get_initstate);
-	KMOD_FN(module_insert_module);
-	KMOD_FN(module_probe_insert_module);
-	KMOD_FN(module_unref);
-	KMOD_FN(module_remove_module);
-	KMOD_FN(module_get_refcnt);
-} K;
-#undef KMOD_FN
-
-static void *kmod_lib;
-
-static void kmod_close(void)
-{
-	dlclose(kmod_lib);
-}
-
-static int kmod_open(void)
-{
-	const char *lib = getenv("TT_ALLOC_SMI_LIBKMOD");
-	const char *err;
-
-	if (!lib || !*lib)
-		lib = "libkmod.so.2";
-	kmod_lib = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
-	if (!kmod_lib) {
-		err = dlerror();
-		fprintf(stderr, "%s: --load and --unload need libkmod (Debian package libkmod2): %s\n",
-			prog, err ? err : lib);
-		return -1;
-	}
-#define KMOD_SYM(name) \
-	do { \
-		K.name = (__typeof__(K.name))dlsym(kmod_lib, "kmod_" #name); \
-		if (!K.name) { \
-			fprintf(stderr, "%s: %s has no kmod_" #name "\n", prog, lib); \
-			dlclose(kmod_lib); \
-			return -1; \
-		} \
-	} while (0)
-	KMOD_SYM(new);
-	KMOD_SYM(unref);
-	KMOD_SYM(module_new_from_path);
-	KMOD_SYM(module_new_from_name);
-	KMOD_SYM(module_get_initstate);
-	KMOD_SYM(module_insert_module);
-	KMOD_SYM(module_probe_insert_module);
-	KMOD_SYM(module_unref);
-	KMOD_SYM(module_remove_module);
-	KMOD_SYM(module_get_refcnt);
-#undef KMOD_SYM
-	atexit(kmod_close);
-	return 0;
-}
-
-static int do_load(const char *devices, const char *arch, const char *path)
-{
-	struct kmod_ctx *ctx;
-	struct kmod_module *mod = NULL;
-	char options[512] = "";
-	int ret, st;
-
-	if (kmod_open())
-		return 1;
-	ctx = K.new(NULL, NULL);
-	if (!ctx) {
-		fprintf(stderr, "%s: cannot initialise libkmod\n", prog);
-		return 1;
-	}
-	if (devices)
-		snprintf(options + strlen(options), sizeof(options) - strlen(options),
-			 "devices=%s", devices);
-	if (arch)
-		snprintf(options + strlen(options), sizeof(options) - strlen(options),
-			 "%sarch=%s", options[0] ? " " : "", arch);
-
-	ret = path ? K.module_new_from_path(ctx, path, &mod) :
-		     K.module_new_from_name(ctx, MODNAME, &mod);
-	if (ret) {
-		fprintf(stderr, "%s: cannot find module %s: %s\n", prog, path ? path : MODNAME, strerror(-ret));
-		K.unref(ctx);
-		return 1;
-	}
-	st = K.module_get_initstate(mod);
-	if (st == KMOD_MODULE_LIVE || st == KMOD_MODULE_COMING) {
-		printf("tt_alloc is already loaded%s\n",
-		       options[0] ? "; unload it first (--unload) to change its parameters" : "");
-		K.module_unref(mod);
-		K.unref(ctx);
-		return options[0] ? 1 : 0;
-	}
-	if (path)
-		ret = K.module_insert_module(mod, 0, options);
-	else
-		ret = K.module_probe_insert_module(mod, 0, options, NULL, NULL, NULL);
-	if (ret < 0) {
-		fprintf(stderr, "%s: loading tt_alloc%s%s failed: %s\n", prog,
-			options[0] ? " with " : "", options, strerror(-ret));
-		if (ret == -EPERM)
-			fprintf(stderr, "%s: loading a module needs root\n", prog);
-		ret = 1;
-	} else if (ret > 0) {
-		fprintf(stderr, "%s: tt_alloc is blacklisted or has no module file (%d)\n", prog, ret);
-		ret = 1;
-	} else {
-		printf("tt_alloc loaded%s%s\n", options[0] ? " with " : "", options);
-	}
-	K.module_unref(mod);
-	K.unref(ctx);
-	return ret;
-}
-
-static int do_unload(void)
-{
-	struct kmod_ctx *ctx;
-	struct kmod_module *mod = NULL;
-	int ret, st;
-
-	if (kmod_open())
-		return 1;
-	ctx = K.new(NULL, NULL);
-	if (!ctx) {
-		fprintf(stderr, "%s: cannot initialise libkmod\n", prog);
-		return 1;
-	}
-	ret = K.module_new_from_name(ctx, MODNAME, &mod);
-	if (ret) {
-		fprintf(stderr, "%s: %s\n", prog, strerror(-ret));
-		K.unref(ctx);
-		return 1;
-	}
-	st = K.module_get_initstate(mod);
-	if (st < 0) {
-		fprintf(stderr, "tt_alloc module is not loaded\n");
-		ret = 1;
-		goto out;
-	}
-	ret = K.module_remove_module(mod, KMOD_REMOVE_NOWAIT);
-	if (ret < 0) {
-		fprintf(stderr, "%s: unloading tt_alloc failed: %s\n", prog, strerror(-ret));
-		if (ret == -EBUSY || ret == -EAGAIN)
-			fprintf(stderr, "%s: tt_alloc is in use (refcount %d): close the programs using /dev/tt_alloc first\n",
-				prog, K.module_get_refcnt(mod));
-		if (ret == -EPERM)
-			fprintf(stderr, "%s: unloading a module needs root\n", prog);
-		ret = 1;
-	} else {
-		printf("tt_alloc unloaded\n");
-		ret = 0;
-	}
-out:
-	K.module_unref(mod);
-	K.unref(ctx);
-	return ret;
-}
 
 /* ------------------------------------------------------------------------- */
 
@@ -562,17 +53,16 @@ static void usage(FILE *f)
 "      --arch LIST        with --load: comma-separated architectures\n"
 "      --module-path FILE with --load: insert this .ko instead of probing\n"
 "      --unload           unload tt_alloc through libkmod (root)\n"
+"      --sysroot DIR      read /sys and /dev under DIR instead of /\n"
 "  -h, --help             this text\n"
 "  -V, --version          print the version\n"
 "\n"
-"Environment: TT_ALLOC_SYSFS (instead of /sys/class/tt_alloc),\n"
-"TT_ALLOC_SYSMODULE (instead of /sys/module/tt_alloc), TT_ALLOC_DEVICE\n"
-"(instead of /dev/tt_alloc). See tt-alloc-smi(8).\n", prog, SCHEMA_VERSION);
+"See tt-alloc-smi(8).\n", prog, SCHEMA_VERSION);
 }
 
 enum {
 	OPT_LOAD = 256, OPT_UNLOAD, OPT_DEVICES, OPT_ARCH, OPT_MODPATH,
-	OPT_SORT, OPT_CSV, OPT_PTOP, OPT_PFILE,
+	OPT_SORT, OPT_CSV, OPT_PTOP, OPT_PFILE, OPT_SYSROOT,
 };
 
 static int parse_long(const char *arg, long min, long max, long *v)
@@ -619,12 +109,13 @@ int main(int argc, char **argv)
 		{ "devices", required_argument, NULL, OPT_DEVICES },
 		{ "arch", required_argument, NULL, OPT_ARCH },
 		{ "module-path", required_argument, NULL, OPT_MODPATH },
+		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .device = -1, .interval = 1.0, .prom_top = 10 };
-	const char *devices = NULL, *arch = NULL, *modpath = NULL;
+	const char *devices = NULL, *arch = NULL, *modpath = NULL, *sysroot = NULL;
 	int load = 0, unload = 0, c, status, nfmt = 0;
 	struct snapshot s;
 	struct layout lay;
@@ -722,6 +213,13 @@ int main(int argc, char **argv)
 		case OPT_MODPATH:
 			modpath = optarg;
 			break;
+		case OPT_SYSROOT:
+			if (!*optarg || sysroot_set(optarg)) {
+				fprintf(stderr, "%s: bad --sysroot '%s'\n", prog, optarg);
+				return 2;
+			}
+			sysroot = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -753,6 +251,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: --devices, --arch and --module-path go with --load\n", prog);
 		return 2;
 	}
+	if (sysroot && (load || unload)) {
+		/* libkmod works on the running kernel only */
+		fprintf(stderr, "%s: --sysroot does not go with --load or --unload\n", prog);
+		return 2;
+	}
 	if (o.count && !o.watch) {
 		fprintf(stderr, "%s: --count goes with --watch\n", prog);
 		return 2;
@@ -760,9 +263,9 @@ int main(int argc, char **argv)
 	if (table_check_opts(&o))
 		return 2;
 	if (load)
-		return do_load(devices, arch, modpath);
+		return kmod_load(devices, arch, modpath);
 	if (unload)
-		return do_unload();
+		return kmod_unload();
 	if (o.watch)
 		return watch(&o);
 

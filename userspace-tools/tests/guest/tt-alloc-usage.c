@@ -17,7 +17,9 @@
 #include <linux/tt_alloc.h>
 
 static const char *const names[TT_ALLOC_MEM_COUNT] = {
-	"dram", "l1", "system", "l1_small", "trace", "cb", "kernel",
+#define MEM_NAME(type, name) [type] = name,
+	TT_ALLOC_MEM_NAMES(MEM_NAME)
+#undef MEM_NAME
 };
 
 int main(int argc, char **argv)

@@ -1,26 +1,27 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Write a fake tt_alloc sysfs tree of a 32-chip Galaxy and a process list
-# for TT_ALLOC_SMI_CLIENTS: DIR/module, DIR/class, DIR/clients. Used by the
-# host tests and to make the sample output of the documentation:
+# Write the sysroot of a fake 32-chip Galaxy for tt-alloc-smi --sysroot:
+# DIR/sys/module/tt_alloc, DIR/sys/class/tt_alloc and the process list
+# DIR/dev/tt_alloc (a regular file, format in tt-alloc-smi(8)). Used by the
+# host tests, the bench and to make the sample output of the documentation:
 #   sh tests/host/fake-galaxy.sh DIR [NDEV]
-#   TT_ALLOC_SYSFS=DIR/class TT_ALLOC_SYSMODULE=DIR/module \
-#       TT_ALLOC_SMI_CLIENTS=DIR/clients tt-alloc-smi
+#   tt-alloc-smi --sysroot DIR
 set -eu
-F=$1
+R=$1
 N=${2:-32}
-rm -rf "$F"
-mkdir -p "$F/module/parameters" "$F/class"
-echo 0.1.0 > "$F/module/version"; echo live > "$F/module/initstate"; echo 4 > "$F/module/refcnt"
-echo "$N" > "$F/module/parameters/devices"
-echo wormhole_b0 > "$F/module/parameters/arch"
-echo 1000 > "$F/module/parameters/sweep_interval_ms"
-echo 65536 > "$F/module/parameters/max_allocations_per_file"
-echo N > "$F/module/parameters/enforce_capacity"
-: > "$F/clients"
+F=$R/sys
+rm -rf "$R"
+mkdir -p "$F/module/tt_alloc/parameters" "$F/class/tt_alloc" "$R/dev"
+echo 0.1.0 > "$F/module/tt_alloc/version"; echo live > "$F/module/tt_alloc/initstate"; echo 4 > "$F/module/tt_alloc/refcnt"
+echo "$N" > "$F/module/tt_alloc/parameters/devices"
+echo wormhole_b0 > "$F/module/tt_alloc/parameters/arch"
+echo 1000 > "$F/module/tt_alloc/parameters/sweep_interval_ms"
+echo 65536 > "$F/module/tt_alloc/parameters/max_allocations_per_file"
+echo N > "$F/module/tt_alloc/parameters/enforce_capacity"
+: > "$R/dev/tt_alloc"
 d=0
 while [ $d -lt "$N" ]; do
-	D=$F/class/device$d
+	D=$F/class/tt_alloc/device$d
 	for t in dram l1 system l1_small trace cb kernel; do
 		mkdir -p "$D/$t"
 		for f in used_bytes peak_bytes capacity_bytes allocations; do echo 0 > "$D/$t/$f"; done
@@ -37,12 +38,12 @@ while [ $d -lt "$N" ]; do
 	echo 20971520 > "$D/trace/used_bytes"; echo 2 > "$D/trace/allocations"
 	clients=1
 	# PID CLIENT DEVICE EXITED COMM used(dram l1 system l1_small trace cb kernel) allocs(same)
-	echo "4242 1 $d 0 python3 $((dram - 268435456)) $l1 0 32768 20971520 65536 208896 $((38 + d)) 3 0 1 2 1 4" >> "$F/clients"
+	echo "4242 1 $d 0 python3 $((dram - 268435456)) $l1 0 32768 20971520 65536 208896 $((38 + d)) 3 0 1 2 1 4" >> "$R/dev/tt_alloc"
 	if [ $((d % 4)) -eq 0 ]; then
 		clients=2
-		echo "$((5000 + d)) $((100 + d)) $d 0 pytest 268435456 0 0 0 0 0 0 2 0 0 0 0 0 0" >> "$F/clients"
+		echo "$((5000 + d)) $((100 + d)) $d 0 pytest 268435456 0 0 0 0 0 0 2 0 0 0 0 0 0" >> "$R/dev/tt_alloc"
 	fi
 	echo $clients > "$D/clients"
 	d=$((d + 1))
 done
-echo "6100 300 - 0 tt-alloc-smi 0 0 0 0 0 0 0 0 0 0 0 0 0 0" >> "$F/clients"
+echo "6100 300 - 0 tt-alloc-smi 0 0 0 0 0 0 0 0 0 0 0 0 0 0" >> "$R/dev/tt_alloc"

@@ -59,7 +59,7 @@ ok $? "abi-check fails for a library missing one exported function"
 mkdir -p "$tmp/uapi/linux"
 awk '{ print } /^\t__u64 client_id;$/ && !done { print "\t__u64 grown;"; done = 1 }' \
 	"$SRC/../uapi/linux/tt_alloc.h" >"$tmp/uapi/linux/tt_alloc.h"
-$cc $flags -I"$tmp/uapi" -I"$SRC/lib/include" -c -o "$tmp/grown.o" "$SRC/lib/libttalloc.c" &&
+$cc $flags -I"$tmp/uapi" -I"$SRC/lib/include" -r -nostdlib -o "$tmp/grown.o" "$SRC"/lib/*.c &&
 	$cc -shared -pthread -Wl,-soname,libttalloc.so.1 -Wl,--version-script="$SRC/lib/libttalloc.map" \
 		-o "$tmp/grown.so" "$tmp/grown.o"
 make -s -C "$SRC" OUT="$OUT" ABI_LIB="$tmp/grown.so" ABI_UAPI="$tmp/uapi" ABI_OUT="$tmp/grown.abi" \

@@ -33,7 +33,9 @@ with open(sys.argv[1], "w") as f:
     for k in sorted(dir(u)):
         if k.isupper() and k != "SIZES" and isinstance(getattr(u, k), int):
             f.write('\tprintf("TT_ALLOC_%s %%llu\\n", (unsigned long long)(TT_ALLOC_%s));\n' % (k, k))
-    f.write("\treturn 0;\n}\n")
+    # the names: Python has them from libttalloc, which has them from here
+    f.write('#define NAME(t, s) printf("name %d %s\\n", (int)(t), s);\n'
+            "\tTT_ALLOC_MEM_NAMES(NAME)\n\treturn 0;\n}\n")
 PYEOF
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; failed=$((failed + 1)); fi; }
@@ -53,10 +55,13 @@ for s in u.SIZES:
 for k in sorted(dir(u)):
     if k.isupper() and k != "SIZES" and isinstance(getattr(u, k), int):
         print("TT_ALLOC_%s %d" % (k, getattr(u, k)))
+import ttalloc
+for t in range(u.MEM_COUNT):
+    print("name %d %s" % (t, ttalloc.mem_type_name(t)))
 PYEOF
 diff -u "$T/c.txt" "$T/py.txt" | sed 's/^/# /'
 [ -s "$T/c.txt" ] && cmp -s "$T/c.txt" "$T/py.txt"
-ok $? "ctypes sizes, offsets and constants equal the C header's ($(grep -c . "$T/c.txt") values)"
+ok $? "ctypes sizes, offsets, constants and mem_type_name() equal the C header's ($(grep -c . "$T/c.txt") values)"
 
 # 2. the package itself, no device: the Python side prints "0|what" or
 # "1|what" per case

@@ -25,8 +25,8 @@ sh "$SRC/tests/host/fake-galaxy.sh" "$G" 8
 SOCK=$TMP/tmux.$$
 T="tmux -S $SOCK"
 $T -f /dev/null start-server \; set -g exit-empty off 2>/dev/null
-# the pane's shell environment: the fake tree, a UTF-8 locale
-envs="TT_ALLOC_SYSMODULE=$F/module TT_ALLOC_DEVICE=/nonexistent LC_ALL=C.UTF-8 TERM=screen"
+# the pane's shell environment: a UTF-8 locale (the tree is --sysroot)
+envs="LC_ALL=C.UTF-8 TERM=screen"
 
 wait_file() { # FILE [tenths of a second]
 	i=0
@@ -52,14 +52,14 @@ start() {
 	$T kill-session -t tt 2>/dev/null
 	rm -f "$TMP/tty.rc" "$TMP/tty.pid"
 	$T new-session -d -s tt -x "$w" -y "$h" \
-		"env $envs TT_ALLOC_SYSFS=$tree/class TT_ALLOC_SMI_CLIENTS=$tree/clients sh -c '$*'; sleep 600"
+		"env $envs sh -c '$*'; sleep 600"
 }
 fmt() { $T display -p -t tt "$1"; }
 # no line of the pane wrapped: joining wrapped lines changes nothing
 nowrap() { [ "$($T capture-pane -p -t tt | wc -l)" -eq "$($T capture-pane -pJ -t tt | wc -l)" ]; }
 
 # ---- one-shot view, 120x40, 32 devices
-start 120 40 "$F" "$RUN $S; echo \$? > $TMP/tty.rc"
+start 120 40 "$F" "$RUN $S --sysroot $F; echo \$? > $TMP/tty.rc"
 wait_file "$TMP/tty.rc"
 $T capture-pane -p -t tt > "$TMP/screen"
 [ "$(cat "$TMP/tty.rc")" = 0 ]
@@ -76,7 +76,7 @@ ok $? "120x40: no line wraps"
 [ -s "$TMP/screen" ] && sed 's/^/# | /' "$TMP/screen" | head -3
 
 # ---- narrower panes, 8 devices: columns dropped, never wrapped
-start 80 30 "$G" "$RUN $S; echo \$? > $TMP/tty.rc"
+start 80 30 "$G" "$RUN $S --sysroot $G; echo \$? > $TMP/tty.rc"
 wait_file "$TMP/tty.rc"
 $T capture-pane -p -t tt > "$TMP/screen"
 nowrap && head -1 "$TMP/screen" | grep -q '^tt-alloc-smi ' && grep -q '^ *PID ' "$TMP/screen"
@@ -84,7 +84,7 @@ ok $? "80 columns: no line wraps, not even the header"
 grep -q 'DRAM USED / CAPACITY USE%  *L1 USED / CAPACITY' "$TMP/screen" && ! grep -q '\[#' "$TMP/screen" &&
 	! grep -q 'KERNELS' "$TMP/screen" && grep -q ' TRACE ' "$TMP/screen"
 ok $? "80 columns: the bars dropped first, then KERNELS; the numbers kept"
-start 50 30 "$G" "$RUN $S; echo \$? > $TMP/tty.rc"
+start 50 30 "$G" "$RUN $S --sysroot $G; echo \$? > $TMP/tty.rc"
 wait_file "$TMP/tty.rc"
 $T capture-pane -p -t tt > "$TMP/screen"
 nowrap && ! grep -q '\[#' "$TMP/screen" && grep -q '9\.0 GiB /  *12\.0 GiB' "$TMP/screen" && ! grep -q 'KERNELS' "$TMP/screen"
@@ -95,7 +95,7 @@ ok $? "50 columns: no line longer than the pane"
 # ---- watch mode: the 32-device screen. Start, resize, a process coming
 # and going and q are the guest test tt-alloc-smi-watch-test, on the real
 # module; the other ways out (Ctrl-C, Ctrl-Z, SIGTERM) are here.
-start 120 40 "$F" "$RUN $S -w 0.3; echo \$? > $TMP/tty.rc"
+start 120 40 "$F" "$RUN $S --sysroot $F -w 0.3; echo \$? > $TMP/tty.rc"
 # the footer is drawn last: then the whole first screen is there
 wait_screen 'DRAM USED / CAPACITY' && wait_screen 'q: quit' &&
 	[ "$(fmt '#{history_size}')" -eq 0 ] && $T capture-pane -p -t tt | head -1 | grep -q '^tt-alloc-smi ' &&
@@ -105,7 +105,7 @@ $T send-keys -t tt q
 wait_file "$TMP/tty.rc"
 
 rm -f "$TMP/stty.after"
-start 120 40 "$F" "trap : INT; stty -g > $TMP/stty.before; $RUN $S -w 0.3; echo \$? > $TMP/tty.rc; stty -g > $TMP/stty.after"
+start 120 40 "$F" "trap : INT; stty -g > $TMP/stty.before; $RUN $S --sysroot $F -w 0.3; echo \$? > $TMP/tty.rc; stty -g > $TMP/stty.after"
 wait_screen 'DRAM USED / CAPACITY'
 $T send-keys -t tt C-c
 wait_file "$TMP/tty.rc" && wait_file "$TMP/stty.after"
@@ -117,9 +117,9 @@ ok $? "-w: Ctrl-C quits, exit 0, terminal restored"
 # those).
 rm -f "$TMP/stty.after" "$TMP/tty.rc" "$TMP/tty.pid" "$TMP/stty.stopped"
 $T kill-session -t tt 2>/dev/null
-$T new-session -d -s tt -x 120 -y 40 "env $envs TT_ALLOC_SYSFS=$F/class TT_ALLOC_SMI_CLIENTS=$F/clients PS1='$ ' bash --norc --noprofile -i"
+$T new-session -d -s tt -x 120 -y 40 "env $envs PS1='$ ' bash --norc --noprofile -i"
 sleep 0.5
-$T send-keys -t tt "stty -g > $TMP/stty.before; $RUN $S -w 0.3 & echo \$! > $TMP/tty.pid; fg" Enter
+$T send-keys -t tt "stty -g > $TMP/stty.before; $RUN $S --sysroot $F -w 0.3 & echo \$! > $TMP/tty.pid; fg" Enter
 wait_screen 'DRAM USED / CAPACITY' && wait_file "$TMP/tty.pid"
 pid=$(cat "$TMP/tty.pid")
 $T send-keys -t tt C-z
