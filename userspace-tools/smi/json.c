@@ -4,14 +4,10 @@
  * says when a meaning changes).
  *
  * Written by hand into a buffer, not with fprintf(): with 1000 process
- * rows a document is about 20 fprintf() calls per row, and under QEMU's
- * TCG (the test guests) each call's format parsing and stream locking
- * cost microseconds. Measured in a 6.12 TCG guest, 32 devices and 1000
- * rows: the whole snapshot took 57 ms with fprintf(), 42 ms with this
- * (34 and 33 ms with no rows). Natively it matters too: the same
- * document written with fprintf()/fputs() (byte-identical) cost 8.8 to
- * 10.6 ms of CPU per run against 6.4 to 7.0 ms with this buffer (figures
- * in tt-alloc-smi.rst), so the buffer stays.
+ * rows a document is about 20 fprintf() calls per row, whose format
+ * parsing and stream locking cost more than the rest of the snapshot
+ * (measured natively and in a test guest: the figures are in
+ * Documentation/admin-guide/tt-alloc-smi.rst).
  */
 #include <inttypes.h>
 #include <stdint.h>

@@ -88,9 +88,9 @@ static void read_module(struct modstate *m)
 	/*
 	 * The same files kmod_module_get_initstate() and _get_refcnt() read,
 	 * read here directly: linking libkmod for them pulls in libcrypto,
-	 * libzstd and liblzma, whose loading cost every snapshot 8 to 10 ms
-	 * in a TCG guest (of 57 to 65 ms). A directory without initstate is
-	 * a built-in module, as libkmod reports it.
+	 * libzstd and liblzma, whose loading would cost every snapshot more
+	 * than the reads themselves (kmod.c). A directory without initstate
+	 * is a built-in module, as libkmod reports it.
 	 */
 	m->loaded = stat(sysroot_module_dir(), &st) == 0 && S_ISDIR(st.st_mode);
 	if (!m->loaded)
