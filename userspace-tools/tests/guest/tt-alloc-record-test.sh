@@ -180,7 +180,11 @@ rc=$?
 [ $rc = 0 ] && [ "$(ls $T/rec2)" = "pid-$p1.trace" ] && [ ! -s $T/rec2.err ] &&
 	[ "$(grep -v '^#' $T/rec2/pid-$p1.trace | tr '\n' ' ')" = "alloc 0 dram - 0x1000 4096 alloc 1 l1 - 0x2000 8192 alloc 0 dram - 0x1000 4096 free 0 dram 0x1000 " ]
 ok $? "SIGTERM: exit $rc; only pid-$p1.trace, its 4 ops as traced (the second reference too), pid $p2 left out; -q: no message"
-ls $T/rec2 | diag
+# on a failure, all of what the comparison looked at
+if [ "$(grep -v '^#' $T/rec2/pid-$p1.trace 2>/dev/null | wc -l)" != 4 ] || [ -s $T/rec2.err ]; then
+	ls $T/rec2 | diag
+	cat $T/rec2/* $T/rec2.err $T/p1.log 2>&1 | diag
+fi
 
 # ---- 3. --duration, --comm that matches nothing -------------------------------------
 start_rec $T/rec3 -o $T/rec3 -d 1 -c nosuchprogram
