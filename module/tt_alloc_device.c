@@ -251,6 +251,8 @@ struct tt_core *tt_core_create(unsigned int ndev, const struct tt_limits *limits
 	core->limits = limits;
 	mutex_init(&core->clients_lock);
 	INIT_LIST_HEAD(&core->clients);
+	mutex_init(&core->users_lock);
+	xa_init(&core->users);
 	for (i = 0; i < ndev; i++) {
 		spin_lock_init(&core->devs[i].lock);
 		core->devs[i].arch = "unknown";
@@ -266,6 +268,9 @@ EXPORT_SYMBOL_IF_KUNIT(tt_core_create);
 void tt_core_destroy(struct tt_core *core)
 {
 	WARN_ON(!list_empty(&core->clients));
+	WARN_ON(!xa_empty(&core->users));
+	xa_destroy(&core->users);
+	mutex_destroy(&core->users_lock);
 	mutex_destroy(&core->clients_lock);
 	kfree(core);
 }

@@ -70,6 +70,7 @@ MODULE_PARM_DESC(sweep_interval_ms, "Period of the sweep of exited recorders, ms
 
 static struct tt_limits tt_limits = {
 	.max_entries = 1048576,
+	.max_user = 4194304,
 	.max_bytes = BIT_ULL(44),
 };
 
@@ -84,7 +85,25 @@ static const struct kernel_param_ops tt_max_entries_ops = {
 };
 module_param_cb(max_allocations_per_file, &tt_max_entries_ops,
 		&tt_limits.max_entries, 0644);
-MODULE_PARM_DESC(max_allocations_per_file, "Entries one open file may hold (1..16777216, default 1048576)");
+MODULE_PARM_DESC(max_allocations_per_file, "Entries, and references other processes add to them, one open file may hold (1..16777216, default 1048576)");
+
+/*
+ * Four files at the default per-file cap: a runtime uses one file per
+ * process, a user rarely runs more than a few at their peak, and the
+ * kernel memory one user can pin stays a few hundred MiB.
+ */
+static int tt_set_max_user(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, TT_ALLOC_MAX_USER_LIMIT);
+}
+
+static const struct kernel_param_ops tt_max_user_ops = {
+	.set = tt_set_max_user,
+	.get = param_get_uint,
+};
+module_param_cb(max_allocations_per_user, &tt_max_user_ops,
+		&tt_limits.max_user, 0644);
+MODULE_PARM_DESC(max_allocations_per_user, "Entries and references one user (real uid) may hold, all files together (1..268435456, default 4194304)");
 
 static int tt_set_max_bytes(const char *val, const struct kernel_param *kp)
 {

@@ -344,6 +344,7 @@ void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
 	fd->entries[e->type]--;
 	if (!--fd->total)
 		atomic_dec(&d->clients);
+	tt_holding_uncharge(c, tt_entry_rec(e));
 	c->nr_entries--;
 	c->bytes -= e->size;
 	tt_entry_free(c, e);
@@ -372,7 +373,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 			return -EOVERFLOW;
 		return tt_entry_get(c, e, tgid, comm);
 	}
-	if (c->nr_entries >= READ_ONCE(core->limits->max_entries))
+	if (c->nr_holdings >= READ_ONCE(core->limits->max_entries))
 		return -EDQUOT;
 	/* c->bytes <= 2^62 and size <= 2^40: the sum cannot wrap. */
 	if (c->bytes + b->size > READ_ONCE(core->limits->max_bytes))
@@ -390,6 +391,9 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 		}
 		new_rec = true;
 	}
+	ret = tt_holding_charge(c, rec);
+	if (ret)
+		goto err_rec;
 
 	/* Last, so that nothing above can leave a transient peak behind. */
 	df = tt_defer_slot(c, b->device, b->type);
@@ -401,7 +405,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 		ret = tt_charge(core, &core->devs[b->device], b->type, b->kind,
 				b->size);
 		if (ret)
-			goto err_rec;
+			goto err_holding;
 	}
 
 	e->id = b->id;
@@ -417,6 +421,8 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 	tt_maybe_grow(c);
 	return 0;
 
+err_holding:
+	tt_holding_uncharge(c, rec);
 err_rec:
 	if (new_rec)
 		tt_recorder_free(c, rec);
