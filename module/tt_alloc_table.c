@@ -14,6 +14,7 @@
 #include <linux/hash.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -304,7 +305,9 @@ static __always_inline int tt_check_buffer(struct tt_core *core,
 	if (b->device >= core->ndev)
 		return -ENODEV;
 	if (alloc) {
-		u64 cap = atomic64_read(&core->devs[b->device].mem[b->type].capacity);
+		u32 dev = array_index_nospec(b->device, core->ndev);
+		u32 type = array_index_nospec(b->type, TT_ALLOC_MEM_COUNT);
+		u64 cap = atomic64_read(&core->devs[dev].mem[type].capacity);
 
 		/* No device has it: a wrong size, not a full device. */
 		if (cap && b->size > cap)
@@ -350,9 +353,20 @@ void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
 	tt_entry_free(c, e);
 }
 
-static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
+/*
+ * @b with its caller-chosen indices clamped under speculation, once
+ * tt_check_buffer() accepted them: they index the device and type arrays.
+ */
+static void tt_buffer_nospec(struct tt_core *core, struct tt_alloc_buffer *b)
+{
+	b->device = array_index_nospec(b->device, core->ndev);
+	b->type = array_index_nospec(b->type, TT_ALLOC_MEM_COUNT);
+}
+
+static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *ub,
 			     struct pid *tgid, const char *comm)
 {
+	struct tt_alloc_buffer nb = *ub, *b = &nb;
 	struct tt_core *core = c->core;
 	struct tt_recorder *rec;
 	struct tt_defer *df;
@@ -364,6 +378,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 	ret = tt_check_buffer(core, b, true);
 	if (ret)
 		return ret;
+	tt_buffer_nospec(core, b);
 
 	e = tt_lookup(c, b->device, b->type, b->id);
 	if (e) {
@@ -431,9 +446,10 @@ err_entry:
 	return ret;
 }
 
-static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
+static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *ub,
 			    struct pid *tgid)
 {
+	struct tt_alloc_buffer nb = *ub, *b = &nb;
 	struct tt_entry *e;
 	int ret;
 
@@ -441,6 +457,7 @@ static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b
 	ret = tt_check_buffer(c->core, b, false);
 	if (ret)
 		return ret;
+	tt_buffer_nospec(c->core, b);
 	e = tt_lookup(c, b->device, b->type, b->id);
 	if (!e)
 		return -ENOENT;
@@ -632,6 +649,7 @@ int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u)
 		return -EINVAL;
 	if (u->device >= core->ndev)
 		return -ENODEV;
+	u->device = array_index_nospec(u->device, core->ndev);
 
 	memset(u->used, 0, sizeof(u->used));
 	memset(u->allocations, 0, sizeof(u->allocations));
