@@ -12,15 +12,13 @@
 
 #include <kunit/visibility.h>
 
+#define TT_MEM_NAME(type, name) \
+	[type] = name,
 const char * const tt_mem_names[TT_ALLOC_MEM_COUNT] = {
-	[TT_ALLOC_MEM_DRAM] = "dram",
-	[TT_ALLOC_MEM_L1] = "l1",
-	[TT_ALLOC_MEM_SYSTEM] = "system",
-	[TT_ALLOC_MEM_L1_SMALL] = "l1_small",
-	[TT_ALLOC_MEM_TRACE] = "trace",
-	[TT_ALLOC_MEM_CB] = "cb",
-	[TT_ALLOC_MEM_KERNEL] = "kernel",
+	TT_ALLOC_MEM_NAMES(TT_MEM_NAME)
 };
+
+#undef TT_MEM_NAME
 EXPORT_SYMBOL_IF_KUNIT(tt_mem_names);
 
 /* ---- per-device counters ---- */
