@@ -14,13 +14,18 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/xarray.h>
 #include <linux/tt_alloc.h>
 
 #define TT_ALLOC_MAX_DEVICES	64
 #define TT_ALLOC_MAX_ENTRIES_LIMIT	BIT(24)
+/* Largest max_allocations_per_user: 16 files at the largest per-file cap. */
+#define TT_ALLOC_MAX_USER_LIMIT		BIT(28)
 
 struct dentry;
 struct device;
@@ -108,12 +113,15 @@ struct tt_counter_snap {
 
 /**
  * struct tt_limits - tunables, shared with the module parameters
- * @max_entries: entries one file may hold
+ * @max_entries: holdings one file may keep (see &tt_client.nr_holdings)
+ * @max_user: holdings one user may keep, all files together (see
+ *	&struct tt_user)
  * @max_bytes: bytes one file may hold, all devices and types together
  * @enforce_capacity: refuse allocations beyond a known capacity
  */
 struct tt_limits {
 	unsigned int max_entries;
+	unsigned int max_user;
 	u64 max_bytes;
 	bool enforce_capacity;
 };
@@ -130,6 +138,9 @@ struct tt_limits {
  *	that nobody's open() or close() waits for another file's work
  * @clients: every client with a reference (see &struct tt_client)
  * @next_client_id: last client id handed out, under @clients_lock
+ * @users_lock: serialises the creation and removal of @users entries; a
+ *	leaf lock, taken under a &tt_client.lock only to find or create one
+ * @users: &struct tt_user by the kuid's value in the initial namespace
  * @devs: per-device counters
  */
 struct tt_core {
@@ -138,6 +149,8 @@ struct tt_core {
 	struct mutex clients_lock;	/* guards clients */
 	struct list_head clients;
 	u64 next_client_id;
+	struct mutex users_lock;	/* guards users' insert/erase */
+	struct xarray users;
 	struct tt_device devs[];
 };
 
@@ -160,10 +173,28 @@ struct tt_tally {
 };
 
 /**
+ * struct tt_user - what one user keeps in the kernel, all files together
+ * @ref: one per &struct tt_recorder charging it
+ * @uid: the real uid
+ * @holdings: holdings of its recorders in every file, at most
+ *	&tt_limits.max_user (see &tt_client.nr_holdings)
+ *
+ * Without it a user could multiply the per-file cap by opening files up
+ * to its RLIMIT_NOFILE, or by forking processes that each hold entries.
+ */
+struct tt_user {
+	refcount_t ref;
+	kuid_t uid;
+	atomic_long_t holdings;
+};
+
+/**
  * struct tt_recorder - a thread group that recorded entries in a client
  * @node: in &tt_client.recorders
  * @tgid: the thread group; a reference, so a reused pid number never
  *	matches it
+ * @user: the user its holdings are charged to: the real uid of the
+ *	thread that created it, i.e. that recorded first in this file
  * @comm: its command name when it first recorded; gone once it exits
  * @dead: its entries are being reclaimed
  * @tally: what was reclaimed, while @dead
@@ -171,6 +202,7 @@ struct tt_tally {
 struct tt_recorder {
 	struct list_head node;
 	struct pid *tgid;
+	struct tt_user *user;
 	char comm[TASK_COMM_LEN];
 	bool dead;
 	struct tt_tally tally;
@@ -222,6 +254,10 @@ struct tt_bulk;
  * @buckets: hash table of &struct tt_entry, keyed by (device, type, id)
  * @bits: log2 of the number of @buckets
  * @nr_entries: entries in the table
+ * @nr_holdings: what counts against &tt_limits.max_entries: one per
+ *	recorder per entry it holds references to, i.e. each entry and
+ *	each &struct tt_holder beyond an entry's first, so that forked
+ *	children re-ALLOCing a file's entries cannot grow it past its cap
  * @bytes: bytes of all entries, at most &tt_limits.max_bytes
  * @recorders: &struct tt_recorder of this client
  * @last_rec: the recorder used last, so one process costs no list walk
@@ -249,6 +285,7 @@ struct tt_client {
 	struct hlist_head *buckets;
 	unsigned int bits;
 	u64 nr_entries;
+	u64 nr_holdings;
 	u64 bytes;
 	struct list_head recorders;
 	struct tt_recorder *last_rec;

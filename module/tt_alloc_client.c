@@ -101,7 +101,7 @@ static void tt_client_release(struct kref *ref)
 	list_del(&c->node);
 	mutex_unlock(&c->core->clients_lock);
 
-	WARN_ON(c->nr_entries || !list_empty(&c->recorders) ||
+	WARN_ON(c->nr_entries || c->nr_holdings || !list_empty(&c->recorders) ||
 		!hlist_empty(&c->free));
 	mutex_destroy(&c->lock);
 	kvfree(c->buckets);

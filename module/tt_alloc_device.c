@@ -12,15 +12,13 @@
 
 #include <kunit/visibility.h>
 
+#define TT_MEM_NAME(type, name) \
+	[type] = name,
 const char * const tt_mem_names[TT_ALLOC_MEM_COUNT] = {
-	[TT_ALLOC_MEM_DRAM] = "dram",
-	[TT_ALLOC_MEM_L1] = "l1",
-	[TT_ALLOC_MEM_SYSTEM] = "system",
-	[TT_ALLOC_MEM_L1_SMALL] = "l1_small",
-	[TT_ALLOC_MEM_TRACE] = "trace",
-	[TT_ALLOC_MEM_CB] = "cb",
-	[TT_ALLOC_MEM_KERNEL] = "kernel",
+	TT_ALLOC_MEM_NAMES(TT_MEM_NAME)
 };
+
+#undef TT_MEM_NAME
 EXPORT_SYMBOL_IF_KUNIT(tt_mem_names);
 
 /* ---- per-device counters ---- */
@@ -251,6 +249,8 @@ struct tt_core *tt_core_create(unsigned int ndev, const struct tt_limits *limits
 	core->limits = limits;
 	mutex_init(&core->clients_lock);
 	INIT_LIST_HEAD(&core->clients);
+	mutex_init(&core->users_lock);
+	xa_init(&core->users);
 	for (i = 0; i < ndev; i++) {
 		spin_lock_init(&core->devs[i].lock);
 		core->devs[i].arch = "unknown";
@@ -266,6 +266,9 @@ EXPORT_SYMBOL_IF_KUNIT(tt_core_create);
 void tt_core_destroy(struct tt_core *core)
 {
 	WARN_ON(!list_empty(&core->clients));
+	WARN_ON(!xa_empty(&core->users));
+	xa_destroy(&core->users);
+	mutex_destroy(&core->users_lock);
 	mutex_destroy(&core->clients_lock);
 	kfree(core);
 }

@@ -69,6 +69,15 @@ static long tt_ioctl_free(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 	return tt_client_free(call->c, &arg->buf, task_tgid(current));
 }
 
+/*
+ * A u64 user pointer a 32-bit kernel cannot represent: refused with
+ * EFAULT rather than truncated to another address of the caller's.
+ */
+static bool tt_user_ptr_bad(u64 ptr)
+{
+	return !IS_ENABLED(CONFIG_64BIT) && upper_32_bits(ptr);
+}
+
 static int tt_batch_ops(struct tt_client *c, const struct tt_alloc_batch *batch,
 			u32 *done)
 {
@@ -84,6 +93,8 @@ static int tt_batch_ops(struct tt_client *c, const struct tt_alloc_batch *batch,
 		return -E2BIG;
 	if (!batch->count)
 		return 0;
+	if (tt_user_ptr_bad(batch->ops))
+		return -EFAULT;
 	ops = kmalloc_array(min(batch->count, TT_BATCH_CHUNK), sizeof(*ops),
 			    GFP_KERNEL);
 	if (!ops)
@@ -166,8 +177,9 @@ static long tt_ioctl_clients(struct tt_ioctl_call *call, union tt_ioctl_arg *arg
 			return -ENOMEM;
 	}
 
-	if (want && copy_to_user(u64_to_user_ptr(req->clients), rows,
-				 array_size(want, sizeof(*rows))))
+	if (want && (tt_user_ptr_bad(req->clients) ||
+		     copy_to_user(u64_to_user_ptr(req->clients), rows,
+				  array_size(want, sizeof(*rows)))))
 		ret = -EFAULT;
 	kvfree(rows);
 	if (!ret && put_user(total, &uclients->count))

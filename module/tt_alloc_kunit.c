@@ -30,6 +30,7 @@ static int tt_test_init(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	t->limits.max_entries = 1 << 20;
+	t->limits.max_user = TT_ALLOC_MAX_USER_LIMIT;
 	t->limits.max_bytes = TT_ALLOC_MAX_BYTES_LIMIT;
 	t->core = tt_core_create(NDEV, &t->limits);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t->core));
@@ -680,6 +681,72 @@ static void tt_test_exit_recorder(struct kunit *test)
 	put_pid(other);
 }
 
+/*
+ * Another process's first reference to an entry counts against the
+ * file's cap; more references from a process that holds one do not.
+ */
+static void tt_test_edquot_shared(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct task_struct *k;
+	struct pid *child;
+
+	t->limits.max_entries = 3;
+	k = kthread_run(tt_idle_thread, NULL, "tt_alloc_kunit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	child = get_pid(task_tgid(k));
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 0, 8)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 1, 8)), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &(struct tt_alloc_buffer){
+		.type = TT_ALLOC_MEM_L1, .id = 0, .size = 8 }, child, "child"), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_holdings, 3);
+	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &(struct tt_alloc_buffer){
+		.type = TT_ALLOC_MEM_L1, .id = 1, .size = 8 }, child, "child"), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &(struct tt_alloc_buffer){
+		.type = TT_ALLOC_MEM_L1, .id = 0, .size = 8 }, child, "child"), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 1, 8)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 2, 8)), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_L1, 0), 3);
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_L1, 1), 2);
+	/* The parent's only reference to entry 0 goes, and its holding. */
+	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_L1, 0), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_holdings, 2);
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_L1, 0), 2);
+	/* The child's death takes its holding back. */
+	kthread_stop(k);
+	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 1);
+	KUNIT_EXPECT_EQ(test, t->c->nr_holdings, 1);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 2, 8)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 3, 8)), 0);
+	put_pid(child);
+}
+
+/* One user's files together stop at max_user, whichever file asks. */
+static void tt_test_edquot_user(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_client *other;
+
+	t->limits.max_user = 3;
+	other = tt_client_create(t->core, task_tgid(current), "other");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 8)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 2, 8)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(other, buf(0, TT_ALLOC_MEM_DRAM, 1, 8)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(other, buf(0, TT_ALLOC_MEM_DRAM, 2, 8)), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 3, 8)), -EDQUOT);
+	/* More references are not more holdings. */
+	KUNIT_EXPECT_EQ(test, alloc(other, buf(0, TT_ALLOC_MEM_DRAM, 1, 8)), 0);
+	/* Writable at run time; a file's release gives its share back. */
+	t->limits.max_user = 4;
+	KUNIT_EXPECT_EQ(test, alloc(other, buf(0, TT_ALLOC_MEM_DRAM, 2, 8)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(other, buf(0, TT_ALLOC_MEM_DRAM, 3, 8)), -EDQUOT);
+	tt_client_destroy(other);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 3, 8)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 4, 8)), 0);
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 5, 8)), -EDQUOT);
+}
+
 struct tt_sweeper {
 	struct tt_core *core;
 	struct completion started;
@@ -828,6 +895,8 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_device_counter_no_wrap),
 	KUNIT_CASE(tt_test_byte_quota),
 	KUNIT_CASE(tt_test_edquot),
+	KUNIT_CASE(tt_test_edquot_shared),
+	KUNIT_CASE(tt_test_edquot_user),
 	KUNIT_CASE(tt_test_enospc),
 	KUNIT_CASE(tt_test_peak),
 	KUNIT_CASE(tt_test_system_kernels),

@@ -49,10 +49,29 @@ struct tt_alloc_dev {
  */
 static struct tt_alloc_dev *tt_param_dev;
 
+/*
+ * param_set_uint_minmax() with a WRITE_ONCE(): the limits are read
+ * locklessly (READ_ONCE()) by every ALLOC while root may write them.
+ */
+static int tt_param_set_uint(const char *val, const struct kernel_param *kp,
+			     unsigned int min, unsigned int max)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < min || v > max)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
 static unsigned int sweep_interval_ms = 5000;
 static int tt_set_sweep_interval(const char *val, const struct kernel_param *kp)
 {
-	int ret = param_set_uint_minmax(val, kp, 1, 3600 * 1000);
+	int ret = tt_param_set_uint(val, kp, 1, 3600 * 1000);
 
 	/* A shorter interval must not wait for a sweep armed with the old one. */
 	if (!ret && tt_param_dev)
@@ -70,12 +89,13 @@ MODULE_PARM_DESC(sweep_interval_ms, "Period of the sweep of exited recorders, ms
 
 static struct tt_limits tt_limits = {
 	.max_entries = 1048576,
+	.max_user = 4194304,
 	.max_bytes = BIT_ULL(44),
 };
 
 static int tt_set_max_entries(const char *val, const struct kernel_param *kp)
 {
-	return param_set_uint_minmax(val, kp, 1, TT_ALLOC_MAX_ENTRIES_LIMIT);
+	return tt_param_set_uint(val, kp, 1, TT_ALLOC_MAX_ENTRIES_LIMIT);
 }
 
 static const struct kernel_param_ops tt_max_entries_ops = {
@@ -84,7 +104,25 @@ static const struct kernel_param_ops tt_max_entries_ops = {
 };
 module_param_cb(max_allocations_per_file, &tt_max_entries_ops,
 		&tt_limits.max_entries, 0644);
-MODULE_PARM_DESC(max_allocations_per_file, "Entries one open file may hold (1..16777216, default 1048576)");
+MODULE_PARM_DESC(max_allocations_per_file, "Entries, and references other processes add to them, one open file may hold (1..16777216, default 1048576)");
+
+/*
+ * Four files at the default per-file cap: a runtime uses one file per
+ * process, a user rarely runs more than a few at their peak, and the
+ * kernel memory one user can pin stays a few hundred MiB.
+ */
+static int tt_set_max_user(const char *val, const struct kernel_param *kp)
+{
+	return tt_param_set_uint(val, kp, 1, TT_ALLOC_MAX_USER_LIMIT);
+}
+
+static const struct kernel_param_ops tt_max_user_ops = {
+	.set = tt_set_max_user,
+	.get = param_get_uint,
+};
+module_param_cb(max_allocations_per_user, &tt_max_user_ops,
+		&tt_limits.max_user, 0644);
+MODULE_PARM_DESC(max_allocations_per_user, "Entries and references one user (real uid) may hold, all files together (1..268435456, default 4194304)");
 
 static int tt_set_max_bytes(const char *val, const struct kernel_param *kp)
 {
@@ -108,7 +146,25 @@ static const struct kernel_param_ops tt_max_bytes_ops = {
 module_param_cb(max_bytes_per_file, &tt_max_bytes_ops, &tt_limits.max_bytes, 0644);
 MODULE_PARM_DESC(max_bytes_per_file, "Bytes one open file may hold, all devices and types (1..2^62, default 2^44 = 16 TiB)");
 
-module_param_named(enforce_capacity, tt_limits.enforce_capacity, bool, 0644);
+static int tt_set_enforce(const char *val, const struct kernel_param *kp)
+{
+	bool v;
+	int ret;
+
+	/* param_set_bool()'s parsing; a plain store would race with readers. */
+	ret = kstrtobool(val ?: "1", &v);
+	if (ret)
+		return ret;
+	WRITE_ONCE(*(bool *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops tt_enforce_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
+	.set = tt_set_enforce,
+	.get = param_get_bool,
+};
+module_param_cb(enforce_capacity, &tt_enforce_ops, &tt_limits.enforce_capacity, 0644);
 MODULE_PARM_DESC(enforce_capacity, "Refuse allocations beyond a known capacity with ENOSPC (default 0)");
 
 static void tt_sweep_fn(struct work_struct *work)

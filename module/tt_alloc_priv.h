@@ -11,7 +11,8 @@
  * Locks, outermost first, never more than one of each kind held:
  * &tt_core.clients_lock and &tt_client.lock are never held together (see
  * &struct tt_client for who holds a reference to a client and who frees
- * it); &tt_device.lock is a leaf taken under a client's lock.
+ * it); &tt_device.lock is a leaf taken under a client's lock, and so is
+ * &tt_core.users_lock, taken only when a recorder is created or freed.
  */
 #ifndef _TT_ALLOC_PRIV_H
 #define _TT_ALLOC_PRIV_H
@@ -110,6 +111,8 @@ struct tt_recorder *tt_find_recorder_walk(struct tt_client *c,
 struct tt_recorder *tt_recorder_new(struct tt_client *c, struct pid *tgid,
 				    const char *comm);
 void tt_recorder_free(struct tt_client *c, struct tt_recorder *r);
+int tt_holding_charge(struct tt_client *c, struct tt_recorder *rec);
+void tt_holding_uncharge(struct tt_client *c, struct tt_recorder *rec);
 int tt_entry_get(struct tt_client *c, struct tt_entry *e, struct pid *tgid,
 		 const char *comm);
 void tt_entry_put_shared(struct tt_client *c, struct tt_entry *e,

@@ -6,12 +6,14 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/kernel.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/string_helpers.h>
+#include <linux/user_namespace.h>
 
 #include "tt_alloc_priv.h"
 #include "tt_alloc_trace.h"
@@ -31,12 +33,87 @@ struct tt_recorder *tt_find_recorder_walk(struct tt_client *c,
 	return NULL;
 }
 
+/* The charge account of @uid in @core, with a reference; NULL if no memory. */
+static struct tt_user *tt_user_get(struct tt_core *core, kuid_t uid)
+{
+	unsigned long key = __kuid_val(uid);
+	struct tt_user *u;
+
+	mutex_lock(&core->users_lock);
+	u = xa_load(&core->users, key);
+	if (u) {
+		refcount_inc(&u->ref);
+		goto out;
+	}
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		goto out;
+	refcount_set(&u->ref, 1);
+	u->uid = uid;
+	if (xa_err(xa_store(&core->users, key, u, GFP_KERNEL_ACCOUNT))) {
+		kfree(u);
+		u = NULL;
+	}
+out:
+	mutex_unlock(&core->users_lock);
+	return u;
+}
+
+static void tt_user_put(struct tt_core *core, struct tt_user *u)
+{
+	if (!refcount_dec_and_mutex_lock(&u->ref, &core->users_lock))
+		return;
+	xa_erase(&core->users, __kuid_val(u->uid));
+	mutex_unlock(&core->users_lock);
+	WARN_ON(atomic_long_read(&u->holdings));
+	kfree(u);
+}
+
+/**
+ * tt_holding_charge() - count one more holding of @rec in @c
+ * @c: the client
+ * @rec: the recorder that starts holding references to an entry
+ *
+ * Against the file's cap and against the cap of the user @rec charges,
+ * so that neither forked children nor more files multiply what one user
+ * makes the kernel keep.
+ *
+ * Return: 0, or -EDQUOT with nothing charged.
+ */
+int tt_holding_charge(struct tt_client *c, struct tt_recorder *rec)
+{
+	const struct tt_limits *lim = c->core->limits;
+	long max = READ_ONCE(lim->max_user);
+	long cur;
+
+	lockdep_assert_held(&c->lock);
+	if (c->nr_holdings >= READ_ONCE(lim->max_entries))
+		return -EDQUOT;
+	/* Files of one user are charged concurrently: never past the cap. */
+	cur = atomic_long_read(&rec->user->holdings);
+	do {
+		if (cur >= max)
+			return -EDQUOT;
+	} while (!atomic_long_try_cmpxchg(&rec->user->holdings, &cur, cur + 1));
+	c->nr_holdings++;
+	return 0;
+}
+
+/* @rec stops holding references to an entry of @c. */
+void tt_holding_uncharge(struct tt_client *c, struct tt_recorder *rec)
+{
+	lockdep_assert_held(&c->lock);
+	c->nr_holdings--;
+	atomic_long_dec(&rec->user->holdings);
+}
+
 void tt_recorder_free(struct tt_client *c, struct tt_recorder *r)
 {
 	if (c->last_rec == r)
 		c->last_rec = NULL;
 	list_del(&r->node);
 	put_pid(r->tgid);
+	tt_user_put(c->core, r->user);
 	kfree(r);
 }
 
@@ -47,6 +124,12 @@ struct tt_recorder *tt_recorder_new(struct tt_client *c, struct pid *tgid,
 
 	if (!rec)
 		return NULL;
+	/* Recording runs in the recorder's context: charge its real uid. */
+	rec->user = tt_user_get(c->core, current_uid());
+	if (!rec->user) {
+		kfree(rec);
+		return NULL;
+	}
 	rec->tgid = get_pid(tgid);
 	strscpy(rec->comm, comm, sizeof(rec->comm));
 	list_add_tail(&rec->node, &c->recorders);
@@ -67,13 +150,16 @@ static void tt_entry_collapse(struct tt_entry *e)
 
 /*
  * One more reference to @e, counted for the recorder of @tgid, which may
- * be new to the client or to the entry. On -ENOMEM nothing changed.
+ * be new to the client or to the entry; a recorder new to the entry is a
+ * holding more (tt_holding_charge()). On error nothing changed.
  */
 int tt_entry_get(struct tt_client *c, struct tt_entry *e, struct pid *tgid,
 		 const char *comm)
 {
 	struct tt_recorder *rec = tt_find_recorder(c, tgid);
 	struct tt_holder *h = tt_entry_holders(e), *n, *first = NULL, **tail;
+	bool new_rec = false;
+	int ret = -ENOMEM;
 
 	if (!h && rec == (struct tt_recorder *)e->owner)
 		goto done;
@@ -83,7 +169,10 @@ int tt_entry_get(struct tt_client *c, struct tt_entry *e, struct pid *tgid,
 			goto done;
 		}
 	}
-	/* A new holder; the first one too if the entry had a single recorder. */
+	/* A new holder: no allocation at all once the file is at its cap. */
+	if (c->nr_holdings >= READ_ONCE(c->core->limits->max_entries))
+		return -EDQUOT;
+	/* The first holder too if the entry had a single recorder. */
 	n = kmalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
 	if (!n)
 		return -ENOMEM;
@@ -96,7 +185,11 @@ int tt_entry_get(struct tt_client *c, struct tt_entry *e, struct pid *tgid,
 		rec = tt_recorder_new(c, tgid, comm);
 		if (!rec)
 			goto err;
+		new_rec = true;
 	}
+	ret = tt_holding_charge(c, rec);
+	if (ret)
+		goto err_rec;
 	n->rec = rec;
 	n->refs = 1;
 	n->next = NULL;
@@ -113,10 +206,13 @@ done:
 	trace_alloc(c->id, tgid, e->device, e->type, e->kind, e->id, e->size,
 		    e->refs);
 	return 0;
+err_rec:
+	if (new_rec)
+		tt_recorder_free(c, rec);
 err:
 	kfree(first);
 	kfree(n);
-	return -ENOMEM;
+	return ret;
 }
 
 /* tt_entry_put() of an entry with several holders. */
@@ -135,6 +231,7 @@ void tt_entry_put_shared(struct tt_client *c, struct tt_entry *e,
 	h = *hp;
 	if (!--h->refs) {
 		*hp = h->next;
+		tt_holding_uncharge(c, h->rec);
 		kfree(h);
 	}
 	e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
@@ -183,9 +280,10 @@ static void tt_log_reclaim(const struct tt_recorder *r, const struct tt_tally *t
 /*
  * Drop the references the dead recorders hold on @e. Return: the number
  * of references left; 0 means the entry goes, attributed (for the log and
- * the trace) to a dead recorder, its reference count left as it was.
+ * the trace) to a dead recorder, its reference count left as it was, and
+ * that recorder's holding uncharged with the entry (tt_entry_remove()).
  */
-static u32 tt_entry_drop_dead(struct tt_entry *e)
+static u32 tt_entry_drop_dead(struct tt_client *c, struct tt_entry *e)
 {
 	struct tt_holder **hp, *h, *first = tt_entry_holders(e);
 	struct tt_recorder *dead = NULL;
@@ -198,7 +296,10 @@ static u32 tt_entry_drop_dead(struct tt_entry *e)
 			hp = &h->next;
 			continue;
 		}
-		dead = dead ?: h->rec;
+		if (dead)
+			tt_holding_uncharge(c, h->rec);
+		else
+			dead = h->rec;
 		left -= h->refs;
 		*hp = h->next;
 		kfree(h);
@@ -207,6 +308,8 @@ static u32 tt_entry_drop_dead(struct tt_entry *e)
 		e->owner = (unsigned long)dead;
 		return 0;
 	}
+	if (dead)
+		tt_holding_uncharge(c, dead);
 	/* Live holders are left: the entry is now attributed to the first. */
 	e->refs = left;
 	e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
@@ -230,7 +333,7 @@ u64 tt_client_reclaim_dead(struct tt_client *c, bool swept)
 	lockdep_assert_held(&c->lock);
 	for (i = 0; i < (1U << c->bits); i++) {
 		hlist_for_each_entry_safe(e, tmp, &c->buckets[i], node) {
-			if (tt_entry_drop_dead(e))
+			if (tt_entry_drop_dead(c, e))
 				continue;
 			tt_tally_add(&tt_entry_rec(e)->tally, e);
 			trace_reclaim(c->id, tt_entry_rec(e)->tgid, e->device, e->type,

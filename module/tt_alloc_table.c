@@ -14,6 +14,7 @@
 #include <linux/hash.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -304,7 +305,9 @@ static __always_inline int tt_check_buffer(struct tt_core *core,
 	if (b->device >= core->ndev)
 		return -ENODEV;
 	if (alloc) {
-		u64 cap = atomic64_read(&core->devs[b->device].mem[b->type].capacity);
+		u32 dev = array_index_nospec(b->device, core->ndev);
+		u32 type = array_index_nospec(b->type, TT_ALLOC_MEM_COUNT);
+		u64 cap = atomic64_read(&core->devs[dev].mem[type].capacity);
 
 		/* No device has it: a wrong size, not a full device. */
 		if (cap && b->size > cap)
@@ -344,14 +347,26 @@ void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
 	fd->entries[e->type]--;
 	if (!--fd->total)
 		atomic_dec(&d->clients);
+	tt_holding_uncharge(c, tt_entry_rec(e));
 	c->nr_entries--;
 	c->bytes -= e->size;
 	tt_entry_free(c, e);
 }
 
-static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
+/*
+ * @b with its caller-chosen indices clamped under speculation, once
+ * tt_check_buffer() accepted them: they index the device and type arrays.
+ */
+static void tt_buffer_nospec(struct tt_core *core, struct tt_alloc_buffer *b)
+{
+	b->device = array_index_nospec(b->device, core->ndev);
+	b->type = array_index_nospec(b->type, TT_ALLOC_MEM_COUNT);
+}
+
+static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *ub,
 			     struct pid *tgid, const char *comm)
 {
+	struct tt_alloc_buffer nb = *ub, *b = &nb;
 	struct tt_core *core = c->core;
 	struct tt_recorder *rec;
 	struct tt_defer *df;
@@ -363,6 +378,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 	ret = tt_check_buffer(core, b, true);
 	if (ret)
 		return ret;
+	tt_buffer_nospec(core, b);
 
 	e = tt_lookup(c, b->device, b->type, b->id);
 	if (e) {
@@ -372,7 +388,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 			return -EOVERFLOW;
 		return tt_entry_get(c, e, tgid, comm);
 	}
-	if (c->nr_entries >= READ_ONCE(core->limits->max_entries))
+	if (c->nr_holdings >= READ_ONCE(core->limits->max_entries))
 		return -EDQUOT;
 	/* c->bytes <= 2^62 and size <= 2^40: the sum cannot wrap. */
 	if (c->bytes + b->size > READ_ONCE(core->limits->max_bytes))
@@ -390,6 +406,9 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 		}
 		new_rec = true;
 	}
+	ret = tt_holding_charge(c, rec);
+	if (ret)
+		goto err_rec;
 
 	/* Last, so that nothing above can leave a transient peak behind. */
 	df = tt_defer_slot(c, b->device, b->type);
@@ -401,7 +420,7 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 		ret = tt_charge(core, &core->devs[b->device], b->type, b->kind,
 				b->size);
 		if (ret)
-			goto err_rec;
+			goto err_holding;
 	}
 
 	e->id = b->id;
@@ -417,6 +436,8 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 	tt_maybe_grow(c);
 	return 0;
 
+err_holding:
+	tt_holding_uncharge(c, rec);
 err_rec:
 	if (new_rec)
 		tt_recorder_free(c, rec);
@@ -425,9 +446,10 @@ err_entry:
 	return ret;
 }
 
-static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
+static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *ub,
 			    struct pid *tgid)
 {
+	struct tt_alloc_buffer nb = *ub, *b = &nb;
 	struct tt_entry *e;
 	int ret;
 
@@ -435,6 +457,7 @@ static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b
 	ret = tt_check_buffer(c->core, b, false);
 	if (ret)
 		return ret;
+	tt_buffer_nospec(c->core, b);
 	e = tt_lookup(c, b->device, b->type, b->id);
 	if (!e)
 		return -ENOENT;
@@ -626,6 +649,7 @@ int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u)
 		return -EINVAL;
 	if (u->device >= core->ndev)
 		return -ENODEV;
+	u->device = array_index_nospec(u->device, core->ndev);
 
 	memset(u->used, 0, sizeof(u->used));
 	memset(u->allocations, 0, sizeof(u->allocations));

@@ -19,6 +19,16 @@
 #define TT_ALLOC_TP_ARGS						\
 	TP_ARGS(client, pid, device, type, kind, id, size, refs)
 
+/*
+ * The type names from the uapi list. Each symbol ends with a comma, so a
+ * last one follows for a type that cannot be recorded: __print_symbolic()
+ * takes no trailing comma.
+ */
+#define TT_MEM_SYMBOL(type, name)	{ type, name },
+#define tt_print_mem(val)						\
+	__print_symbolic(val, TT_ALLOC_MEM_NAMES(TT_MEM_SYMBOL)		\
+			 { TT_ALLOC_MEM_COUNT, "unknown" })
+
 DECLARE_EVENT_CLASS(tt_alloc_entry, TT_ALLOC_TP_PROTO, TT_ALLOC_TP_ARGS,
 		    TP_STRUCT__entry(__field(u64, client)
 				     __field(pid_t, pid)
@@ -38,11 +48,7 @@ DECLARE_EVENT_CLASS(tt_alloc_entry, TT_ALLOC_TP_PROTO, TT_ALLOC_TP_ARGS,
 				   __entry->refs = refs;),
 		    TP_printk("client=%llu pid=%d device=%u type=%s kind=%u id=0x%llx size=%llu refs=%u",
 			      __entry->client, __entry->pid, __entry->device,
-			      __print_symbolic(__entry->type,
-					       { 0, "dram" }, { 1, "l1" },
-					       { 2, "system" }, { 3, "l1_small" },
-					       { 4, "trace" }, { 5, "cb" },
-					       { 6, "kernel" }),
+			      tt_print_mem(__entry->type),
 			      __entry->kind, __entry->id, __entry->size,
 			      __entry->refs));
 

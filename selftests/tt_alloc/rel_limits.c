@@ -2,7 +2,9 @@
 /*
  * Limits: max_allocations_per_file answers EDQUOT exactly at the cap
  * (single ALLOC and BATCH, references still allowed, other files not
- * affected), BATCH above TT_ALLOC_BATCH_MAX is E2BIG, and the kernel
+ * affected), references forked children add count against it,
+ * max_allocations_per_user bounds one user's files together, BATCH
+ * above TT_ALLOC_BATCH_MAX is E2BIG, and the kernel
  * memory one entry costs (slab growth over 100k entries of one file),
  * printed as a TAP comment.
  */
@@ -28,6 +30,7 @@ FIXTURE_SETUP(lim)
 FIXTURE_TEARDOWN(lim)
 {
 	tt_param_write("max_allocations_per_file", "1048576");
+	tt_param_write("max_allocations_per_user", "4194304");
 	close(self->obs);
 }
 
@@ -97,6 +100,101 @@ TEST_F_TIMEOUT(lim, edquot_exactly_at_cap, 120)
 	ASSERT_EQ(0, tt_usage(fd, 1, TT_ALLOC_SCOPE_FILE, &u));
 	EXPECT_EQ(CAP - 2, u.allocations[TT_ALLOC_MEM_L1]);
 	close(fd2);
+	close(fd);
+	rel_assert_devs_eq(_metadata, self->obs, self->base);
+}
+
+/*
+ * In a forked child: re-ALLOC ids first..first+n-1 of a file filled by
+ * lim_fill(), then one of them again; exit status = 0 if exactly @ok of
+ * them were accepted, the others EDQUOT, and the repeat was accepted.
+ */
+static int lim_child_realloc(int fd, __u64 first, __u32 n, __u32 ok)
+{
+	__u32 accepted = 0, i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		r = tt_alloc(fd, 1, TT_ALLOC_MEM_L1, first + i, 64, 0);
+		if (!r)
+			accepted++;
+		else if (r != -EDQUOT)
+			return 2;
+	}
+	if (accepted != ok)
+		return 1;
+	/* a process that holds a reference only counts up */
+	if (ok && tt_alloc(fd, 1, TT_ALLOC_MEM_L1, first, 64, 0))
+		return 3;
+	return 0;
+}
+
+static int lim_fork(int fd, __u64 first, __u32 n, __u32 ok)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid)
+		_exit(lim_child_realloc(fd, first, n, ok));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Children re-ALLOCing a full file's keys: EDQUOT, not a reference each. */
+TEST_F_TIMEOUT(lim, forked_children_count, 120)
+{
+	__u32 done;
+	int fd, i;
+
+	ASSERT_EQ(0, tt_param_write("max_allocations_per_file", "1000"));
+	fd = tt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lim_fill(fd, 1, 0, CAP, &done));
+	ASSERT_EQ(CAP, done);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, lim_fork(fd, 0, CAP, 0));
+	/* room for 10 more: another process's 100 re-ALLOCs take 10 */
+	ASSERT_EQ(0, tt_param_write("max_allocations_per_file", "1010"));
+	EXPECT_EQ(0, lim_fork(fd, 0, 100, 10));
+	/* the child's exit gave its 10 back, and so did the next one's */
+	EXPECT_EQ(0, lim_fork(fd, 500, 100, 10));
+	for (i = 0; i < 10; i++)
+		EXPECT_EQ(0, tt_alloc(fd, 1, TT_ALLOC_MEM_L1, CAP + i, 64, 0));
+	EXPECT_EQ(-EDQUOT, tt_alloc(fd, 1, TT_ALLOC_MEM_L1, CAP + 10, 64, 0));
+	close(fd);
+	rel_assert_devs_eq(_metadata, self->obs, self->base);
+}
+
+/* One user's files together stop at max_allocations_per_user. */
+TEST_F_TIMEOUT(lim, user_cap, 120)
+{
+	__u32 done;
+	int fd, fd2;
+
+	ASSERT_EQ(0, tt_param_write("max_allocations_per_user", "1500"));
+	fd = tt_open();
+	ASSERT_LE(0, fd);
+	fd2 = tt_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, lim_fill(fd, 1, 0, CAP, &done));
+	EXPECT_EQ(-EDQUOT, lim_fill(fd2, 1, 0, CAP, &done));
+	EXPECT_EQ(500, done);
+	EXPECT_EQ(-EDQUOT, tt_alloc(fd, 1, TT_ALLOC_MEM_L1, CAP, 64, 0));
+	/* a forked child of the same user adds nothing either */
+	EXPECT_EQ(0, lim_fork(fd, 0, 10, 0));
+	/* a closed file gives its share back */
+	close(fd2);
+	EXPECT_EQ(0, tt_alloc(fd, 1, TT_ALLOC_MEM_L1, CAP, 64, 0));
+	/* lowering the cap drops nothing, refuses more */
+	ASSERT_EQ(0, tt_param_write("max_allocations_per_user", "10"));
+	EXPECT_EQ(-EDQUOT, tt_alloc(fd, 1, TT_ALLOC_MEM_L1, CAP + 1, 64, 0));
+	EXPECT_EQ(0, tt_free(fd, 1, TT_ALLOC_MEM_L1, CAP));
+	/* bounds of the parameter */
+	EXPECT_NE(0, tt_param_write("max_allocations_per_user", "0"));
+	EXPECT_NE(0, tt_param_write("max_allocations_per_user", "268435457"));
 	close(fd);
 	rel_assert_devs_eq(_metadata, self->obs, self->base);
 }
