@@ -12,13 +12,7 @@
 
 #include <kunit/visibility.h>
 
-#define TT_MEM_NAME(type, name) \
-	[type] = name,
-const char * const tt_mem_names[TT_ALLOC_MEM_COUNT] = {
-	TT_ALLOC_MEM_NAMES(TT_MEM_NAME)
-};
-
-#undef TT_MEM_NAME
+const char * const tt_mem_names[TT_ALLOC_MEM_COUNT] = TT_ALLOC_MEM_NAMES;
 EXPORT_SYMBOL_IF_KUNIT(tt_mem_names);
 
 /* ---- per-device counters ---- */

@@ -20,13 +20,19 @@
 	TP_ARGS(client, pid, device, type, kind, id, size, refs)
 
 /*
- * The type names from the uapi list. Each symbol ends with a comma, so a
- * last one follows for a type that cannot be recorded: __print_symbolic()
- * takes no trailing comma.
+ * __print_symbolic() needs (value, name) pairs, which the uapi's array
+ * initializer TT_ALLOC_MEM_NAMES cannot give: these repeat its names, and
+ * trace_test checks every type's symbol against it on each kernel.
  */
-#define TT_MEM_SYMBOL(type, name)	{ type, name },
 #define tt_print_mem(val)						\
-	__print_symbolic(val, TT_ALLOC_MEM_NAMES(TT_MEM_SYMBOL)		\
+	__print_symbolic(val,						\
+			 { TT_ALLOC_MEM_DRAM, "dram" },			\
+			 { TT_ALLOC_MEM_L1, "l1" },			\
+			 { TT_ALLOC_MEM_SYSTEM, "system" },		\
+			 { TT_ALLOC_MEM_L1_SMALL, "l1_small" },		\
+			 { TT_ALLOC_MEM_TRACE, "trace" },		\
+			 { TT_ALLOC_MEM_CB, "cb" },			\
+			 { TT_ALLOC_MEM_KERNEL, "kernel" },		\
 			 { TT_ALLOC_MEM_COUNT, "unknown" })
 
 DECLARE_EVENT_CLASS(tt_alloc_entry, TT_ALLOC_TP_PROTO, TT_ALLOC_TP_ARGS,

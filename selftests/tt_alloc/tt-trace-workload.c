@@ -26,11 +26,7 @@
 
 #include <linux/tt_alloc.h>
 
-static const char *const type_names[TT_ALLOC_MEM_COUNT] = {
-#define MEM_NAME(type, name) [type] = name,
-	TT_ALLOC_MEM_NAMES(MEM_NAME)
-#undef MEM_NAME
-};
+static const char *const type_names[TT_ALLOC_MEM_COUNT] = TT_ALLOC_MEM_NAMES;
 
 static void entry(unsigned int i, struct tt_alloc_buffer *b)
 {

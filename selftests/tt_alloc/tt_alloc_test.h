@@ -55,17 +55,14 @@
  * abi_v1_test builds against the frozen v1 header (selftests/tt_alloc/
  * abi_v1), which predates the list: its names, frozen with it.
  */
-#define TT_ALLOC_MEM_NAMES(X)						\
-	X(TT_ALLOC_MEM_DRAM, "dram") X(TT_ALLOC_MEM_L1, "l1")		\
-	X(TT_ALLOC_MEM_SYSTEM, "system") X(TT_ALLOC_MEM_L1_SMALL, "l1_small") \
-	X(TT_ALLOC_MEM_TRACE, "trace") X(TT_ALLOC_MEM_CB, "cb")		\
-	X(TT_ALLOC_MEM_KERNEL, "kernel")
+#define TT_ALLOC_MEM_NAMES {						\
+	[TT_ALLOC_MEM_DRAM] = "dram", [TT_ALLOC_MEM_L1] = "l1",		\
+	[TT_ALLOC_MEM_SYSTEM] = "system", [TT_ALLOC_MEM_L1_SMALL] = "l1_small", \
+	[TT_ALLOC_MEM_TRACE] = "trace", [TT_ALLOC_MEM_CB] = "cb",	\
+	[TT_ALLOC_MEM_KERNEL] = "kernel",				\
+}
 #endif
-static const char *const tt_type_name[TT_ALLOC_MEM_COUNT] = {
-#define TT_MEM_NAME(type, name) [type] = name,
-	TT_ALLOC_MEM_NAMES(TT_MEM_NAME)
-#undef TT_MEM_NAME
-};
+static const char *const tt_type_name[TT_ALLOC_MEM_COUNT] = TT_ALLOC_MEM_NAMES;
 
 /* ------------------------------------------------------------------ */
 /* ioctl wrappers                                                      */

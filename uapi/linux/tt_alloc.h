@@ -31,16 +31,24 @@
 #define TT_ALLOC_MEM_CB		5
 #define TT_ALLOC_MEM_KERNEL	6
 /**
- * define TT_ALLOC_MEM_NAMES - the name of each memory type: @X(TYPE, NAME)
- * once per type, in TT_ALLOC_MEM_* order. These lower-case names are the
- * sysfs directories, fdinfo keys, trace event symbols and tool output of
- * every memory type; this list is their one source.
+ * define TT_ALLOC_MEM_NAMES - initializer of an array of the memory type
+ * names, indexed by TT_ALLOC_MEM_*: ``names[TT_ALLOC_MEM_COUNT] =
+ * TT_ALLOC_MEM_NAMES;``. These lower-case names are the sysfs directories,
+ * fdinfo keys, trace event symbols and tool output of every memory type;
+ * this list is their one source (the trace events' symbol pairs are tested
+ * against it). C only (designated initializers); C++ calls
+ * tt_alloc_mem_type_name() of libttalloc.
  */
-#define TT_ALLOC_MEM_NAMES(X)						\
-	X(TT_ALLOC_MEM_DRAM, "dram") X(TT_ALLOC_MEM_L1, "l1")		\
-	X(TT_ALLOC_MEM_SYSTEM, "system") X(TT_ALLOC_MEM_L1_SMALL, "l1_small") \
-	X(TT_ALLOC_MEM_TRACE, "trace") X(TT_ALLOC_MEM_CB, "cb")		\
-	X(TT_ALLOC_MEM_KERNEL, "kernel")
+#define TT_ALLOC_MEM_NAMES {						\
+	[TT_ALLOC_MEM_DRAM] = "dram",					\
+	[TT_ALLOC_MEM_L1] = "l1",					\
+	[TT_ALLOC_MEM_SYSTEM] = "system",				\
+	[TT_ALLOC_MEM_L1_SMALL] = "l1_small",				\
+	[TT_ALLOC_MEM_TRACE] = "trace",					\
+	[TT_ALLOC_MEM_CB] = "cb",					\
+	[TT_ALLOC_MEM_KERNEL] = "kernel",				\
+}
+
 /** define TT_ALLOC_MEM_COUNT - number of memory types this version knows */
 #define TT_ALLOC_MEM_COUNT	7
 /** define TT_ALLOC_MEM_MAX - array size of per-type arrays, room to grow */

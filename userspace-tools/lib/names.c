@@ -19,11 +19,7 @@
 
 #include "private.h"
 
-static const char *const mem_names[TT_ALLOC_MEM_COUNT] = {
-#define MEM_NAME(type, name) [type] = name,
-	TT_ALLOC_MEM_NAMES(MEM_NAME)
-#undef MEM_NAME
-};
+static const char *const mem_names[TT_ALLOC_MEM_COUNT] = TT_ALLOC_MEM_NAMES;
 
 static const char *const kind_names[] = {
 	[TT_ALLOC_KERNEL_APP] = "app",

@@ -16,11 +16,7 @@
 
 #include <linux/tt_alloc.h>
 
-static const char *const names[TT_ALLOC_MEM_COUNT] = {
-#define MEM_NAME(type, name) [type] = name,
-	TT_ALLOC_MEM_NAMES(MEM_NAME)
-#undef MEM_NAME
-};
+static const char *const names[TT_ALLOC_MEM_COUNT] = TT_ALLOC_MEM_NAMES;
 
 int main(int argc, char **argv)
 {

@@ -34,8 +34,10 @@ with open(sys.argv[1], "w") as f:
         if k.isupper() and k != "SIZES" and isinstance(getattr(u, k), int):
             f.write('\tprintf("TT_ALLOC_%s %%llu\\n", (unsigned long long)(TT_ALLOC_%s));\n' % (k, k))
     # the names: Python has them from libttalloc, which has them from here
-    f.write('#define NAME(t, s) printf("name %d %s\\n", (int)(t), s);\n'
-            "\tTT_ALLOC_MEM_NAMES(NAME)\n\treturn 0;\n}\n")
+    f.write("\tstatic const char *const names[TT_ALLOC_MEM_COUNT] = TT_ALLOC_MEM_NAMES;\n"
+            '\tfor (int i = 0; i < TT_ALLOC_MEM_COUNT; i++)\n'
+            '\t\tprintf("name %d %s\\n", i, names[i]);\n'
+            "\treturn 0;\n}\n")
 PYEOF
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; failed=$((failed + 1)); fi; }
