@@ -25,7 +25,8 @@
  *
  * True once the group is reaped, and also while its leader is an unreaped
  * zombie with no live thread left: the memory it recorded is no longer in
- * use either way.
+ * use either way. This is how the sweep finds the recorders whose exit
+ * closed no fd of the file (see tt_flush()).
  *
  * Return: true if no thread of the group is alive.
  */

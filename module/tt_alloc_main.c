@@ -200,6 +200,18 @@ static int tt_open(struct inode *inode, struct file *file)
  * already 0), that recorder's references go now rather than at the last
  * fput(), which another holder of the file (a fork child, a reader of
  * /proc/PID/fdinfo, a unix socket) may delay past the parent's waitpid().
+ *
+ * signal->live is read because nothing else tells "the last thread of the
+ * group is closing its files": PF_EXITING is per thread, and a group leader
+ * exiting before its other threads (or a thread closing an fd while another
+ * exits) must not drop the group's references. exit_files() runs after the
+ * live count dropped (do_exit()), so the last thread sees 0 here.
+ *
+ * Exits that close no fd of the file never get here: a file shared through
+ * clone(CLONE_FILES) without CLONE_THREAD, held only by an io_uring
+ * fixed-file table, or in flight in a unix socket after its sender closed
+ * its fd. tt_pid_exited() finds those recorders dead at the next sweep
+ * (Documentation/admin-guide/tt_alloc.rst, "When the exit cannot reclaim").
  */
 static int tt_flush(struct file *file, fl_owner_t id)
 {
