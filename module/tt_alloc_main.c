@@ -32,7 +32,9 @@ MODULE_PARM_DESC(arch, "Comma list of device architectures (wormhole_b0, blackho
  * struct tt_alloc_dev - the module's one instance
  * @misc: /dev/tt_alloc; open() finds the instance from it (container_of)
  * @core: the tracking core
- * @sweep: the periodic sweep of exited recorders
+ * @sweep: the periodic sweep of exited recorders, on the unbound workqueue:
+ *	it may reclaim a big table, and a per-CPU worker would hold up the
+ *	other work items of that CPU meanwhile
  * @debugfs: the debugfs directory
  */
 struct tt_alloc_dev {
@@ -75,7 +77,7 @@ static int tt_set_sweep_interval(const char *val, const struct kernel_param *kp)
 
 	/* A shorter interval must not wait for a sweep armed with the old one. */
 	if (!ret && tt_param_dev)
-		mod_delayed_work(system_wq, &tt_param_dev->sweep,
+		mod_delayed_work(system_unbound_wq, &tt_param_dev->sweep,
 				 msecs_to_jiffies(sweep_interval_ms));
 	return ret;
 }
@@ -174,8 +176,8 @@ static void tt_sweep_fn(struct work_struct *work)
 
 	tt_core_sweep(td->core);
 	/* Re-read every time: the parameter may change at run time. */
-	schedule_delayed_work(&td->sweep,
-			      msecs_to_jiffies(READ_ONCE(sweep_interval_ms)));
+	queue_delayed_work(system_unbound_wq, &td->sweep,
+			   msecs_to_jiffies(READ_ONCE(sweep_interval_ms)));
 }
 
 static int tt_open(struct inode *inode, struct file *file)
@@ -314,7 +316,8 @@ static int __init tt_alloc_init(void)
 
 	kernel_param_lock(THIS_MODULE);
 	tt_param_dev = td;
-	schedule_delayed_work(&td->sweep, msecs_to_jiffies(sweep_interval_ms));
+	queue_delayed_work(system_unbound_wq, &td->sweep,
+			   msecs_to_jiffies(sweep_interval_ms));
 	kernel_param_unlock(THIS_MODULE);
 	tt_alloc_dev = td;
 	pr_info("tracking %u devices (version %s)\n", devices, TT_ALLOC_VERSION);
