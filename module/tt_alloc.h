@@ -14,8 +14,10 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -136,7 +138,8 @@ struct tt_limits {
  * @clients_lock: protects @clients and @next_client_id; never held
  *	together with a &tt_client.lock, and only for list operations, so
  *	that nobody's open() or close() waits for another file's work
- * @clients: every client with a reference (see &struct tt_client)
+ * @clients: every client with a reference (see &struct tt_client), sorted
+ *	by id; an RCU list, which readers walk without @clients_lock
  * @next_client_id: last client id handed out, under @clients_lock
  * @users_lock: serialises the creation and removal of @users entries; a
  *	leaf lock, taken under a &tt_client.lock only to find or create one
@@ -237,9 +240,14 @@ struct tt_bulk;
  * @id: client id, unique for the life of the module
  * @opener: thread group that opened the file
  * @comm: the opener's command name
- * @node: in &tt_core.clients
+ * @node: in &tt_core.clients, an RCU list
  * @ref: references, see below
  * @closed: the file was released; the client only waits for its walkers
+ * @rcu: frees the client after the readers of the list are done with it
+ * @totals_seq: lets readers copy one device of @dev without @lock: written
+ *	under @lock with preemption disabled, a few additions per entry, so a
+ *	reader retries at most for that long, whatever the size of the
+ *	client's work under @lock
  * @lock: protects everything below
  *
  * Lifetime: the open file holds one reference, from open() to release().
@@ -250,7 +258,13 @@ struct tt_bulk;
  * and puts the file's reference. Whoever puts the last one takes the
  * client off the list (kref_put_mutex() with &tt_core.clients_lock, so a
  * client on the list always has a reference a walker may take) and frees
- * it. Nobody else frees a client.
+ * it, after an RCU grace period. Nobody else frees a client.
+ *
+ * Readers (the client list, fdinfo, USAGE of the file) take no lock at
+ * all: they walk &tt_core.clients under rcu_read_lock() and copy @dev
+ * under @totals_seq, so no reader waits for a client's reclaim or rehash.
+ * @id, @opener, @comm, @closed and @dev are theirs to read; @opener is put
+ * when the client is freed, after the grace period.
  * @buckets: hash table of &struct tt_entry, keyed by (device, type, id)
  * @bits: log2 of the number of @buckets
  * @nr_entries: entries in the table
@@ -280,6 +294,8 @@ struct tt_client {
 	struct list_head node;
 	struct kref ref;
 	bool closed;
+	struct rcu_head rcu;
+	seqcount_t totals_seq;
 
 	struct mutex lock;		/* guards the table and totals */
 	struct hlist_head *buckets;
@@ -320,6 +336,8 @@ int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
 		    unsigned int n, unsigned int *applied, struct pid *tgid,
 		    const char *comm);
 int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u);
+void tt_client_read_dev(struct tt_client *c, unsigned int device,
+			struct tt_file_dev *out);
 u32 tt_client_refs(struct tt_client *c, u32 device, u32 type, u64 id);
 
 int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,

@@ -72,6 +72,7 @@ struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 	c->opener = get_pid(opener);
 	strscpy(c->comm, comm, sizeof(c->comm));
 	mutex_init(&c->lock);
+	seqcount_init(&c->totals_seq);
 	INIT_LIST_HEAD(&c->recorders);
 	INIT_HLIST_HEAD(&c->free);
 	kref_init(&c->ref);
@@ -88,26 +89,34 @@ struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 		return ERR_PTR(-EINTR);
 	}
 	c->id = ++core->next_client_id;
-	list_add_tail(&c->node, &core->clients);
+	list_add_tail_rcu(&c->node, &core->clients);
 	mutex_unlock(&core->clients_lock);
 	return c;
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_client_create);
+
+/* What lockless readers of the client list may still read goes last. */
+static void tt_client_free_rcu(struct rcu_head *rcu)
+{
+	struct tt_client *c = container_of(rcu, struct tt_client, rcu);
+
+	put_pid(c->opener);
+	kfree(c);
+}
 
 /* kref release, called with &tt_core.clients_lock held: see tt_client_put(). */
 static void tt_client_release(struct kref *ref)
 {
 	struct tt_client *c = container_of(ref, struct tt_client, ref);
 
-	list_del(&c->node);
+	list_del_rcu(&c->node);
 	mutex_unlock(&c->core->clients_lock);
 
 	WARN_ON(c->nr_entries || c->nr_holdings || !list_empty(&c->recorders) ||
 		!hlist_empty(&c->free));
 	mutex_destroy(&c->lock);
 	kvfree(c->buckets);
-	put_pid(c->opener);
-	kfree(c);
+	call_rcu(&c->rcu, tt_client_free_rcu);
 }
 
 /* Put a reference; the last one frees the client. Never with a lock held. */
@@ -246,7 +255,8 @@ unsigned int tt_core_sweep(struct tt_core *core)
 EXPORT_SYMBOL_IF_KUNIT(tt_core_sweep);
 
 static void tt_fill_row(struct tt_alloc_client *row, struct tt_client *c,
-			pid_t nr, u32 device, u32 flags)
+			pid_t nr, u32 device, u32 flags,
+			const struct tt_file_dev *fd)
 {
 	unsigned int t;
 
@@ -259,8 +269,8 @@ static void tt_fill_row(struct tt_alloc_client *row, struct tt_client *c,
 	if (device == TT_ALLOC_DEVICE_NONE)
 		return;
 	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-		row->used[t] = c->dev[device].used[t];
-		row->allocations[t] = c->dev[device].entries[t];
+		row->used[t] = fd->used[t];
+		row->allocations[t] = fd->entries[t];
 	}
 }
 
@@ -283,27 +293,28 @@ static bool tt_row_after(u64 id, u32 device, u64 after_id, u32 after_device)
  *	written)
  *
  * One row per client and device it holds entries on; one row with
- * %TT_ALLOC_DEVICE_NONE for a client holding nothing. Rows come in
- * (client id, device) order: the list is kept sorted by id. Each client
- * is locked alone, so a client busy with a long reclaim or rehash delays
- * this caller only, and the wait can be killed.
+ * %TT_ALLOC_DEVICE_NONE for a client holding nothing whose file is still
+ * open. Rows come in (client id, device) order: the list is kept sorted
+ * by id. No lock is taken (see &struct tt_client): a client busy with a
+ * long reclaim delays nobody here, and while its file is released its
+ * rows show its totals as they shrink, so that the rows always add up to
+ * the device counters. The work is one copy per client and device.
  *
- * Return: 0, or -EINTR on a fatal signal.
+ * Return: 0.
  */
 int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
 			 u64 after_id, u32 after_device,
 			 struct tt_alloc_client *rows, u32 room, u32 *total)
 {
-	struct tt_client *c = NULL;
+	struct tt_file_dev fd;
+	struct tt_client *c;
 	unsigned int d;
 	u32 n = 0, flags;
 	bool held;
 	pid_t nr;
 
-	for (;;) {
-		c = tt_client_next(core, c, true);
-		if (IS_ERR_OR_NULL(c))
-			break;
+	rcu_read_lock();
+	list_for_each_entry_rcu(c, &core->clients, node) {
 		if (c->id < after_id)
 			continue;
 		nr = pid_nr_ns(c->opener, ns);
@@ -311,31 +322,27 @@ int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
 			continue;
 		flags = tt_pid_exited(c->opener) ? TT_ALLOC_CLIENT_OPENER_EXITED : 0;
 		held = false;
-		if (mutex_lock_killable(&c->lock)) {
-			tt_client_put(c);
-			return -EINTR;
-		}
 		for (d = 0; d < core->ndev; d++) {
-			if (!c->dev[d].total)
+			tt_client_read_dev(c, d, &fd);
+			if (!fd.total)
 				continue;
 			held = true;
 			if (!tt_row_after(c->id, d, after_id, after_device))
 				continue;
 			if (n < room)
-				tt_fill_row(&rows[n], c, nr, d, flags);
+				tt_fill_row(&rows[n], c, nr, d, flags, &fd);
 			n++;
 		}
-		mutex_unlock(&c->lock);
-		if (!held && tt_row_after(c->id, TT_ALLOC_DEVICE_NONE, after_id,
-					  after_device)) {
+		if (!held && !READ_ONCE(c->closed) &&
+		    tt_row_after(c->id, TT_ALLOC_DEVICE_NONE, after_id,
+				 after_device)) {
 			if (n < room)
 				tt_fill_row(&rows[n], c, nr, TT_ALLOC_DEVICE_NONE,
-					    flags);
+					    flags, NULL);
 			n++;
 		}
 	}
-	if (IS_ERR(c))
-		return PTR_ERR(c);
+	rcu_read_unlock();
 	*total = n;
 	return 0;
 }
@@ -348,14 +355,16 @@ EXPORT_SYMBOL_IF_KUNIT(tt_core_list_clients);
  */
 void tt_client_show_fdinfo(struct tt_client *c, struct seq_file *m)
 {
+	struct tt_file_dev fd;
 	unsigned int d, t;
 
+	/* No lock: a reader of fdinfo never waits for the client's work. */
 	seq_printf(m, "tt_alloc-client-id:\t%llu\n", c->id);
-	mutex_lock(&c->lock);
-	for (d = 0; d < c->core->ndev; d++)
+	for (d = 0; d < c->core->ndev; d++) {
+		tt_client_read_dev(c, d, &fd);
 		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
-			if (c->dev[d].entries[t])
+			if (fd.entries[t])
 				seq_printf(m, "tt_alloc-total-dev%u-%s:\t%llu\n",
-					   d, tt_mem_names[t], c->dev[d].used[t]);
-	mutex_unlock(&c->lock);
+					   d, tt_mem_names[t], fd.used[t]);
+	}
 }

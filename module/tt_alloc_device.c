@@ -259,6 +259,8 @@ EXPORT_SYMBOL_IF_KUNIT(tt_core_create);
  */
 void tt_core_destroy(struct tt_core *core)
 {
+	/* The clients' RCU callbacks are this module's code. */
+	rcu_barrier();
 	WARN_ON(!list_empty(&core->clients));
 	WARN_ON(!xa_empty(&core->users));
 	xa_destroy(&core->users);

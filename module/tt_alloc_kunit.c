@@ -793,6 +793,31 @@ static void tt_test_sweep_holds_no_global_lock(struct kunit *test)
 	put_task_struct(k);
 }
 
+/*
+ * Readers of a client's totals (client list, USAGE of the file) take
+ * neither its lock nor the list's: with both held here, as by a client in
+ * a long reclaim, they still return, with the current totals.
+ */
+static void tt_test_readers_take_no_lock(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_usage u = { .device = 2, .scope = TT_ALLOC_SCOPE_FILE };
+	struct tt_alloc_client rows[2];
+
+	KUNIT_ASSERT_EQ(test, alloc(t->c, buf(2, TT_ALLOC_MEM_L1, 1, 300)), 0);
+	mutex_lock(&t->core->clients_lock);
+	mutex_lock(&t->c->lock);
+	KUNIT_EXPECT_EQ(test, list(t->core, task_active_pid_ns(current), 0, 0,
+				   rows, 2), 1);
+	KUNIT_EXPECT_EQ(test, tt_client_usage(t->c, &u), 0);
+	mutex_unlock(&t->c->lock);
+	mutex_unlock(&t->core->clients_lock);
+	KUNIT_EXPECT_EQ(test, rows[0].device, 2);
+	KUNIT_EXPECT_EQ(test, rows[0].used[TT_ALLOC_MEM_L1], 300);
+	KUNIT_EXPECT_EQ(test, u.used[TT_ALLOC_MEM_L1], 300);
+	KUNIT_EXPECT_EQ(test, u.allocations[TT_ALLOC_MEM_L1], 1);
+}
+
 static void tt_test_clients_list(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
@@ -911,6 +936,7 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_exit_recorder),
 	KUNIT_CASE(tt_test_sweep_holds_no_global_lock),
 	KUNIT_CASE(tt_test_clients_list),
+	KUNIT_CASE(tt_test_readers_take_no_lock),
 	KUNIT_CASE(tt_test_arch_presets),
 	KUNIT_CASE(tt_test_usage),
 	{}

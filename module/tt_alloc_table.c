@@ -316,13 +316,49 @@ static __always_inline int tt_check_buffer(struct tt_core *core,
 	return 0;
 }
 
+/*
+ * &tt_client.dev changes only between these two, under &tt_client.lock:
+ * lockless readers see each device's totals of one moment.
+ */
+static void tt_totals_begin(struct tt_client *c)
+{
+	preempt_disable();
+	write_seqcount_begin(&c->totals_seq);
+}
+
+static void tt_totals_end(struct tt_client *c)
+{
+	write_seqcount_end(&c->totals_seq);
+	preempt_enable();
+}
+
+/**
+ * tt_client_read_dev() - what a client holds on one device, without its lock
+ * @c: the client, alive (a reference, or under rcu_read_lock())
+ * @device: the device, below &tt_core.ndev
+ * @out: the copy
+ */
+void tt_client_read_dev(struct tt_client *c, unsigned int device,
+			struct tt_file_dev *out)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqcount_begin(&c->totals_seq);
+		*out = c->dev[device];
+	} while (read_seqcount_retry(&c->totals_seq, seq));
+}
+
 static void tt_file_charge(struct tt_client *c, const struct tt_entry *e)
 {
 	struct tt_file_dev *fd = &c->dev[e->device];
 
+	tt_totals_begin(c);
 	fd->used[e->type] += e->size;
 	fd->entries[e->type]++;
-	if (!fd->total++)
+	fd->total++;
+	tt_totals_end(c);
+	if (fd->total == 1)
 		atomic_inc(&c->core->devs[e->device].clients);
 	c->nr_entries++;
 	c->bytes += e->size;
@@ -343,9 +379,12 @@ void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
 	} else {
 		tt_uncharge(d, e->type, e->kind, e->size, reclaimed);
 	}
+	tt_totals_begin(c);
 	fd->used[e->type] -= e->size;
 	fd->entries[e->type]--;
-	if (!--fd->total)
+	fd->total--;
+	tt_totals_end(c);
+	if (!fd->total)
 		atomic_dec(&d->clients);
 	tt_holding_uncharge(c, tt_entry_rec(e));
 	c->nr_entries--;
@@ -638,7 +677,7 @@ EXPORT_SYMBOL_IF_KUNIT(tt_client_refs);
  * @c: the client asking
  * @u: the query; its input fields are validated here
  *
- * Return: 0, -EINVAL, -ENODEV or -EINTR.
+ * Return: 0, -EINVAL or -ENODEV.
  */
 int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u)
 {
@@ -657,15 +696,13 @@ int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u)
 	memset(u->capacity, 0, sizeof(u->capacity));
 
 	if (u->scope == TT_ALLOC_SCOPE_FILE) {
-		struct tt_file_dev *fd = &c->dev[u->device];
+		struct tt_file_dev fd;
 
-		if (mutex_lock_killable(&c->lock))
-			return -EINTR;
+		tt_client_read_dev(c, u->device, &fd);
 		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-			u->used[t] = fd->used[t];
-			u->allocations[t] = fd->entries[t];
+			u->used[t] = fd.used[t];
+			u->allocations[t] = fd.entries[t];
 		}
-		mutex_unlock(&c->lock);
 		return 0;
 	}
 

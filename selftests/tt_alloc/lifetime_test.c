@@ -457,4 +457,72 @@ TEST_F_TIMEOUT(lt, others_run_while_1m_entries_swept, 900)
 	self->holder = 0;
 }
 
+/*
+ * The client list takes no client's lock: while a file with SWEEP_N
+ * entries is released (its last close(), about a second), CLIENTS calls
+ * return meanwhile and show its rows going down. A reader that waited for
+ * the client would see it either whole or gone, never in between.
+ */
+TEST_F_TIMEOUT(lt, clients_read_while_a_file_is_reclaimed, 900)
+{
+	__u32 n = access("/sys/kernel/debug/kmemleak", F_OK) ? SWEEP_N : SWEEP_N_DEBUG;
+	int ready[2], go[2], partial = 0, calls = 0, i;
+	struct tt_alloc_client *rows;
+	__u64 t0, seen;
+	pid_t rec;
+	char c = 0;
+
+	rows = calloc(4096, sizeof(*rows));
+	ASSERT_NE(NULL, rows);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	rec = fork();
+	ASSERT_LE(0, rec);
+	if (!rec) {
+		struct tt_alloc_op *o = calloc(BN, sizeof(*o));
+		int fd = tt_open();
+		__u32 j, k, done;
+
+		if (!o || fd < 0)
+			_exit(1);
+		for (j = 0; j < n; j += BN) {
+			for (k = 0; k < BN; k++)
+				o[k] = tt_op(TT_ALLOC_OP_ALLOC, LT_DEV, TT_ALLOC_MEM_L1,
+					     j + k, 1, 0);
+			if (tt_batch(fd, o, BN, &done))
+				_exit(1);
+		}
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		/* The last close: release() reclaims all n entries. */
+		close(fd);
+		_exit(0);
+	}
+	self->holder = rec;
+	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("the recorder died before recording");
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	t0 = tt_now_ms();
+	do {
+		__u32 count = 4096;
+
+		ASSERT_EQ(0, tt_clients(self->base_fd, rows, &count));
+		ASSERT_GE(4096, count);
+		calls++;
+		seen = 0;
+		for (i = 0; i < (int)count; i++)
+			if (rows[i].pid == (__u32)rec && rows[i].device == LT_DEV)
+				seen = rows[i].allocations[TT_ALLOC_MEM_L1];
+		if (seen && seen < n)
+			partial++;
+		ASSERT_GT(120000, tt_now_ms() - t0) TH_LOG("the reclaim did not finish");
+	} while (seen || calls < 2);
+	ASSERT_EQ(rec, waitpid(rec, &i, 0));
+	self->holder = 0;
+	ASSERT_TRUE(WIFEXITED(i) && !WEXITSTATUS(i)) TH_LOG("the recorder failed: %#x", i);
+	TH_LOG("%u entries: %d of %d CLIENTS calls saw the file partly reclaimed",
+	       n, partial, calls);
+	EXPECT_LE(1, partial);
+	free(rows);
+}
+
 TEST_HARNESS_MAIN
