@@ -14,6 +14,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
@@ -177,18 +178,26 @@ struct tt_tally {
 
 /**
  * struct tt_user - what one user keeps in the kernel, all files together
- * @ref: one per &struct tt_recorder charging it
+ * @ref: one per &struct tt_recorder charging it; 0 while it lingers
  * @uid: the real uid
  * @holdings: holdings of its recorders in every file, at most
  *	&tt_limits.max_user (see &tt_client.nr_holdings)
+ * @log_rs: the rate of its recorders' reclaim log lines, so that one
+ *	user's processes cannot silence everyone else's
+ * @idle_since: jiffies when @ref dropped to 0
  *
  * Without it a user could multiply the per-file cap by opening files up
  * to its RLIMIT_NOFILE, or by forking processes that each hold entries.
+ * When its last recorder goes it lingers, unreferenced, until the sweep
+ * after @log_rs's interval: a user whose processes each record and exit
+ * one after the other must not get a fresh log allowance every time.
  */
 struct tt_user {
 	refcount_t ref;
 	kuid_t uid;
 	atomic_long_t holdings;
+	struct ratelimit_state log_rs;
+	unsigned long idle_since;
 };
 
 /**
@@ -345,6 +354,7 @@ int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
 			 struct tt_alloc_client *rows, u32 room, u32 *total);
 void tt_client_exit_recorder(struct tt_client *c, struct pid *tgid);
 unsigned int tt_core_sweep(struct tt_core *core);
+void tt_users_prune(struct tt_core *core, bool all);
 void tt_client_trim_free(struct tt_client *c, unsigned int keep,
 			 struct hlist_head *out);
 void tt_entries_free(struct hlist_head *list);

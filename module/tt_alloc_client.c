@@ -250,6 +250,7 @@ unsigned int tt_core_sweep(struct tt_core *core)
 		tt_entries_free(&spare);
 		cond_resched();
 	}
+	tt_users_prune(core, false);
 	return nr;
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_core_sweep);

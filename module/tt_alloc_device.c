@@ -262,6 +262,7 @@ void tt_core_destroy(struct tt_core *core)
 	/* The clients' RCU callbacks are this module's code. */
 	rcu_barrier();
 	WARN_ON(!list_empty(&core->clients));
+	tt_users_prune(core, true);
 	WARN_ON(!xa_empty(&core->users));
 	xa_destroy(&core->users);
 	mutex_destroy(&core->users_lock);

@@ -5,6 +5,7 @@
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/cred.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
@@ -818,6 +819,41 @@ static void tt_test_readers_take_no_lock(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, u.allocations[TT_ALLOC_MEM_L1], 1);
 }
 
+/*
+ * A user whose last recorder went lingers, with its log allowance, until
+ * a sweep a log interval later: a user recording from one short-lived
+ * process after another gets no fresh allowance each time.
+ */
+static void tt_test_user_lingers(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	unsigned long key = __kuid_val(current_uid());
+	struct tt_client *c;
+	struct tt_user *u;
+
+	c = tt_client_create(t->core, task_tgid(current), "k2");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	KUNIT_ASSERT_EQ(test, alloc(c, buf(0, TT_ALLOC_MEM_DRAM, 1, 10)), 0);
+	u = xa_load(&t->core->users, key);
+	KUNIT_ASSERT_NOT_NULL(test, u);
+	KUNIT_EXPECT_TRUE(test, __ratelimit(&u->log_rs));
+	tt_client_destroy(c);
+	KUNIT_EXPECT_EQ(test, refcount_read(&u->ref), 0);
+	tt_users_prune(t->core, false);
+	KUNIT_EXPECT_PTR_EQ(test, xa_load(&t->core->users, key), u);
+
+	c = tt_client_create(t->core, task_tgid(current), "k3");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	KUNIT_ASSERT_EQ(test, alloc(c, buf(0, TT_ALLOC_MEM_DRAM, 1, 10)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, xa_load(&t->core->users, key), u);
+	KUNIT_EXPECT_EQ(test, refcount_read(&u->ref), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&u->holdings), 1);
+	tt_client_destroy(c);
+
+	tt_users_prune(t->core, true);
+	KUNIT_EXPECT_TRUE(test, xa_empty(&t->core->users));
+}
+
 static void tt_test_clients_list(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
@@ -937,6 +973,7 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_sweep_holds_no_global_lock),
 	KUNIT_CASE(tt_test_clients_list),
 	KUNIT_CASE(tt_test_readers_take_no_lock),
+	KUNIT_CASE(tt_test_user_lingers),
 	KUNIT_CASE(tt_test_arch_presets),
 	KUNIT_CASE(tt_test_usage),
 	{}

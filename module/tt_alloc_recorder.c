@@ -14,6 +14,7 @@
 #include <linux/string.h>
 #include <linux/string_helpers.h>
 #include <linux/user_namespace.h>
+#include <kunit/visibility.h>
 
 #include "tt_alloc_priv.h"
 #include "tt_alloc_trace.h"
@@ -42,7 +43,9 @@ static struct tt_user *tt_user_get(struct tt_core *core, kuid_t uid)
 	mutex_lock(&core->users_lock);
 	u = xa_load(&core->users, key);
 	if (u) {
-		refcount_inc(&u->ref);
+		/* A lingering one: its count drops to 0 only under the lock. */
+		if (!refcount_inc_not_zero(&u->ref))
+			refcount_set(&u->ref, 1);
 		goto out;
 	}
 	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
@@ -50,6 +53,8 @@ static struct tt_user *tt_user_get(struct tt_core *core, kuid_t uid)
 		goto out;
 	refcount_set(&u->ref, 1);
 	u->uid = uid;
+	ratelimit_state_init(&u->log_rs, DEFAULT_RATELIMIT_INTERVAL,
+			     DEFAULT_RATELIMIT_BURST);
 	if (xa_err(xa_store(&core->users, key, u, GFP_KERNEL_ACCOUNT))) {
 		kfree(u);
 		u = NULL;
@@ -59,15 +64,41 @@ out:
 	return u;
 }
 
+/* The last put leaves @u to linger: tt_users_prune() frees it. */
 static void tt_user_put(struct tt_core *core, struct tt_user *u)
 {
 	if (!refcount_dec_and_mutex_lock(&u->ref, &core->users_lock))
 		return;
-	xa_erase(&core->users, __kuid_val(u->uid));
-	mutex_unlock(&core->users_lock);
 	WARN_ON(atomic_long_read(&u->holdings));
-	kfree(u);
+	u->idle_since = jiffies;
+	mutex_unlock(&core->users_lock);
 }
+
+/**
+ * tt_users_prune() - free the users that no recorder references
+ * @core: the instance
+ * @all: every such user; else only those idle for a whole log interval
+ *
+ * From the sweep, so a lingering user costs its memory for at most one
+ * log interval plus one sweep interval.
+ */
+void tt_users_prune(struct tt_core *core, bool all)
+{
+	struct tt_user *u;
+	unsigned long key;
+
+	mutex_lock(&core->users_lock);
+	xa_for_each(&core->users, key, u) {
+		if (refcount_read(&u->ref) ||
+		    (!all && time_before(jiffies, u->idle_since +
+					 u->log_rs.interval)))
+			continue;
+		xa_erase(&core->users, key);
+		kfree(u);
+	}
+	mutex_unlock(&core->users_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_users_prune);
 
 /**
  * tt_holding_charge() - count one more holding of @rec in @c
@@ -266,15 +297,16 @@ static void tt_log_reclaim(const struct tt_recorder *r, const struct tt_tally *t
 {
 	char buf[16], cb[16], kern[16], sys[16];
 
+	if (!__ratelimit(&r->user->log_rs))
+		return;
 	string_get_size(t->buf_bytes, 1, STRING_UNITS_2, buf, sizeof(buf));
 	string_get_size(t->cb_bytes, 1, STRING_UNITS_2, cb, sizeof(cb));
 	string_get_size(t->kern_bytes, 1, STRING_UNITS_2, kern, sizeof(kern));
 	string_get_size(t->sys_bytes, 1, STRING_UNITS_2, sys, sizeof(sys));
-	pr_info_ratelimited("pid %d (%s) %sleft %llu allocations: reclaimed %llu buffers (%s), %llu CBs (%s), %llu kernels (%s, %s system)\n",
-			    pid_nr(r->tgid), r->comm,
-			    swept ? "exited with its file still open, " : "",
-			    t->entries, t->buf_n, buf, t->cb_n, cb, t->kern_n,
-			    kern, sys);
+	pr_info("pid %d (%s) %sleft %llu allocations: reclaimed %llu buffers (%s), %llu CBs (%s), %llu kernels (%s, %s system)\n",
+		pid_nr(r->tgid), r->comm,
+		swept ? "exited with its file still open, " : "",
+		t->entries, t->buf_n, buf, t->cb_n, cb, t->kern_n, kern, sys);
 }
 
 /*

@@ -5,7 +5,8 @@
  * record; it cannot write capacity_bytes, peak_bytes or the module
  * parameters, read debugfs allocations, or read another user's fdinfo.
  * The pid-namespace view of the client list is covered by
- * selftests/tt_alloc/clients_test.c (cl.pid_namespace).
+ * selftests/tt_alloc/clients_test.c (cl.pid_namespace). One user's
+ * processes cannot silence another user's reclaim log lines.
  */
 #include "kselftest_harness.h"
 #include "rel_common.h"
@@ -183,6 +184,82 @@ TEST_F_TIMEOUT(perm, unprivileged_user, 60)
 	rel_assert_devs_eq(_metadata, self->fd, base);
 	ASSERT_EQ(0, tt_free(self->fd, 0, TT_ALLOC_MEM_DRAM, 42));
 	(void)ufd;
+}
+
+/*
+ * A child of @uid named @comm records an entry and exits holding it; with
+ * a pipe @go, once its write end is closed.
+ */
+static pid_t perm_record_and_die(uid_t uid, const char *comm, const int *go)
+{
+	pid_t kid = fork();
+	char c;
+	int fd;
+
+	if (kid)
+		return kid;
+	if (go)
+		close(go[1]);
+	if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
+		_exit(2);
+	prctl(PR_SET_NAME, comm);
+	fd = open(TT_DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || tt_alloc(fd, 0, TT_ALLOC_MEM_DRAM, 1, 4096, 0))
+		_exit(3);
+	/* All at once, so that they die within one log interval. */
+	if (go && read(go[0], &c, 1) != 0)
+		_exit(4);
+	_exit(0);
+}
+
+/*
+ * The reclaim log lines are rate-limited per user (10 lines per 5 s): 60
+ * processes of one user dying at once with an entry each use up that
+ * user's allowance, and a process of another user that dies right after
+ * still gets its line.
+ */
+#define FLOOD_N		60
+
+TEST_F_TIMEOUT(perm, reclaim_log_rate_is_per_user, 120)
+{
+	int kmsg, go[2], i, st, flood = 0, other_seen = 0;
+	char rec[1024], other[64];
+	pid_t kids[FLOOD_N], kid;
+
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	ASSERT_EQ(0, pipe(go));
+	for (i = 0; i < FLOOD_N; i++) {
+		kids[i] = perm_record_and_die(UNPRIV + 1, "tt-flood", go);
+		ASSERT_LT(0, kids[i]);
+	}
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < FLOOD_N; i++) {
+		ASSERT_EQ(kids[i], waitpid(kids[i], &st, 0));
+		ASSERT_EQ(0, st) TH_LOG("flooder %d: status %#x", i, st);
+	}
+	kid = perm_record_and_die(UNPRIV + 2, "tt-other", NULL);
+	ASSERT_LT(0, kid);
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	ASSERT_EQ(0, st);
+	snprintf(other, sizeof(other), "tt_alloc: pid %d (tt-other) left", kid);
+	for (;;) {
+		ssize_t n = read(kmsg, rec, sizeof(rec) - 1);
+
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		flood += !!strstr(rec, "(tt-flood) left");
+		other_seen |= !!strstr(rec, other);
+	}
+	close(kmsg);
+	TH_LOG("%d of %d lines of one user logged", flood, FLOOD_N);
+	EXPECT_GT(FLOOD_N, flood) TH_LOG("one user's lines are not rate-limited");
+	EXPECT_TRUE(other_seen) TH_LOG("no line for the other user's process %d", kid);
 }
 
 static void restore_root(void)
