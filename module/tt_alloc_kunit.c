@@ -581,6 +581,45 @@ static int tt_idle_thread(void *unused)
 }
 
 /* A real thread group records, then exits; the sweep must notice. */
+/* The table shrinks with its entries, after FREEs and after a reclaim. */
+static void tt_test_table_shrinks(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	const unsigned int n = 5000;
+	struct tt_alloc_buffer b;
+	struct task_struct *k;
+	unsigned int i, bad = 0;
+	struct pid *dead;
+
+	for (i = 0; i < n; i++)
+		bad += !!alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, i, 1));
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_GE(test, t->c->bits, 13);
+	for (i = 10; i < n; i++)
+		bad += !!do_free(t->c, 0, TT_ALLOC_MEM_DRAM, i);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	/* Ten entries: 32 buckets, a load of at most 1/2. */
+	KUNIT_EXPECT_EQ(test, t->c->bits, 5);
+	for (i = 0; i < 10; i++)
+		bad += tt_client_refs(t->c, 0, TT_ALLOC_MEM_DRAM, i) != 1;
+	KUNIT_EXPECT_EQ(test, bad, 0);
+
+	k = kthread_run(tt_idle_thread, NULL, "tt_alloc_kunit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	dead = get_pid(task_tgid(k));
+	for (i = 0; i < n; i++) {
+		b = buf(1, TT_ALLOC_MEM_L1, i, 1);
+		bad += !!tt_client_alloc(t->c, &b, dead, "doomed");
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_GE(test, t->c->bits, 13);
+	kthread_stop(k);
+	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), n);
+	KUNIT_EXPECT_EQ(test, t->c->bits, 5);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 10);
+	put_pid(dead);
+}
+
 static void tt_test_sweep_dead_recorder(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
@@ -966,6 +1005,7 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_batch_bulk),
 	KUNIT_CASE(tt_test_batch_deferred_counters),
 	KUNIT_CASE(tt_test_many_entries),
+	KUNIT_CASE(tt_test_table_shrinks),
 	KUNIT_CASE(tt_test_reclaim_on_destroy),
 	KUNIT_CASE(tt_test_sweep_dead_recorder),
 	KUNIT_CASE(tt_test_two_recorders),

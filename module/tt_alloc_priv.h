@@ -103,6 +103,7 @@ void tt_device_apply(struct tt_device *d, unsigned int type, s64 bytes,
 
 /* tt_alloc_table.c */
 void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed);
+void tt_client_maybe_shrink(struct tt_client *c);
 void tt_client_drain_free(struct tt_client *c);
 
 /* tt_alloc_recorder.c */

@@ -11,7 +11,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/hash.h>
+#include <linux/jhash.h>
+#include <linux/log2.h>
+#include <linux/random.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
@@ -28,8 +30,16 @@
 
 struct kmem_cache *tt_entry_cache;
 
+/*
+ * The key of the table's hash, new at every load: the ids are the
+ * caller's choice, and with a known hash a caller could put them all in
+ * one bucket (as rhashtable seeds jhash).
+ */
+static u32 tt_hash_seed __read_mostly;
+
 int tt_core_init_cache(void)
 {
+	tt_hash_seed = get_random_u32();
 	tt_entry_cache = KMEM_CACHE(tt_entry, SLAB_ACCOUNT);
 	return tt_entry_cache ? 0 : -ENOMEM;
 }
@@ -238,7 +248,8 @@ EXPORT_SYMBOL_IF_KUNIT(tt_entries_free);
 
 static unsigned int tt_hash(u32 device, u32 type, u64 id, unsigned int bits)
 {
-	return hash_64(id ^ hash_64(((u64)device << 8) | type, 64), bits);
+	return jhash_3words(lower_32_bits(id), upper_32_bits(id),
+			    (device << 8) | type, tt_hash_seed) >> (32 - bits);
 }
 
 static struct hlist_head *tt_bucket(struct tt_client *c, u32 device,
@@ -260,20 +271,20 @@ static __always_inline struct tt_entry *tt_lookup(struct tt_client *c,
 }
 
 /*
- * Keep the load factor at or below one. Resizing inline under the client
- * lock keeps the table simple (no RCU, no deferred work); the O(n) rehash
- * is amortised over the n insertions that triggered it. If the bigger
- * table cannot be had, the old one just gets more crowded.
+ * Keep the load factor between 1/8 and 1: grow at 1, and below 1/8 shrink
+ * to a load of at most 1/2, so that a file that held a million entries
+ * and now holds ten keeps a table for ten. Resizing inline under the
+ * client lock keeps the table simple (no RCU, no deferred work); the O(n)
+ * rehash is amortised over the at least n/2 insertions or 3n/8 removals
+ * since the last one. If the new table cannot be had, the old one stays.
  */
-static void tt_maybe_grow(struct tt_client *c)
+static void tt_rehash(struct tt_client *c, unsigned int bits)
 {
-	unsigned int bits = c->bits + 1, i;
 	struct hlist_head *nb;
 	struct hlist_node *tmp;
 	struct tt_entry *e;
+	unsigned int i;
 
-	if (c->nr_entries < (1ULL << c->bits) || c->bits >= TT_HASH_MAX_BITS)
-		return;
 	nb = kvcalloc(1U << bits, sizeof(*nb), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!nb)
 		return;
@@ -287,6 +298,25 @@ static void tt_maybe_grow(struct tt_client *c)
 	kvfree(c->buckets);
 	c->buckets = nb;
 	c->bits = bits;
+}
+
+static void tt_maybe_grow(struct tt_client *c)
+{
+	if (c->nr_entries >= (1ULL << c->bits) && c->bits < TT_HASH_MAX_BITS)
+		tt_rehash(c, c->bits + 1);
+}
+
+/**
+ * tt_client_maybe_shrink() - give back a table the entries left
+ * @c: the client, not while its table is walked
+ */
+void tt_client_maybe_shrink(struct tt_client *c)
+{
+	lockdep_assert_held(&c->lock);
+	if (c->bits > TT_HASH_MIN_BITS &&
+	    c->nr_entries < (1ULL << (c->bits - 3)))
+		tt_rehash(c, max_t(unsigned int, TT_HASH_MIN_BITS,
+				   order_base_2(c->nr_entries + 1) + 1));
 }
 
 static __always_inline int tt_check_buffer(struct tt_core *core,
@@ -511,6 +541,7 @@ static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *u
 	 * (the sweep's job); a live one is likely to record again.
 	 */
 	tt_entry_remove(c, e, false);
+	tt_client_maybe_shrink(c);
 	return 0;
 }
 
