@@ -220,9 +220,10 @@ EXPORT_SYMBOL_IF_KUNIT(tt_client_exit_recorder);
  * For files that outlive a recorder that no longer held them when it died
  * (it closed its fd, or passed the file on). Costs O(recorders) when
  * nobody died; the table of a client is walked only when one of its
- * recorders did, under that client's lock alone. Also trims every
- * client's cache of free entries to %TT_FREE_CACHE_KEEP, freed after its
- * lock is dropped: a busy file refills it at most once per sweep.
+ * recorders did, under that client's lock alone. Also shrinks every
+ * client's sparse table and trims its cache of free entries to
+ * %TT_FREE_CACHE_KEEP, freed after its lock is dropped: a busy file
+ * refills it at most once per sweep.
  *
  * Return: entries reclaimed.
  */
@@ -245,6 +246,7 @@ unsigned int tt_core_sweep(struct tt_core *core)
 		}
 		if (any)
 			nr += tt_client_reclaim_dead(c, true);
+		tt_client_maybe_shrink(c);
 		tt_client_trim_free(c, TT_FREE_CACHE_KEEP, &spare);
 		mutex_unlock(&c->lock);
 		tt_entries_free(&spare);

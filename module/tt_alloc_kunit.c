@@ -581,7 +581,7 @@ static int tt_idle_thread(void *unused)
 }
 
 /* A real thread group records, then exits; the sweep must notice. */
-/* The table shrinks with its entries, after FREEs and after a reclaim. */
+/* The sweep shrinks a table its entries left, after FREEs or a reclaim. */
 static void tt_test_table_shrinks(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
@@ -598,6 +598,9 @@ static void tt_test_table_shrinks(struct kunit *test)
 	for (i = 10; i < n; i++)
 		bad += !!do_free(t->c, 0, TT_ALLOC_MEM_DRAM, i);
 	KUNIT_EXPECT_EQ(test, bad, 0);
+	/* Not on FREE: a file may fill its table again right away. */
+	KUNIT_EXPECT_GE(test, t->c->bits, 13);
+	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 0);
 	/* Ten entries: 32 buckets, a load of at most 1/2. */
 	KUNIT_EXPECT_EQ(test, t->c->bits, 5);
 	for (i = 0; i < 10; i++)

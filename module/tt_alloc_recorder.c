@@ -383,8 +383,5 @@ u64 tt_client_reclaim_dead(struct tt_client *c, bool swept)
 			tt_log_reclaim(r, &r->tally, swept);
 		tt_recorder_free(c, r);
 	}
-	/* A released file's table goes with it. */
-	if (nr && !c->closed)
-		tt_client_maybe_shrink(c);
 	return nr;
 }

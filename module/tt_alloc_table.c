@@ -11,7 +11,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/jhash.h>
 #include <linux/log2.h>
 #include <linux/random.h>
 #include <linux/kernel.h>
@@ -33,13 +32,14 @@ struct kmem_cache *tt_entry_cache;
 /*
  * The key of the table's hash, new at every load: the ids are the
  * caller's choice, and with a known hash a caller could put them all in
- * one bucket (as rhashtable seeds jhash).
+ * one bucket. Two random odd multipliers, see tt_hash().
  */
-static u32 tt_hash_seed __read_mostly;
+static u64 tt_hash_key[2] __read_mostly;
 
 int tt_core_init_cache(void)
 {
-	tt_hash_seed = get_random_u32();
+	tt_hash_key[0] = get_random_u64() | 1;
+	tt_hash_key[1] = get_random_u64() | 1;
 	tt_entry_cache = KMEM_CACHE(tt_entry, SLAB_ACCOUNT);
 	return tt_entry_cache ? 0 : -ENOMEM;
 }
@@ -246,10 +246,18 @@ EXPORT_SYMBOL_IF_KUNIT(tt_entries_free);
 
 /* ---- the per-client hash table ---- */
 
+/*
+ * Multiply-shift with random odd multipliers (Dietzfelbinger et al.,
+ * "A reliable randomized algorithm for the closest-pair problem", 1997):
+ * a universal family, so two keys share a bucket with probability about
+ * 2/buckets whatever ids a caller picks without knowing the key. Seeded
+ * jhash, as rhashtable uses, cost 58 ns more per BATCH op (+25%) in the
+ * test machine (bench/ab.sh); this costs what the unkeyed hash did.
+ */
 static unsigned int tt_hash(u32 device, u32 type, u64 id, unsigned int bits)
 {
-	return jhash_3words(lower_32_bits(id), upper_32_bits(id),
-			    (device << 8) | type, tt_hash_seed) >> (32 - bits);
+	return (id * tt_hash_key[0] +
+		(((u64)device << 8) | type) * tt_hash_key[1]) >> (64 - bits);
 }
 
 static struct hlist_head *tt_bucket(struct tt_client *c, u32 device,
@@ -271,12 +279,15 @@ static __always_inline struct tt_entry *tt_lookup(struct tt_client *c,
 }
 
 /*
- * Keep the load factor between 1/8 and 1: grow at 1, and below 1/8 shrink
- * to a load of at most 1/2, so that a file that held a million entries
- * and now holds ten keeps a table for ten. Resizing inline under the
- * client lock keeps the table simple (no RCU, no deferred work); the O(n)
- * rehash is amortised over the at least n/2 insertions or 3n/8 removals
- * since the last one. If the new table cannot be had, the old one stays.
+ * Keep the load factor at or below one: grow at one. Resizing inline under
+ * the client lock keeps the table simple (no RCU, no deferred work); the
+ * O(n) rehash is amortised over the n insertions that triggered it. The
+ * sweep shrinks a table below a load of 1/8 to one at most half full, so
+ * that a file that held a million entries and now holds ten keeps a table
+ * for ten: not on FREE, where a file that fills and empties its table in
+ * turn (a BATCH of ALLOCs, then one of FREEs) would rebuild it every time
+ * (+70% per BATCH op, bench/ab.sh). If a new table cannot be had, the old
+ * one stays.
  */
 static void tt_rehash(struct tt_client *c, unsigned int bits)
 {
@@ -308,7 +319,7 @@ static void tt_maybe_grow(struct tt_client *c)
 
 /**
  * tt_client_maybe_shrink() - give back a table the entries left
- * @c: the client, not while its table is walked
+ * @c: the client, not while its table is walked; from the sweep
  */
 void tt_client_maybe_shrink(struct tt_client *c)
 {
@@ -541,7 +552,6 @@ static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *u
 	 * (the sweep's job); a live one is likely to record again.
 	 */
 	tt_entry_remove(c, e, false);
-	tt_client_maybe_shrink(c);
 	return 0;
 }
 
