@@ -178,12 +178,12 @@ TEST(clients_cursor_one_row_at_a_time)
 		k++;
 	}
 	EXPECT_EQ(total, k);
-	/* Reserved fields must be 0. */
+	/* A row size below the first, and reserved fields, are refused. */
 	{
-		struct tt_alloc_clients c = { .reserved = 1 };
+		struct tt_alloc_clients c = { .row_size = 1 };
 
 		EXPECT_EQ(-EINVAL, tt_ioctl(fds[0], TT_ALLOC_IOC_CLIENTS, &c));
-		c.reserved = 0;
+		c.row_size = 0;
 		c.reserved2[1] = 1;
 		EXPECT_EQ(-EINVAL, tt_ioctl(fds[0], TT_ALLOC_IOC_CLIENTS, &c));
 	}
