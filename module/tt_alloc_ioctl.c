@@ -49,7 +49,8 @@ static long tt_ioctl_info(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 		.num_devices = call->c->core->ndev,
 		.num_mem_types = TT_ALLOC_MEM_COUNT,
 		.client_id = call->c->id,
-		.features = TT_ALLOC_FEATURE_CLIENTS_CURSOR,
+		.features = TT_ALLOC_FEATURE_CLIENTS_CURSOR |
+			    TT_ALLOC_FEATURE_ELEM_SIZE,
 	};
 	return 0;
 }
@@ -78,21 +79,74 @@ static bool tt_user_ptr_bad(u64 ptr)
 	return !IS_ENABLED(CONFIG_64BIT) && upper_32_bits(ptr);
 }
 
+/*
+ * Ops of this kernel's size, as many of @n as can be read at once.
+ * Return: the whole ops read, 0 with *@err set when not even the first
+ * one could be.
+ */
+static unsigned int tt_batch_read(struct tt_alloc_op *ops,
+				  const struct tt_alloc_op __user *uops,
+				  unsigned int n, int *err)
+{
+	unsigned long left;
+
+	*err = 0;
+	left = copy_from_user(ops, uops, n * sizeof(*ops));
+	if (!left)
+		return n;
+	/* Apply the whole ops before the fault, then retry it alone. */
+	n -= DIV_ROUND_UP(left, sizeof(*ops));
+	if (n)
+		return n;
+	if (copy_from_user(ops, uops, sizeof(*ops))) {
+		*err = -EFAULT;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Ops of another size than this kernel's, each read as
+ * copy_struct_from_user() reads a structure: a shorter one zero-extended,
+ * a longer one only if its bytes beyond ours are zero.
+ * Return: the ops read before the first that could not be (*@err its
+ * error, E2BIG or EFAULT), else @n.
+ */
+static unsigned int tt_batch_read_sized(struct tt_alloc_op *ops,
+					const u8 __user *src, size_t stride,
+					unsigned int n, int *err)
+{
+	unsigned int i;
+
+	*err = 0;
+	for (i = 0; i < n; i++, src += stride) {
+		*err = copy_struct_from_user(&ops[i], sizeof(ops[i]), src, stride);
+		if (*err)
+			break;
+	}
+	return i;
+}
+
 static int tt_batch_ops(struct tt_client *c, const struct tt_alloc_batch *batch,
 			u32 *done)
 {
-	struct tt_alloc_op __user *uops = u64_to_user_ptr(batch->ops);
+	const u8 __user *uops = u64_to_user_ptr(batch->ops);
+	size_t stride = batch->op_size ?: TT_ALLOC_OP_SIZE_VER0;
 	struct tt_alloc_op *ops;
 	unsigned int n, applied;
-	unsigned long left;
-	int ret = 0;
+	size_t bytes;
+	int ret = 0, err;
 
-	if (batch->flags || batch->reserved)
+	if (batch->flags || stride < TT_ALLOC_OP_SIZE_VER0 ||
+	    stride > TT_ALLOC_ELEM_SIZE_MAX)
 		return -EINVAL;
 	if (batch->count > TT_ALLOC_BATCH_MAX)
 		return -E2BIG;
 	if (!batch->count)
 		return 0;
+	/* Both factors are bounded; kept so that no bound change can wrap. */
+	if (check_mul_overflow((size_t)batch->count, stride, &bytes))
+		return -EINVAL;
 	if (tt_user_ptr_bad(batch->ops))
 		return -EFAULT;
 	ops = kmalloc_array(min(batch->count, TT_BATCH_CHUNK), sizeof(*ops),
@@ -102,21 +156,24 @@ static int tt_batch_ops(struct tt_client *c, const struct tt_alloc_batch *batch,
 
 	while (!ret && *done < batch->count) {
 		n = min(batch->count - *done, TT_BATCH_CHUNK);
-		left = copy_from_user(ops, uops + *done, n * sizeof(*ops));
-		if (left) {
-			/* Apply the whole ops before the fault, then retry it alone. */
-			n -= DIV_ROUND_UP(left, sizeof(*ops));
-			if (!n) {
-				if (copy_from_user(ops, uops + *done, sizeof(*ops))) {
-					ret = -EFAULT;
-					break;
-				}
-				n = 1;
-			}
+		/* Per chunk, not per op: our own size keeps one bulk copy. */
+		if (stride == sizeof(*ops))
+			n = tt_batch_read(ops, (const struct tt_alloc_op __user *)uops +
+					  *done, n, &err);
+		else
+			n = tt_batch_read_sized(ops, uops + (size_t)*done * stride,
+						stride, n, &err);
+		/*
+		 * The ops read before one that could not be are applied; an
+		 * error of theirs comes first, as it is the earlier op's.
+		 */
+		if (n) {
+			ret = tt_client_apply(c, ops, n, &applied,
+					      task_tgid(current), current->comm);
+			*done += applied;
 		}
-		ret = tt_client_apply(c, ops, n, &applied, task_tgid(current),
-				      current->comm);
-		*done += applied;
+		if (!ret)
+			ret = err;
 		/* Up to TT_ALLOC_BATCH_MAX ops: let others run between chunks. */
 		cond_resched();
 	}
@@ -142,19 +199,47 @@ static long tt_ioctl_usage(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 	return tt_client_usage(call->c, &arg->usage);
 }
 
+/*
+ * @n rows into the caller's array of rows @stride bytes apart: of each the
+ * bytes both sides know, the rest of a longer row zeroed, as
+ * copy_struct_to_user() (6.13, absent from older kernels) writes one.
+ */
+static int tt_clients_put(u8 __user *dst, const struct tt_alloc_client *rows,
+			  u32 n, size_t stride)
+{
+	size_t ksize = sizeof(*rows), len = min(stride, ksize);
+	u32 i;
+
+	if (stride == ksize)
+		return copy_to_user(dst, rows, array_size(n, ksize)) ? -EFAULT : 0;
+	for (i = 0; i < n; i++, dst += stride) {
+		if (copy_to_user(dst, &rows[i], len))
+			return -EFAULT;
+		if (stride > ksize && clear_user(dst + ksize, stride - ksize))
+			return -EFAULT;
+	}
+	return 0;
+}
+
 static long tt_ioctl_clients(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 {
 	struct tt_alloc_clients __user *uclients = call->uarg;
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct tt_alloc_clients *req = &arg->clients;
+	size_t stride = req->row_size ?: TT_ALLOC_CLIENT_SIZE_VER0;
 	struct tt_alloc_client *rows = NULL;
 	u32 room = 0, total, want;
+	size_t bytes;
 	int ret = 0;
 
-	if (req->flags || req->reserved || req->reserved2[0] || req->reserved2[1])
+	if (req->flags || req->reserved2[0] || req->reserved2[1] ||
+	    stride < TT_ALLOC_CLIENT_SIZE_VER0 || stride > TT_ALLOC_ELEM_SIZE_MAX)
 		return -EINVAL;
 	if (req->count > TT_ALLOC_CLIENTS_MAX)
 		return -E2BIG;
+	/* Both factors are bounded; kept so that no bound change can wrap. */
+	if (check_mul_overflow((size_t)req->count, stride, &bytes))
+		return -EINVAL;
 
 	/*
 	 * Size the buffer by what exists rather than by what the caller
@@ -177,10 +262,13 @@ static long tt_ioctl_clients(struct tt_ioctl_call *call, union tt_ioctl_arg *arg
 			return -ENOMEM;
 	}
 
-	if (want && (tt_user_ptr_bad(req->clients) ||
-		     copy_to_user(u64_to_user_ptr(req->clients), rows,
-				  array_size(want, sizeof(*rows)))))
-		ret = -EFAULT;
+	if (want) {
+		if (tt_user_ptr_bad(req->clients))
+			ret = -EFAULT;
+		else
+			ret = tt_clients_put(u64_to_user_ptr(req->clients),
+					     rows, want, stride);
+	}
 	kvfree(rows);
 	if (!ret && put_user(total, &uclients->count))
 		ret = -EFAULT;

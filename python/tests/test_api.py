@@ -123,6 +123,16 @@ def test_flush_delay():
         assert tt.features & 1                  # TT_ALLOC_FEATURE_CLIENTS_CURSOR
 
 
+def test_feature_bits():
+    with ttalloc.open() as tt:
+        # the kernel has both, and the library knows both
+        kernel = tt.info().features
+        assert kernel & ttalloc.FEATURE_CLIENTS_CURSOR
+        assert kernel & ttalloc.FEATURE_ELEM_SIZE
+        assert tt.features == (ttalloc.FEATURE_CLIENTS_CURSOR
+                               | ttalloc.FEATURE_ELEM_SIZE)
+
+
 def test_batch_size_threshold():
     with ttalloc.open() as tt:
         tt.batch_size = 2

@@ -36,6 +36,11 @@ COMM_LEN = 16
 DEVICE_NONE = 0xFFFFFFFF
 CLIENT_OPENER_EXITED = 0x1
 FEATURE_CLIENTS_CURSOR = 1 << 0
+FEATURE_ELEM_SIZE = 1 << 1
+
+OP_SIZE_VER0 = 40
+CLIENT_SIZE_VER0 = 168
+ELEM_SIZE_MAX = 4096
 
 _u32 = ctypes.c_uint32
 _u64 = ctypes.c_uint64
@@ -59,7 +64,7 @@ class tt_alloc_op(ctypes.Structure):
 
 class tt_alloc_batch(ctypes.Structure):
     _fields_ = [("ops", _u64), ("count", _u32), ("flags", _u32),
-                ("done", _u32), ("reserved", _u32)]
+                ("done", _u32), ("op_size", _u32)]
 
 
 class tt_alloc_usage(ctypes.Structure):
@@ -78,7 +83,7 @@ class tt_alloc_client(ctypes.Structure):
 class tt_alloc_clients(ctypes.Structure):
     _fields_ = [("clients", _u64), ("count", _u32), ("flags", _u32),
                 ("after_id", _u64), ("after_device", _u32),
-                ("reserved", _u32), ("reserved2", _u64 * 2)]
+                ("row_size", _u32), ("reserved2", _u64 * 2)]
 
 
 # Sizes of the structures in uapi/linux/tt_alloc.h of API version 1, as the

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tt_alloc ABI growth and isolation: struct sizes taken from the command,
- * the feature bits, read-only files, the client-list cursor (with more
- * rows than one call returns), the peak never below the use, and the
- * debugfs dump read in pieces.
+ * the element sizes of the BATCH and CLIENTS arrays, the feature bits,
+ * read-only files, the client-list cursor (with more rows than one call
+ * returns), the peak never below the use, and the debugfs dump read in
+ * pieces.
  *
  * Expects the module loaded with its defaults (see run-suite.sh).
  */
@@ -107,6 +108,373 @@ TEST(batch_done_written_on_header_errors)
 	close(fd);
 }
 
+/* ---- array element sizes ---------------------------------------------- */
+
+TEST(elem_size_feature)
+{
+	struct tt_alloc_info info;
+	int fd = tt_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, tt_info(fd, &info));
+	EXPECT_NE(0, info.features & TT_ALLOC_FEATURE_ELEM_SIZE);
+	/* This header's elements are still the first ones. */
+	EXPECT_EQ(TT_ALLOC_OP_SIZE_VER0, sizeof(struct tt_alloc_op));
+	EXPECT_EQ(TT_ALLOC_CLIENT_SIZE_VER0, sizeof(struct tt_alloc_client));
+	close(fd);
+}
+
+/* BATCH of count ops laid out op_size bytes apart (0: our own size). */
+static int batch_sized(int fd, const void *ops, __u32 count, __u32 op_size,
+		       __u32 *done)
+{
+	struct tt_alloc_batch b = {
+		.ops = (__u64)(uintptr_t)ops, .count = count,
+		.done = 0xdeadbeef, .op_size = op_size,
+	};
+	int ret = tt_ioctl(fd, TT_ALLOC_IOC_BATCH, &b);
+
+	*done = b.done;
+	return ret;
+}
+
+/*
+ * count ops (ALLOC or FREE of ids 1.. on device 2, DRAM, 10 bytes each)
+ * each at the start of a zeroed stride-byte slot.
+ */
+static char *sized_ops(__u32 op, __u32 count, size_t stride)
+{
+	char *p = calloc(count, stride);
+	__u32 i;
+
+	for (i = 0; p && i < count; i++) {
+		struct tt_alloc_op o = tt_op(op, 2, TT_ALLOC_MEM_DRAM, i + 1, 10, 0);
+
+		memcpy(p + i * stride, &o, sizeof(o));
+	}
+	return p;
+}
+
+/* This file's DRAM entries and bytes on device 2. */
+static void file_dram(int fd, __u64 *allocations, __u64 *used)
+{
+	struct tt_alloc_usage u;
+
+	*allocations = *used = UINT64_MAX;
+	if (tt_usage(fd, 2, TT_ALLOC_SCOPE_FILE, &u))
+		return;
+	*allocations = u.allocations[TT_ALLOC_MEM_DRAM];
+	*used = u.used[TT_ALLOC_MEM_DRAM];
+}
+
+TEST(batch_op_size_0_and_own_size)
+{
+	struct tt_alloc_op ops[3];
+	__u64 n, used;
+	__u32 done, i;
+	int fd = tt_open();
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 3; i++)
+		ops[i] = tt_op(TT_ALLOC_OP_ALLOC, 2, TT_ALLOC_MEM_DRAM, i + 1, 10, 0);
+	ASSERT_EQ(0, batch_sized(fd, ops, 3, 0, &done));
+	EXPECT_EQ(3, done);
+	file_dram(fd, &n, &used);
+	EXPECT_EQ(3, n);
+	EXPECT_EQ(30, used);
+	for (i = 0; i < 3; i++)
+		ops[i].op = TT_ALLOC_OP_FREE;
+	ASSERT_EQ(0, batch_sized(fd, ops, 3, sizeof(ops[0]), &done));
+	EXPECT_EQ(3, done);
+	file_dram(fd, &n, &used);
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(0, used);
+	close(fd);
+}
+
+/*
+ * Longer ops, their tails zero: applied as ours. Odd, 8-aligned and the
+ * largest strides, and more ops than the kernel reads in one step (128).
+ */
+TEST(batch_op_size_larger_zero_tail)
+{
+	static const __u32 strides[] = { TT_ALLOC_OP_SIZE_VER0 + 1, 64,
+					 TT_ALLOC_ELEM_SIZE_MAX };
+	const __u32 count = 300;
+	unsigned int k;
+	__u64 n, used;
+	__u32 done;
+	int fd = tt_open();
+
+	ASSERT_LE(0, fd);
+	for (k = 0; k < TT_ARRAY_SIZE(strides); k++) {
+		char *a = sized_ops(TT_ALLOC_OP_ALLOC, count, strides[k]);
+		char *f = sized_ops(TT_ALLOC_OP_FREE, count, strides[k]);
+
+		ASSERT_NE(NULL, a);
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(0, batch_sized(fd, a, count, strides[k], &done))
+			TH_LOG("op_size %u", strides[k]);
+		EXPECT_EQ(count, done);
+		file_dram(fd, &n, &used);
+		EXPECT_EQ(count, n) TH_LOG("op_size %u", strides[k]);
+		EXPECT_EQ(10 * count, used);
+		ASSERT_EQ(0, batch_sized(fd, f, count, strides[k], &done));
+		EXPECT_EQ(count, done);
+		file_dram(fd, &n, &used);
+		EXPECT_EQ(0, n) TH_LOG("op_size %u", strides[k]);
+		free(a);
+		free(f);
+	}
+	close(fd);
+}
+
+/*
+ * A non-zero byte in the tail of op number bad (its last byte: the whole
+ * tail is checked): E2BIG, done = bad, the ops before it recorded, it and
+ * those after not.
+ */
+static void tail_case(struct __test_metadata *_metadata, __u32 count,
+		      __u32 bad, __u32 stride)
+{
+	char *a = sized_ops(TT_ALLOC_OP_ALLOC, count, stride);
+	__u64 n, used;
+	__u32 done;
+	int fd = tt_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, a);
+	a[(size_t)bad * stride + stride - 1] = 1;
+	ASSERT_EQ(-E2BIG, batch_sized(fd, a, count, stride, &done))
+		TH_LOG("count %u bad %u op_size %u", count, bad, stride);
+	EXPECT_EQ(bad, done);
+	file_dram(fd, &n, &used);
+	EXPECT_EQ(bad, n);
+	EXPECT_EQ(10ULL * bad, used);
+	/* Exactly ids 1..bad: the op with the tail was not applied. */
+	EXPECT_EQ(-ENOENT, tt_free(fd, 2, TT_ALLOC_MEM_DRAM, bad + 1));
+	if (bad)
+		EXPECT_EQ(0, tt_free(fd, 2, TT_ALLOC_MEM_DRAM, bad));
+	close(fd);
+	free(a);
+}
+
+TEST(batch_op_size_nonzero_tail)
+{
+	tail_case(_metadata, 4, 2, 48);
+	tail_case(_metadata, 4, 0, 48);
+	tail_case(_metadata, 4, 3, TT_ALLOC_OP_SIZE_VER0 + 1);
+	/* Beyond the kernel's first step of 128 ops. */
+	tail_case(_metadata, 300, 130, 64);
+	tail_case(_metadata, 300, 128, TT_ALLOC_ELEM_SIZE_MAX);
+}
+
+/* An op that fails on its own before the one with a tail: its error. */
+TEST(batch_op_size_earlier_error_first)
+{
+	char *a = sized_ops(TT_ALLOC_OP_ALLOC, 4, 48);
+	struct tt_alloc_op o = tt_op(TT_ALLOC_OP_ALLOC, 2, TT_ALLOC_MEM_COUNT, 9, 10, 0);
+	__u64 n, used;
+	__u32 done;
+	int fd = tt_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, a);
+	memcpy(a + 1 * 48, &o, sizeof(o));	/* bad type */
+	a[2 * 48 + 47] = 1;			/* bad tail */
+	ASSERT_EQ(-EINVAL, batch_sized(fd, a, 4, 48, &done));
+	EXPECT_EQ(1, done);
+	file_dram(fd, &n, &used);
+	EXPECT_EQ(1, n);
+	close(fd);
+	free(a);
+}
+
+/* Sizes out of range: EINVAL before any op, done 0, nothing recorded. */
+TEST(batch_op_size_out_of_range)
+{
+	static const struct { __u32 op_size, count; } bad[] = {
+		{ 1, 2 },
+		{ TT_ALLOC_OP_SIZE_VER0 - 1, 2 },
+		{ TT_ALLOC_ELEM_SIZE_MAX + 1, 2 },
+		{ UINT32_MAX, 2 },
+		/* count times size wraps 32 bits */
+		{ 1U << 31, TT_ALLOC_BATCH_MAX },
+		{ UINT32_MAX, TT_ALLOC_BATCH_MAX },
+	};
+	char *a = sized_ops(TT_ALLOC_OP_ALLOC, 2, TT_ALLOC_ELEM_SIZE_MAX + 1);
+	unsigned int k;
+	__u64 n, used;
+	__u32 done;
+	int fd = tt_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, a);
+	for (k = 0; k < TT_ARRAY_SIZE(bad); k++) {
+		EXPECT_EQ(-EINVAL, batch_sized(fd, a, bad[k].count, bad[k].op_size, &done))
+			TH_LOG("op_size %u count %u", bad[k].op_size, bad[k].count);
+		EXPECT_EQ(0, done);
+	}
+	file_dram(fd, &n, &used);
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(0, used);
+	close(fd);
+	free(a);
+}
+
+/* Longer ops, the third one's tail on an unmapped page: two applied, EFAULT. */
+TEST(batch_op_size_tail_faults)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = tt_page_before_hole(), *a;
+	__u64 n, used;
+	__u32 done, i;
+	int fd = tt_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, p);
+	a = p + pg - 2 * 64 - 48;	/* op 2 has 48 of its 64 bytes */
+	for (i = 0; i < 3; i++) {
+		struct tt_alloc_op o = tt_op(TT_ALLOC_OP_ALLOC, 2, TT_ALLOC_MEM_DRAM, i + 1, 10, 0);
+
+		memcpy(a + i * 64, &o, sizeof(o));
+	}
+	ASSERT_EQ(-EFAULT, batch_sized(fd, a, 3, 64, &done));
+	EXPECT_EQ(2, done);
+	file_dram(fd, &n, &used);
+	EXPECT_EQ(2, n);
+	close(fd);
+	munmap(p, pg);
+}
+
+static int clients_sized(int fd, void *rows, __u32 room, __u32 row_size,
+			 __u32 *count)
+{
+	struct tt_alloc_clients c = {
+		.clients = (__u64)(uintptr_t)rows, .count = room,
+		.row_size = row_size,
+	};
+	int ret = tt_ioctl(fd, TT_ALLOC_IOC_CLIENTS, &c);
+
+	*count = c.count;
+	return ret;
+}
+
+/*
+ * Longer rows: each row written is a row_size-0 row and a zeroed tail
+ * (the buffer starts as 0xff), and nothing is written past the rows.
+ */
+TEST(clients_row_size_larger)
+{
+	static const __u32 strides[] = { TT_ALLOC_CLIENT_SIZE_VER0 + 1, 256,
+					 TT_ALLOC_ELEM_SIZE_MAX };
+	const size_t ksz = sizeof(struct tt_alloc_client);
+	struct tt_alloc_client ref[32];
+	__u32 total, got, i, k;
+	int fds[4];
+	size_t j;
+
+	for (i = 0; i < 4; i++) {
+		fds[i] = tt_open();
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, tt_alloc(fds[i], i, TT_ALLOC_MEM_L1, 1, 100 + i, 0));
+	}
+	ASSERT_EQ(0, clients_sized(fds[0], ref, 32, 0, &total));
+	ASSERT_LE(4, total);
+	ASSERT_GE(30, total);
+	for (k = 0; k < TT_ARRAY_SIZE(strides); k++) {
+		__u32 st = strides[k];
+		unsigned char *buf = malloc((size_t)(total + 2) * st);
+
+		ASSERT_NE(NULL, buf);
+		memset(buf, 0xff, (size_t)(total + 2) * st);
+		ASSERT_EQ(0, clients_sized(fds[0], buf, total + 2, st, &got))
+			TH_LOG("row_size %u", st);
+		ASSERT_EQ(total, got);
+		for (i = 0; i < total; i++) {
+			unsigned char *r = buf + (size_t)i * st;
+
+			EXPECT_EQ(0, memcmp(r, &ref[i], ksz))
+				TH_LOG("row_size %u row %u differs", st, i);
+			for (j = ksz; j < st; j++)
+				if (r[j])
+					break;
+			EXPECT_EQ(st, j) TH_LOG("row_size %u row %u byte %zu not zeroed", st, i, j);
+		}
+		for (j = (size_t)total * st; j < (size_t)(total + 2) * st; j++)
+			if (buf[j] != 0xff)
+				break;
+		EXPECT_EQ((size_t)(total + 2) * st, j) TH_LOG("row_size %u: written past the rows", st);
+		free(buf);
+	}
+	/* Our own size is the same as 0. */
+	{
+		struct tt_alloc_client own[32];
+
+		memset(own, 0xff, sizeof(own));
+		ASSERT_EQ(0, clients_sized(fds[0], own, 32, sizeof(own[0]), &got));
+		ASSERT_EQ(total, got);
+		EXPECT_EQ(0, memcmp(own, ref, total * ksz));
+	}
+	for (i = 0; i < 4; i++)
+		close(fds[i]);
+}
+
+/* Sizes out of range: EINVAL, count not written, the rows untouched. */
+TEST(clients_row_size_out_of_range)
+{
+	static const struct { __u32 row_size, count; } bad[] = {
+		{ 1, 4 },
+		{ TT_ALLOC_CLIENT_SIZE_VER0 - 1, 4 },
+		{ TT_ALLOC_ELEM_SIZE_MAX + 1, 4 },
+		{ UINT32_MAX, 4 },
+		{ 1U << 31, TT_ALLOC_CLIENTS_MAX },
+		{ UINT32_MAX, TT_ALLOC_CLIENTS_MAX },
+	};
+	size_t len = 4 * (size_t)(TT_ALLOC_ELEM_SIZE_MAX + 1);
+	unsigned char *buf = malloc(len);
+	unsigned int k;
+	__u32 count;
+	size_t j;
+	int fd = tt_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, tt_alloc(fd, 1, TT_ALLOC_MEM_L1, 1, 100, 0));
+	memset(buf, 0xff, len);
+	for (k = 0; k < TT_ARRAY_SIZE(bad); k++) {
+		EXPECT_EQ(-EINVAL, clients_sized(fd, buf, bad[k].count, bad[k].row_size, &count))
+			TH_LOG("row_size %u count %u", bad[k].row_size, bad[k].count);
+		EXPECT_EQ(bad[k].count, count);
+	}
+	for (j = 0; j < len; j++)
+		if (buf[j] != 0xff)
+			break;
+	EXPECT_EQ(len, j);
+	close(fd);
+	free(buf);
+}
+
+/* Longer rows, the second one's tail on an unmapped page: EFAULT. */
+TEST(clients_row_size_tail_faults)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = tt_page_before_hole();
+	__u32 count;
+	int fds[2], i;
+
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < 2; i++) {
+		fds[i] = tt_open();
+		ASSERT_LE(0, fds[i]);
+	}
+	/* Row 1 has its 168 known bytes and 8 of its tail's 88 mapped. */
+	ASSERT_EQ(-EFAULT, clients_sized(fds[0], p + pg - 256 - 176, 2, 256, &count));
+	for (i = 0; i < 2; i++)
+		close(fds[i]);
+	munmap(p, pg);
+}
+
 /* ---- read-only files -------------------------------------------------- */
 
 TEST(rdonly_file_cannot_record)
@@ -178,12 +546,12 @@ TEST(clients_cursor_one_row_at_a_time)
 		k++;
 	}
 	EXPECT_EQ(total, k);
-	/* Reserved fields must be 0. */
+	/* A row size below the first, and reserved fields, are refused. */
 	{
-		struct tt_alloc_clients c = { .reserved = 1 };
+		struct tt_alloc_clients c = { .row_size = 1 };
 
 		EXPECT_EQ(-EINVAL, tt_ioctl(fds[0], TT_ALLOC_IOC_CLIENTS, &c));
-		c.reserved = 0;
+		c.row_size = 0;
 		c.reserved2[1] = 1;
 		EXPECT_EQ(-EINVAL, tt_ioctl(fds[0], TT_ALLOC_IOC_CLIENTS, &c));
 	}

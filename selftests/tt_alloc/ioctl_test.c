@@ -87,7 +87,8 @@ TEST_F(ioc, info_values)
 	EXPECT_EQ(TT_DEF_DEVICES, self->info.num_devices);
 	EXPECT_EQ(TT_ALLOC_MEM_COUNT, self->info.num_mem_types);
 	EXPECT_EQ(0, self->info.flags);
-	EXPECT_EQ(TT_ALLOC_FEATURE_CLIENTS_CURSOR, self->info.features);
+	EXPECT_EQ(TT_ALLOC_FEATURE_CLIENTS_CURSOR | TT_ALLOC_FEATURE_ELEM_SIZE,
+		  self->info.features);
 	/* Stable for the file. */
 	ASSERT_EQ(0, tt_info(self->fd, &again));
 	EXPECT_EQ(self->info.client_id, again.client_id);
@@ -827,7 +828,7 @@ TEST_F(ioc, name)								\
 
 BATCH_FAILS(batch_flags, EINVAL, b.flags = 1)
 BATCH_FAILS(batch_flags_msb, EINVAL, b.flags = 0x80000000u)
-BATCH_FAILS(batch_reserved, EINVAL, b.reserved = 1)
+BATCH_FAILS(batch_op_size_1, EINVAL, b.op_size = 1)
 BATCH_FAILS(batch_count_over_max, E2BIG, b.count = TT_ALLOC_BATCH_MAX + 1)
 BATCH_FAILS(batch_count_u32_max, E2BIG, b.count = UINT32_MAX)
 BATCH_FAILS(batch_count_over_max_bad_ops, E2BIG, b.count = TT_ALLOC_BATCH_MAX + 1; b.ops = 0)

@@ -225,7 +225,7 @@ static void fz_one(struct fz_thread *t)
 			ops = (struct tt_alloc_op *)fz_array(t, sizeof(*ops), b->count);
 			b->ops = (__u64)(uintptr_t)ops;
 			b->flags = (r >> 24) % 32 ? 0 : 1;
-			b->reserved = (r >> 32) % 32 ? 0 : 1;
+			b->op_size = (r >> 32) % 32 ? 0 : 1;
 			if ((char *)ops >= t->mem + pg && (char *)ops < t->mem + 3 * pg)
 				for (i = 0; i < 204 && (char *)&ops[i + 1] <= t->mem + 3 * pg; i++) {
 					__u64 q = rel_rand(&t->seed);

@@ -107,6 +107,14 @@
  */
 #define TT_ALLOC_FEATURE_CLIENTS_CURSOR	_BITULL(0)
 
+/**
+ * define TT_ALLOC_FEATURE_ELEM_SIZE - bit of &tt_alloc_info.features, BATCH
+ * honours &tt_alloc_batch.op_size and CLIENTS honours
+ * &tt_alloc_clients.row_size (a kernel without it refuses a non-zero value
+ * with EINVAL)
+ */
+#define TT_ALLOC_FEATURE_ELEM_SIZE	_BITULL(1)
+
 /*
  * Sizes of the first published version of each structure. A command whose
  * encoded size is below them is refused with EINVAL; a larger one is
@@ -122,6 +130,22 @@
 #define TT_ALLOC_USAGE_SIZE_VER0	272
 /** define TT_ALLOC_CLIENTS_SIZE_VER0 - first &struct tt_alloc_clients */
 #define TT_ALLOC_CLIENTS_SIZE_VER0	16
+
+/*
+ * The same for the elements of the two arrays, whose size the caller gives
+ * in &tt_alloc_batch.op_size and &tt_alloc_clients.row_size (0 means the
+ * first size). Below it, or above %TT_ALLOC_ELEM_SIZE_MAX, is EINVAL.
+ */
+/** define TT_ALLOC_OP_SIZE_VER0 - first &struct tt_alloc_op */
+#define TT_ALLOC_OP_SIZE_VER0		40
+/** define TT_ALLOC_CLIENT_SIZE_VER0 - first &struct tt_alloc_client */
+#define TT_ALLOC_CLIENT_SIZE_VER0	168
+/**
+ * define TT_ALLOC_ELEM_SIZE_MAX - largest &tt_alloc_batch.op_size and
+ * &tt_alloc_clients.row_size accepted, far above any size these elements
+ * will reach; it keeps count times size small (at most 2^28 bytes)
+ */
+#define TT_ALLOC_ELEM_SIZE_MAX		4096
 
 /**
  * struct tt_alloc_info - TT_ALLOC_IOC_INFO
@@ -168,6 +192,8 @@ struct tt_alloc_buffer {
  * @op: %TT_ALLOC_OP_ALLOC or %TT_ALLOC_OP_FREE
  * @reserved: must be 0
  * @buf: the allocation, as for the single ioctls
+ *
+ * May grow at its end: the caller tells its size in &tt_alloc_batch.op_size.
  */
 struct tt_alloc_op {
 	__u32 op;
@@ -177,19 +203,26 @@ struct tt_alloc_op {
 
 /**
  * struct tt_alloc_batch - TT_ALLOC_IOC_BATCH
- * @ops: user pointer to an array of @count &struct tt_alloc_op
+ * @ops: user pointer to an array of @count ops, @op_size bytes apart
  * @count: number of ops, at most %TT_ALLOC_BATCH_MAX; 0 is a no-op
  * @flags: must be 0
  * @done: out: ops applied, in order, before the first failure; written
  *	(0 if none) whenever the kernel could read this structure
- * @reserved: must be 0
+ * @op_size: size of one element of @ops, the caller's sizeof(struct
+ *	tt_alloc_op); 0 means %TT_ALLOC_OP_SIZE_VER0. From
+ *	%TT_ALLOC_OP_SIZE_VER0 to %TT_ALLOC_ELEM_SIZE_MAX, else EINVAL. A
+ *	shorter op than the kernel's is zero-extended; of a longer one the
+ *	bytes the kernel does not know must be zero, else that op fails with
+ *	E2BIG (the ops before it are applied). Honoured by kernels with
+ *	%TT_ALLOC_FEATURE_ELEM_SIZE; older ones (the field was "reserved")
+ *	refuse anything but 0 with EINVAL.
  */
 struct tt_alloc_batch {
 	__u64 ops;
 	__u32 count;
 	__u32 flags;
 	__u32 done;
-	__u32 reserved;
+	__u32 op_size;
 };
 
 /**
@@ -230,6 +263,8 @@ struct tt_alloc_usage {
  * @allocations: entries this client holds on @device, per memory type
  *
  * A client holding entries on several devices gets one row per device.
+ * May grow at its end: the caller tells its size in
+ * &tt_alloc_clients.row_size.
  */
 struct tt_alloc_client {
 	__u64 client_id;
@@ -244,7 +279,7 @@ struct tt_alloc_client {
 
 /**
  * struct tt_alloc_clients - TT_ALLOC_IOC_CLIENTS
- * @clients: user pointer to an array of @count &struct tt_alloc_client
+ * @clients: user pointer to an array of @count rows, @row_size bytes apart
  * @count: in: room in @clients, at most %TT_ALLOC_CLIENTS_MAX (0 only asks
  *	for the number of rows); out: rows that exist after the cursor, which
  *	may be more than were written (then call again with the cursor at
@@ -254,7 +289,13 @@ struct tt_alloc_client {
  *	starts at the first row (since the 48-byte version)
  * @after_device: in: cursor, the device of that row; ignored when
  *	@after_id is 0
- * @reserved: must be 0
+ * @row_size: size of one row of @clients, the caller's sizeof(struct
+ *	tt_alloc_client); 0 means %TT_ALLOC_CLIENT_SIZE_VER0. From
+ *	%TT_ALLOC_CLIENT_SIZE_VER0 to %TT_ALLOC_ELEM_SIZE_MAX, else EINVAL.
+ *	Of each row the kernel writes the bytes it knows and zeroes the rest
+ *	of a longer row. Honoured by kernels with %TT_ALLOC_FEATURE_ELEM_SIZE;
+ *	older ones (the field was "reserved") refuse anything but 0 with
+ *	EINVAL.
  * @reserved2: must be 0
  *
  * Rows come in increasing (client id, device) order, %TT_ALLOC_DEVICE_NONE
@@ -268,7 +309,7 @@ struct tt_alloc_clients {
 	__u32 flags;
 	__u64 after_id;
 	__u32 after_device;
-	__u32 reserved;
+	__u32 row_size;
 	__u64 reserved2[2];
 };
 

@@ -53,6 +53,22 @@ struct tt_alloc_ctx {
 
 enum { FLUSHER_NONE, FLUSHER_RUNNING, FLUSHER_FAILED };
 
+/*
+ * The element sizes BATCH and CLIENTS are given (op_size, row_size): 0
+ * while the header this library is built with has the first elements,
+ * which every kernel reads as those, with or without
+ * TT_ALLOC_FEATURE_ELEM_SIZE; so no feature test is needed. Only a header
+ * whose elements grew makes them the sizeof: a kernel with the feature
+ * reads those, an older one refuses the call with EINVAL rather than
+ * misreading the array.
+ */
+#define TTA_ELEM_SIZE(type, ver0) \
+	((uint32_t)(sizeof(type) == (ver0) ? 0 : sizeof(type)))
+#define TTA_OP_SIZE \
+	TTA_ELEM_SIZE(struct tt_alloc_op, TT_ALLOC_OP_SIZE_VER0)
+#define TTA_CLIENT_SIZE \
+	TTA_ELEM_SIZE(struct tt_alloc_client, TT_ALLOC_CLIENT_SIZE_VER0)
+
 /* setup.c */
 int tta_ctx_mine(const struct tt_alloc_ctx *ctx);
 int tta_info_ioctl(int fd, struct tt_alloc_info *info);

@@ -56,6 +56,12 @@ static int clients_no_cursor(struct tt_alloc_ctx *ctx,
 	uint32_t room = 0;
 	int ret, tries;
 
+	/*
+	 * The first structure has no row_size: the kernel writes rows of the
+	 * first size, which a library whose rows grew would misread.
+	 */
+	if (TTA_CLIENT_SIZE)
+		return -EOPNOTSUPP;
 	for (tries = 0; tries < 16; tries++) {
 		memset(&req, 0, sizeof(req));
 		req.clients = (uint64_t)(uintptr_t)buf;
@@ -116,6 +122,7 @@ int tt_alloc_get_clients(struct tt_alloc_ctx *ctx,
 		memset(&req, 0, sizeof(req));
 		req.clients = buf ? (uint64_t)(uintptr_t)(buf + have) : 0;
 		req.count = room;
+		req.row_size = TTA_CLIENT_SIZE;
 		if (have) {
 			req.after_id = buf[have - 1].client_id;
 			req.after_device = buf[have - 1].device;

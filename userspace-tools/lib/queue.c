@@ -114,6 +114,7 @@ int tta_flush_locked(struct tt_alloc_ctx *ctx, uint32_t *done)
 		memset(&batch, 0, sizeof(batch));
 		batch.ops = (uint64_t)(uintptr_t)(ctx->ops + pos);
 		batch.count = (uint32_t)(ctx->nops - pos);
+		batch.op_size = TTA_OP_SIZE;
 		ret = ioctl(ctx->fd, TT_ALLOC_IOC_BATCH, &batch) < 0 ? -errno : 0;
 		if (batch.done > batch.count)	/* never trust a count blindly */
 			batch.done = batch.count;

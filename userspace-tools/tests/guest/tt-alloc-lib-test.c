@@ -389,8 +389,8 @@ int main(void)
 	ok(ret == 0 && done == 1000 && total_used(&u) == 0, "and all freed again");
 	tt_alloc_set_error_callback(ctx, NULL, NULL);
 
-	ok(tt_alloc_features(ctx) == TT_ALLOC_FEATURE_CLIENTS_CURSOR,
-	   "features in use: the clients cursor");
+	ok(tt_alloc_features(ctx) == (TT_ALLOC_FEATURE_CLIENTS_CURSOR | TT_ALLOC_FEATURE_ELEM_SIZE),
+	   "features in use: the clients cursor, the element sizes");
 
 	idle_flush(ctx);
 	fork_child(ctx);

@@ -126,6 +126,13 @@ static int fk_batch(struct tt_alloc_batch *batch)
 
 	fk_batch_calls++;
 	batch->done = 0;
+	/*
+	 * The library's ops are the first ones: it passes 0, which every
+	 * kernel reads, even one without TT_ALLOC_FEATURE_ELEM_SIZE (as by
+	 * default here) that refuses anything else.
+	 */
+	if (batch->op_size)
+		return -EINVAL;
 	if (fk_call_errno) {
 		ret = -fk_call_errno;
 		fk_call_errno = 0;

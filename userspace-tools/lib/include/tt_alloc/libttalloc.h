@@ -54,9 +54,10 @@ struct tt_alloc_ctx;
 
 /**
  * define TT_ALLOC_LIB_FEATURES - the TT_ALLOC_FEATURE_* bits this library
- * uses; tt_alloc_features() is the kernel's bits masked with them
+ * knows; tt_alloc_features() is the kernel's bits masked with them
  */
-#define TT_ALLOC_LIB_FEATURES		TT_ALLOC_FEATURE_CLIENTS_CURSOR
+#define TT_ALLOC_LIB_FEATURES	\
+	(TT_ALLOC_FEATURE_CLIENTS_CURSOR | TT_ALLOC_FEATURE_ELEM_SIZE)
 
 /**
  * define TT_ALLOC_FLUSH_DELAY_DEFAULT_MS - default bound, in milliseconds,
