@@ -349,9 +349,24 @@ void tt_client_read_dev(struct tt_client *c, unsigned int device,
 			struct tt_file_dev *out);
 u32 tt_client_refs(struct tt_client *c, u32 device, u32 type, u64 id);
 
-int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
-			 u64 after_id, u32 after_device,
-			 struct tt_alloc_client *rows, u32 room, u32 *total);
+/**
+ * struct tt_list_pos - where a walk of the client list is
+ * @after_id: only rows after (@after_id, @after_device); 0 for all rows
+ *	(client ids start at 1)
+ * @after_device: the device of that row
+ * @from: the client the walk goes on from, with a reference the walk
+ *	puts; NULL to start at the first client
+ */
+struct tt_list_pos {
+	u64 after_id;
+	u32 after_device;
+	struct tt_client *from;
+};
+
+u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
+			 struct tt_list_pos *pos, struct tt_alloc_client *rows,
+			 u32 room, bool chunk);
+void tt_list_pos_release(struct tt_list_pos *pos);
 void tt_client_exit_recorder(struct tt_client *c, struct pid *tgid);
 unsigned int tt_core_sweep(struct tt_core *core);
 void tt_users_prune(struct tt_core *core, bool all);

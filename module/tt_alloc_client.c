@@ -287,13 +287,14 @@ static bool tt_row_after(u64 id, u32 device, u64 after_id, u32 after_device)
  * tt_core_list_clients() - the client list as seen from a pid namespace
  * @core: the instance
  * @ns: the caller's pid namespace; clients opened outside it are left out
- * @after_id: cursor: only rows after (@after_id, @after_device) count;
- *	0 for all rows (client ids start at 1)
- * @after_device: the cursor's device
+ * @pos: the cursor: only rows after (@pos->after_id, @pos->after_device)
+ *	count, the walk starting at @pos->from (see &struct tt_list_pos)
  * @rows: where to write rows, may be NULL when @room is 0
  * @room: rows that fit in @rows
- * @total: out: the number of rows after the cursor (the first @room are
- *	written)
+ * @chunk: stop once @rows is full, the cursor moved to its last row and
+ *	its client kept in @pos->from for the next call; else walk to the
+ *	end, counting every row (the first @room written), and put
+ *	@pos->from
  *
  * One row per client and device it holds entries on; one row with
  * %TT_ALLOC_DEVICE_NONE for a client holding nothing whose file is still
@@ -301,25 +302,29 @@ static bool tt_row_after(u64 id, u32 device, u64 after_id, u32 after_device)
  * by id. No lock is taken (see &struct tt_client): a client busy with a
  * long reclaim delays nobody here, and while its file is released its
  * rows show its totals as they shrink, so that the rows always add up to
- * the device counters. The work is one copy per client and device.
+ * the device counters. The work is one copy per client and device walked.
  *
- * Return: 0.
+ * Return: the rows after the cursor: written ones with @chunk, else all.
  */
-int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
-			 u64 after_id, u32 after_device,
-			 struct tt_alloc_client *rows, u32 room, u32 *total)
+u32 tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
+			 struct tt_list_pos *pos, struct tt_alloc_client *rows,
+			 u32 room, bool chunk)
 {
+	struct tt_client *c, *start = pos->from, *last = NULL, *pin = NULL;
 	struct tt_file_dev fd;
-	struct tt_client *c;
 	unsigned int d;
 	u32 n = 0, flags;
 	bool held;
 	pid_t nr;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(c, &core->clients, node) {
-		if (c->id < after_id)
+	/* A client with a reference stays on the list: go on from it. */
+	c = start ?: list_entry_rcu(core->clients.next, struct tt_client, node);
+	list_for_each_entry_from_rcu(c, &core->clients, node) {
+		if (c->id < pos->after_id)
 			continue;
+		if (chunk && n == room)
+			break;
 		nr = pid_nr_ns(c->opener, ns);
 		if (!nr)
 			continue;
@@ -330,26 +335,51 @@ int tt_core_list_clients(struct tt_core *core, struct pid_namespace *ns,
 			if (!fd.total)
 				continue;
 			held = true;
-			if (!tt_row_after(c->id, d, after_id, after_device))
+			if (!tt_row_after(c->id, d, pos->after_id, pos->after_device) ||
+			    (chunk && n == room))
 				continue;
-			if (n < room)
+			if (n < room) {
 				tt_fill_row(&rows[n], c, nr, d, flags, &fd);
+				last = c;
+			}
 			n++;
 		}
 		if (!held && !READ_ONCE(c->closed) &&
-		    tt_row_after(c->id, TT_ALLOC_DEVICE_NONE, after_id,
-				 after_device)) {
-			if (n < room)
+		    tt_row_after(c->id, TT_ALLOC_DEVICE_NONE, pos->after_id,
+				 pos->after_device) && !(chunk && n == room)) {
+			if (n < room) {
 				tt_fill_row(&rows[n], c, nr, TT_ALLOC_DEVICE_NONE,
 					    flags, NULL);
+				last = c;
+			}
 			n++;
 		}
 	}
+	if (chunk && n == room && last) {
+		pos->after_id = last->id;
+		pos->after_device = rows[n - 1].device;
+		/* One being freed cannot be kept: the next call starts over. */
+		if (kref_get_unless_zero(&last->ref))
+			pin = last;
+	}
 	rcu_read_unlock();
-	*total = n;
-	return 0;
+	if (start)
+		tt_client_put(start);
+	pos->from = pin;
+	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_core_list_clients);
+
+/**
+ * tt_list_pos_release() - end a walk of the client list before its end
+ * @pos: the position; the client it holds, if any, is put
+ */
+void tt_list_pos_release(struct tt_list_pos *pos)
+{
+	if (pos->from)
+		tt_client_put(pos->from);
+	pos->from = NULL;
+}
 
 /**
  * tt_client_show_fdinfo() - per-file usage, DRM usage-stats style

@@ -221,14 +221,24 @@ static int tt_clients_put(u8 __user *dst, const struct tt_alloc_client *rows,
 	return 0;
 }
 
+/*
+ * Rows per pass of CLIENTS: the kernel's buffer is at most 21 KiB,
+ * charged to the caller, whatever the number of rows asked for.
+ */
+#define TT_CLIENTS_CHUNK	128
+
 static long tt_ioctl_clients(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 {
 	struct tt_alloc_clients __user *uclients = call->uarg;
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct tt_alloc_clients *req = &arg->clients;
 	size_t stride = req->row_size ?: TT_ALLOC_CLIENT_SIZE_VER0;
+	struct tt_core *core = call->c->core;
+	struct tt_list_pos pos = {
+		.after_id = req->after_id, .after_device = req->after_device,
+	};
 	struct tt_alloc_client *rows = NULL;
-	u32 room = 0, total, want;
+	u32 written = 0, total, want, n;
 	size_t bytes;
 	int ret = 0;
 
@@ -241,38 +251,42 @@ static long tt_ioctl_clients(struct tt_ioctl_call *call, union tt_ioctl_arg *arg
 	if (check_mul_overflow((size_t)req->count, stride, &bytes))
 		return -EINVAL;
 
-	/*
-	 * Size the buffer by what exists rather than by what the caller
-	 * offers, and go round again if clients arrived meanwhile.
-	 */
-	for (;;) {
-		ret = tt_core_list_clients(call->c->core, ns, req->after_id,
-					   req->after_device, rows, room, &total);
-		if (ret) {
-			kvfree(rows);
-			return ret;
-		}
-		want = min(req->count, total);
-		if (want <= room)
-			break;
-		kvfree(rows);
-		room = min(req->count, want + 8);
-		rows = kvcalloc(room, sizeof(*rows), GFP_KERNEL);
+	if (req->count) {
+		rows = kvmalloc_array(min(req->count, TT_CLIENTS_CHUNK),
+				      sizeof(*rows), GFP_KERNEL_ACCOUNT);
 		if (!rows)
 			return -ENOMEM;
 	}
-
-	if (want) {
-		if (tt_user_ptr_bad(req->clients))
+	/*
+	 * In passes of a chunk, each going on from the last row of the one
+	 * before (whose client it holds): rows that come or go meanwhile may
+	 * or may not be listed, as between two calls with a cursor.
+	 */
+	while ((want = min(req->count - written, TT_CLIENTS_CHUNK))) {
+		n = tt_core_list_clients(core, ns, &pos, rows, want, true);
+		if (n && tt_user_ptr_bad(req->clients))
 			ret = -EFAULT;
-		else
-			ret = tt_clients_put(u64_to_user_ptr(req->clients),
-					     rows, want, stride);
+		else if (n)
+			ret = tt_clients_put((u8 __user *)u64_to_user_ptr(req->clients) +
+					     (size_t)written * stride, rows, n, stride);
+		if (ret)
+			break;
+		written += n;
+		if (n < want)
+			break;
 	}
 	kvfree(rows);
-	if (!ret && put_user(total, &uclients->count))
-		ret = -EFAULT;
-	return ret;
+	if (ret) {
+		tt_list_pos_release(&pos);
+		return ret;
+	}
+	/* Then count the rest, from where the walk stopped. */
+	total = written;
+	if (written == req->count)
+		total += tt_core_list_clients(core, ns, &pos, NULL, 0, false);
+	if (put_user(total, &uclients->count))
+		return -EFAULT;
+	return 0;
 }
 
 /**

@@ -101,11 +101,11 @@ static u64 dev_entries(struct tt_core *core, u32 device, u32 type)
 static u32 list(struct tt_core *core, struct pid_namespace *ns, u64 after_id,
 		u32 after_device, struct tt_alloc_client *rows, u32 room)
 {
-	u32 total = U32_MAX;
+	struct tt_list_pos pos = {
+		.after_id = after_id, .after_device = after_device,
+	};
 
-	if (tt_core_list_clients(core, ns, after_id, after_device, rows, room, &total))
-		return U32_MAX;
-	return total;
+	return tt_core_list_clients(core, ns, &pos, rows, room, false);
 }
 
 static void tt_test_alloc_free_refs(struct kunit *test)
@@ -896,6 +896,49 @@ static void tt_test_user_lingers(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, xa_empty(&t->core->users));
 }
 
+/*
+ * CLIENTS walks the list in chunks, each going on from the client of the
+ * last row written, which it holds: a client released in between leaves
+ * its rows out and the walk goes on after it.
+ */
+static void tt_test_clients_list_chunks(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct tt_list_pos pos = { };
+	struct tt_alloc_client rows[2];
+	struct tt_client *c[3];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		c[i] = tt_client_create(t->core, task_tgid(current), "chunk");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(c[i]));
+		KUNIT_ASSERT_EQ(test, alloc(c[i], buf(0, TT_ALLOC_MEM_DRAM, 1, 1)), 0);
+		KUNIT_ASSERT_EQ(test, alloc(c[i], buf(1, TT_ALLOC_MEM_DRAM, 1, 1)), 0);
+	}
+	/* t->c holds nothing (one row), then two rows per client. */
+	KUNIT_EXPECT_EQ(test, tt_core_list_clients(t->core, ns, &pos, rows, 2, true), 2);
+	KUNIT_EXPECT_EQ(test, rows[0].client_id, t->c->id);
+	KUNIT_EXPECT_EQ(test, rows[0].device, TT_ALLOC_DEVICE_NONE);
+	KUNIT_EXPECT_EQ(test, rows[1].client_id, c[0]->id);
+	KUNIT_EXPECT_EQ(test, rows[1].device, 0);
+	KUNIT_EXPECT_PTR_EQ(test, pos.from, c[0]);
+
+	tt_client_destroy(c[0]);
+	KUNIT_EXPECT_EQ(test, tt_core_list_clients(t->core, ns, &pos, rows, 2, true), 2);
+	KUNIT_EXPECT_EQ(test, rows[0].client_id, c[1]->id);
+	KUNIT_EXPECT_EQ(test, rows[0].device, 0);
+	KUNIT_EXPECT_EQ(test, rows[1].client_id, c[1]->id);
+	KUNIT_EXPECT_EQ(test, rows[1].device, 1);
+	KUNIT_EXPECT_PTR_EQ(test, pos.from, c[1]);
+
+	/* The rest, counted: c[2]'s two rows; the held client is put. */
+	KUNIT_EXPECT_EQ(test, tt_core_list_clients(t->core, ns, &pos, NULL, 0, false), 2);
+	KUNIT_EXPECT_NULL(test, pos.from);
+	tt_client_destroy(c[1]);
+	tt_client_destroy(c[2]);
+}
+
 static void tt_test_clients_list(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
@@ -1015,6 +1058,7 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_exit_recorder),
 	KUNIT_CASE(tt_test_sweep_holds_no_global_lock),
 	KUNIT_CASE(tt_test_clients_list),
+	KUNIT_CASE(tt_test_clients_list_chunks),
 	KUNIT_CASE(tt_test_readers_take_no_lock),
 	KUNIT_CASE(tt_test_user_lingers),
 	KUNIT_CASE(tt_test_arch_presets),
