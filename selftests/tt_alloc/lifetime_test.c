@@ -375,6 +375,24 @@ TEST_F_TIMEOUT(lt, batch_stops_at_fatal_signal, 900)
 /* KASAN and kmemleak under TCG record ~20x slower: a smaller file there. */
 #define SWEEP_N_DEBUG	(1U << 17)
 
+/* In a child: @n L1 entries of LT_DEV in @fd, by BATCHes; exits on failure. */
+static void record_l1(int fd, __u32 n)
+{
+	struct tt_alloc_op *o = calloc(BN, sizeof(*o));
+	__u32 i, j, done;
+
+	if (!o)
+		_exit(1);
+	for (i = 0; i < n; i += BN) {
+		for (j = 0; j < BN; j++)
+			o[j] = tt_op(TT_ALLOC_OP_ALLOC, LT_DEV, TT_ALLOC_MEM_L1,
+				     i + j, 1, 0);
+		if (tt_batch(fd, o, BN, &done))
+			_exit(1);
+	}
+	free(o);
+}
+
 static __u64 reclaimed(void)
 {
 	__u64 v = 0;
@@ -395,11 +413,9 @@ TEST_F_TIMEOUT(lt, others_run_while_1m_entries_swept, 900)
 	rec = fork();
 	ASSERT_LE(0, rec);
 	if (!rec) {
-		struct tt_alloc_op *o = calloc(BN, sizeof(*o));
 		int fd = tt_open();
-		__u32 i, j, done;
 
-		if (!o || fd < 0)
+		if (fd < 0)
 			_exit(1);
 		holder = fork();
 		if (!holder) {
@@ -407,13 +423,7 @@ TEST_F_TIMEOUT(lt, others_run_while_1m_entries_swept, 900)
 			for (;;)
 				pause();
 		}
-		for (i = 0; i < n; i += BN) {
-			for (j = 0; j < BN; j++)
-				o[j] = tt_op(TT_ALLOC_OP_ALLOC, LT_DEV, TT_ALLOC_MEM_L1,
-					     i + j, 1, 0);
-			if (tt_batch(fd, o, BN, &done))
-				_exit(1);
-		}
+		record_l1(fd, n);
 		/* Dies without holding the file: only the sweep takes it back. */
 		close(fd);
 		_exit(0);
@@ -479,19 +489,11 @@ TEST_F_TIMEOUT(lt, clients_read_while_a_file_is_reclaimed, 900)
 	rec = fork();
 	ASSERT_LE(0, rec);
 	if (!rec) {
-		struct tt_alloc_op *o = calloc(BN, sizeof(*o));
 		int fd = tt_open();
-		__u32 j, k, done;
 
-		if (!o || fd < 0)
+		if (fd < 0)
 			_exit(1);
-		for (j = 0; j < n; j += BN) {
-			for (k = 0; k < BN; k++)
-				o[k] = tt_op(TT_ALLOC_OP_ALLOC, LT_DEV, TT_ALLOC_MEM_L1,
-					     j + k, 1, 0);
-			if (tt_batch(fd, o, BN, &done))
-				_exit(1);
-		}
+		record_l1(fd, n);
 		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(1);
 		/* The last close: release() reclaims all n entries. */
