@@ -259,20 +259,8 @@ struct tt_bulk;
  *	client's work under @lock
  * @lock: protects everything below
  *
- * Lifetime: the open file holds one reference, from open() to release().
- * Walkers of &tt_core.clients (sweep, client list, debugfs dump) take one
- * under &tt_core.clients_lock for the client they work on, drop that lock,
- * take the client's own lock, and put the reference when they move on.
- * release() reclaims every entry under the client's lock, sets @closed
- * and puts the file's reference. Whoever puts the last one takes the
- * client off the list (kref_put_mutex() with &tt_core.clients_lock, so a
- * client on the list always has a reference a walker may take) and frees
- * it, after an RCU grace period. Nobody else frees a client.
- *
- * Readers (the client list, fdinfo, USAGE of the file) take no lock at
- * all: they walk &tt_core.clients under rcu_read_lock() and copy @dev
- * under @totals_seq, so no reader waits for a client's reclaim or rehash.
- * @id, @opener, @comm, @closed and @dev are theirs to read; @opener is put
+ * Lifetime and locks: "Locking and lifetime" in tt_alloc_priv.h. Lockless
+ * readers read only @id, @opener, @comm, @closed and @dev; @opener is put
  * when the client is freed, after the grace period.
  * @buckets: hash table of &struct tt_entry, keyed by (device, type, id)
  * @bits: log2 of the number of @buckets

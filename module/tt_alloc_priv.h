@@ -8,11 +8,44 @@
  *   tt_alloc_client.c    client lifetime, the sweep, the client list, fdinfo
  *   tt_alloc_debugfs.c   the debugfs dump of every entry
  *
- * Locks, outermost first, never more than one of each kind held:
- * &tt_core.clients_lock and &tt_client.lock are never held together (see
- * &struct tt_client for who holds a reference to a client and who frees
- * it); &tt_device.lock is a leaf taken under a client's lock, and so is
- * &tt_core.users_lock, taken only when a recorder is created or freed.
+ * Locking and lifetime
+ * ====================
+ *
+ * Locks, never more than one of each kind held:
+ *
+ *   &tt_client.lock          a client's table, recorders, free cache and
+ *                            totals; held across work proportional to that
+ *                            client's size only (its ops, its reclaim, a
+ *                            rehash)
+ *     &tt_device.lock        leaf: a few additions to device counters
+ *     &tt_core.users_lock    leaf: a &struct tt_user found, made or freed
+ *   &tt_core.clients_lock    list insertions and removals only; never
+ *                            held with a &tt_client.lock
+ *
+ * Readers take neither a client's lock nor the list's: the client list,
+ * fdinfo and USAGE read &tt_core.clients under rcu_read_lock() and a
+ * client's totals under &tt_client.totals_seq (written under its lock,
+ * preemption off, a few additions per entry); sysfs and USAGE read the
+ * device counters under the leaf &tt_device.lock. No reader waits for
+ * another client's work.
+ *
+ * A client lives from open() to the last put of &tt_client.ref. The open
+ * file holds one reference; walkers that need the client's lock (sweep,
+ * debugfs dump) take one under &tt_core.clients_lock and drop that lock
+ * before taking the client's; CLIENTS holds one on the client of the last
+ * row of each pass. release() reclaims every entry under the client's
+ * lock, sets &tt_client.closed and puts the file's reference. Whoever puts
+ * the last one takes the client off the list (kref_put_mutex() with
+ * &tt_core.clients_lock, so a client on the list always has a reference a
+ * walker may take) and frees it after an RCU grace period, which lockless
+ * readers may still be in. Nobody else frees a client.
+ *
+ * An entry is in its client's table, or in its free cache, and changes
+ * only under the client's lock; BATCH frees the entries it took off the
+ * table in bulk after dropping the lock. A recorder lives in its client
+ * until it died and was reclaimed, or the client is released; it charges
+ * a &struct tt_user, which outlives its last recorder by one log interval
+ * and is freed by the sweep.
  */
 #ifndef _TT_ALLOC_PRIV_H
 #define _TT_ALLOC_PRIV_H
