@@ -26,19 +26,6 @@
 	MODULE_INFO(import_ns, "EXPORTED_FOR_KUNIT_TESTING")
 
 /*
- * kzalloc_obj() - one zeroed object of the type of @P, typed.
- *
- * The typed allocators of include/linux/slab.h (kmalloc_obj() and its
- * kzalloc, kvmalloc aliases), which checkpatch asks for wherever
- * kzalloc(sizeof(...)) would do, are in 7.x and in the 6.12.y stable
- * series (6.12.117), not in 6.1.y nor in 6.18.15: the plain kzalloc()
- * there, with only the two arguments used here.
- */
-#ifndef kzalloc_obj
-#define kzalloc_obj(P, GFP) kzalloc(sizeof(P), GFP)
-#endif
-
-/*
  * tt_cache_alloc_bulk() - allocate @n objects of @s into @p, all or none.
  *
  * kmem_cache_alloc_bulk() returns int up to 6.18 (the number allocated,
