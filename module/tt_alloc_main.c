@@ -32,15 +32,18 @@ MODULE_PARM_DESC(arch, "Comma list of device architectures (wormhole_b0, blackho
  * struct tt_alloc_dev - the module's one instance
  * @misc: /dev/tt_alloc; open() finds the instance from it (container_of)
  * @core: the tracking core
- * @sweep: the periodic sweep of exited recorders, on the unbound workqueue:
- *	it may reclaim a big table, and a per-CPU worker would hold up the
- *	other work items of that CPU meanwhile
+ * @sweep: the periodic sweep of exited recorders, on @wq
+ * @wq: an unbound workqueue, as the sweep may reclaim a big table and a
+ *	per-CPU worker would hold up the other work items of its CPU; our
+ *	own because the system's is system_unbound_wq up to 6.16 and
+ *	system_dfl_wq from 6.17, where 7.x warns about the old name
  * @debugfs: the debugfs directory
  */
 struct tt_alloc_dev {
 	struct miscdevice misc;
 	struct tt_core *core;
 	struct delayed_work sweep;
+	struct workqueue_struct *wq;
 	struct dentry *debugfs;
 };
 
@@ -77,7 +80,7 @@ static int tt_set_sweep_interval(const char *val, const struct kernel_param *kp)
 
 	/* A shorter interval must not wait for a sweep armed with the old one. */
 	if (!ret && tt_param_dev)
-		mod_delayed_work(system_unbound_wq, &tt_param_dev->sweep,
+		mod_delayed_work(tt_param_dev->wq, &tt_param_dev->sweep,
 				 msecs_to_jiffies(sweep_interval_ms));
 	return ret;
 }
@@ -176,7 +179,7 @@ static void tt_sweep_fn(struct work_struct *work)
 
 	tt_core_sweep(td->core);
 	/* Re-read every time: the parameter may change at run time. */
-	queue_delayed_work(system_unbound_wq, &td->sweep,
+	queue_delayed_work(td->wq, &td->sweep,
 			   msecs_to_jiffies(READ_ONCE(sweep_interval_ms)));
 }
 
@@ -295,9 +298,14 @@ static int __init tt_alloc_init(void)
 	td->misc.mode = 0666;
 	INIT_DELAYED_WORK(&td->sweep, tt_sweep_fn);
 
+	td->wq = alloc_workqueue("tt_alloc", WQ_UNBOUND, 0);
+	if (!td->wq) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
 	ret = tt_core_init_cache();
 	if (ret)
-		goto err_free;
+		goto err_wq;
 	td->core = tt_core_create(devices, &tt_limits);
 	if (IS_ERR(td->core)) {
 		ret = PTR_ERR(td->core);
@@ -316,7 +324,7 @@ static int __init tt_alloc_init(void)
 
 	kernel_param_lock(THIS_MODULE);
 	tt_param_dev = td;
-	queue_delayed_work(system_unbound_wq, &td->sweep,
+	queue_delayed_work(td->wq, &td->sweep,
 			   msecs_to_jiffies(sweep_interval_ms));
 	kernel_param_unlock(THIS_MODULE);
 	tt_alloc_dev = td;
@@ -329,6 +337,8 @@ err_core:
 	tt_core_destroy(td->core);
 err_cache:
 	tt_core_exit_cache();
+err_wq:
+	destroy_workqueue(td->wq);
 err_free:
 	kfree(td);
 	return ret;
@@ -352,6 +362,7 @@ static void __exit tt_alloc_exit(void)
 	tt_sysfs_exit(td->core);
 	tt_core_destroy(td->core);
 	tt_core_exit_cache();
+	destroy_workqueue(td->wq);
 	kfree(td);
 }
 
