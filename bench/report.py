@@ -175,6 +175,9 @@ def main():
             ('  ns/entry / FREE', r['ratio_to_free'], None),
             ('  kill -9 -> waitpid, ms', r['kill_ns'] / 1e6, None),
         ]
+        if 'child_exit_ns' in r:
+            rows.append(('  kill -9 of a child with 1 entry on it, ms',
+                         r['child_exit_ns'] / 1e6, None))
     if mem:
         rows += [
             ('memory at N=%d: MemFree delta, B/entry' % mem['n'], mem['memfree_bytes_per_entry'], None),

@@ -713,6 +713,42 @@ static double time_kill(int qfd, long n, int *zero)
 	return (double)(t1 - t0);
 }
 
+/*
+ * A fork child records one entry on @fd, which holds n entries of the
+ * parent's, and is killed: its exit costs O(its references), whatever n.
+ */
+static double time_child_exit(int fd)
+{
+	struct tt_alloc_buffer b;
+	int p[2], status;
+	uint64_t t0, t1;
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		die("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		tt_buf(&b, 0, 1ULL << 40);	/* past the parent's ids */
+		if (ioctl(fd, TT_ALLOC_IOC_ALLOC, &b) || write(p[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1)
+		die("child on a shared file failed to record");
+	close(p[0]);
+	t0 = now_ns();
+	kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid: %s", strerror(errno));
+	t1 = now_ns();
+	return (double)(t1 - t0);
+}
+
 static void slab_info(void)
 {
 	char path[128];
@@ -746,6 +782,7 @@ static void section_reclaim(void)
 		long n = ns[i];
 		int rr = n >= 1000000 ? (reps < 3 ? reps : 3) : reps;
 		double cl[MAXREPS], fr[MAXREPS], rat[MAXREPS], kl[MAXREPS];
+		double ce[MAXREPS];
 		char name[64];
 
 		if (maxent > 0 && n > maxent) {
@@ -768,6 +805,7 @@ static void section_reclaim(void)
 				mem_slab[r] = (double)(meminfo("Slab") - s0) / (double)n;
 				mem_vm[r] = (double)(meminfo("VmallocUsed") - v0) / (double)n;
 			}
+			ce[r] = time_child_exit(fd);
 			t0 = now_ns();
 			close(fd);
 			cl[r] = (double)(now_ns() - t0);
@@ -791,6 +829,7 @@ static void section_reclaim(void)
 		jnum("kill_ns", median(kl, rr));
 		jnum("kill_ns_per_entry", median(kl, rr) / (double)n);
 		jbool("kill_zero_at_waitpid", allzero);
+		jnum("child_exit_ns", median(ce, rr));
 		jclose('}');
 		snprintf(name, sizeof(name), "N=%ld close()", n);
 		row(name, median(cl, rr) / 1e6, "ms", NULL);
@@ -799,6 +838,8 @@ static void section_reclaim(void)
 		row("  reclaim per entry / FREE", median(rat, rr), "x", "target < 1");
 		row("  kill -9 -> waitpid", median(kl, rr) / 1e6, "ms",
 		    allzero ? "counters zero at waitpid" : "COUNTERS NOT ZERO at waitpid");
+		row("  kill -9 of a child with 1 entry on it", median(ce, rr) / 1e6,
+		    "ms", "flat in N");
 		if (!allzero)
 			die("counters not zero when waitpid returned");
 	}

@@ -208,6 +208,10 @@ struct tt_user {
  * @user: the user its holdings are charged to: the real uid of the
  *	thread that created it, i.e. that recorded first in this file
  * @comm: its command name when it first recorded; gone once it exits
+ * @holders: its &struct tt_holder; every reference it holds is on one
+ *	unless it is the file's opener
+ * @opener: it is the thread group that opened the file: entries it alone
+ *	references carry no holder
  * @dead: its entries are being reclaimed
  * @tally: what was reclaimed, while @dead
  */
@@ -216,6 +220,8 @@ struct tt_recorder {
 	struct pid *tgid;
 	struct tt_user *user;
 	char comm[TASK_COMM_LEN];
+	struct list_head holders;
+	bool opener;
 	bool dead;
 	struct tt_tally tally;
 };
@@ -266,11 +272,14 @@ struct tt_bulk;
  * @bits: log2 of the number of @buckets
  * @nr_entries: entries in the table
  * @nr_holdings: what counts against &tt_limits.max_entries: one per
- *	recorder per entry it holds references to, i.e. each entry and
- *	each &struct tt_holder beyond an entry's first, so that forked
+ *	recorder per entry it holds references to, i.e. each entry
+ *	without holders and each &struct tt_holder, so that forked
  *	children re-ALLOCing a file's entries cannot grow it past its cap
  * @bytes: bytes of all entries, at most &tt_limits.max_bytes
  * @recorders: &struct tt_recorder of this client
+ * @reclaim_visited: entries reclaim has looked at, for the tests of its
+ *	cost: a table walk looks at every entry, another recorder's exit
+ *	only at its own
  * @last_rec: the recorder used last, so one process costs no list walk
  * @free: freed entries kept for reuse, linked through &tt_entry.node,
  *	so that an ALLOC after a FREE costs no slab round trip: at most
@@ -301,6 +310,7 @@ struct tt_client {
 	u64 nr_holdings;
 	u64 bytes;
 	struct list_head recorders;
+	u64 reclaim_visited;
 	struct tt_recorder *last_rec;
 	struct hlist_head free;
 	unsigned int nr_free;

@@ -725,6 +725,58 @@ static void tt_test_exit_recorder(struct kunit *test)
 }
 
 /*
+ * Another process's exit costs O(its references): it looks at its own
+ * holders, not at the opener's table. The opener's
+ * exit walks the table, and both leave the same counters.
+ */
+static void tt_test_exit_own_references(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_buffer b = buf(0, TT_ALLOC_MEM_L1, 0, 10);
+	struct task_struct *k;
+	struct pid *child;
+	unsigned int i;
+
+	for (i = 0; i < 1000; i++)
+		KUNIT_ASSERT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, i, 1)), 0);
+	k = kthread_run(tt_idle_thread, NULL, "tt_alloc_kunit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	child = get_pid(task_tgid(k));
+	/* Two entries of its own, a reference to one of the opener's. */
+	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, child, "child"), 0);
+	b.id = 1;
+	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, child, "child"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, child, "child"), 0);
+	b = buf(0, TT_ALLOC_MEM_DRAM, 7, 1);
+	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, child, "child"), 0);
+	/* The opener takes a reference to the child's first entry. */
+	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 0, 10)), 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_holdings, 1000 + 2 + 1 + 1);
+
+	t->c->reclaim_visited = 0;
+	tt_client_exit_recorder(t->c, child);
+	KUNIT_EXPECT_EQ(test, t->c->reclaim_visited, 3);
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_L1, 0), 1);
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_L1, 1), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_DRAM, 7), 1);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_L1), 10);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 1000);
+	KUNIT_EXPECT_EQ(test, t->c->nr_holdings, 1000 + 1);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 1000 + 1);
+
+	/* The opener's exit: one pass over the table. */
+	t->c->reclaim_visited = 0;
+	tt_client_exit_recorder(t->c, task_tgid(current));
+	KUNIT_EXPECT_EQ(test, t->c->reclaim_visited, 1001);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_holdings, 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_L1), 0);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 0);
+	kthread_stop(k);
+	put_pid(child);
+}
+
+/*
  * Another process's first reference to an entry counts against the
  * file's cap; more references from a process that holds one do not.
  */
@@ -1056,6 +1108,7 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_sweep_dead_recorder),
 	KUNIT_CASE(tt_test_two_recorders),
 	KUNIT_CASE(tt_test_exit_recorder),
+	KUNIT_CASE(tt_test_exit_own_references),
 	KUNIT_CASE(tt_test_sweep_holds_no_global_lock),
 	KUNIT_CASE(tt_test_clients_list),
 	KUNIT_CASE(tt_test_clients_list_chunks),

@@ -42,10 +42,12 @@
  *
  * An entry is in its client's table, or in its free cache, and changes
  * only under the client's lock; BATCH frees the entries it took off the
- * table in bulk after dropping the lock. A recorder lives in its client
- * until it died and was reclaimed, or the client is released; it charges
- * a &struct tt_user, which outlives its last recorder by one log interval
- * and is freed by the sweep.
+ * table in bulk after dropping the lock. A &struct tt_holder is on its
+ * entry's ring and its recorder's list and goes when either lets it go,
+ * under the same lock. A recorder lives in its client until it died and
+ * was reclaimed, or the client is released; it charges a &struct tt_user,
+ * which outlives its last recorder by one log interval and is freed by
+ * the sweep.
  */
 #ifndef _TT_ALLOC_PRIV_H
 #define _TT_ALLOC_PRIV_H
@@ -55,19 +57,27 @@
 #include "tt_alloc.h"
 
 /**
- * struct tt_holder - references of one recorder to an entry that several
- *	recorders reference
- * @next: the entry's next holder
+ * struct tt_holder - one recorder's references to an entry
+ * @enode: in the ring of the entry's holders, which has no head: the
+ *	entry points to its first holder
+ * @rnode: in &tt_recorder.holders
  * @rec: the recorder
- * @refs: its references, at least 1
+ * @entry: the entry
+ * @refs: its references, at least 1 while the entry lives
+ *
+ * Every reference a recorder other than the file's opener holds is on a
+ * holder, so that its exit finds them in O(its references) without a
+ * walk of the table (see tt_client_reclaim_dead()).
  */
 struct tt_holder {
-	struct tt_holder *next;
+	struct list_head enode;
+	struct list_head rnode;
 	struct tt_recorder *rec;
+	struct tt_entry *entry;
 	u32 refs;
 };
 
-/* &tt_entry.owner points to a list of &struct tt_holder. */
+/* &tt_entry.owner points to the first of a ring of &struct tt_holder. */
 #define TT_OWNER_HOLDERS	1UL
 
 /**
@@ -75,17 +85,18 @@ struct tt_holder {
  * @node: in its client's hash bucket
  * @id: the runtime's id
  * @size: bytes
- * @owner: who holds the references: the &struct tt_recorder holding all of
- *	them, or, with %TT_OWNER_HOLDERS set, a list of &struct tt_holder,
- *	one per recorder (a fork child re-reporting a cached buffer), the
- *	first the one the entry is attributed to
+ * @owner: who holds the references: the opener's &struct tt_recorder
+ *	when it holds all of them, or, with %TT_OWNER_HOLDERS set, the first
+ *	of a ring of &struct tt_holder, one per recorder, the first the one
+ *	the entry is attributed to
  * @refs: references held, by every recorder together
  * @device: device number
  * @type: TT_ALLOC_MEM_*
  * @kind: TT_ALLOC_KERNEL_* for kernels
  *
- * Kept at 48 bytes: there can be a million of these per file; the holder
- * list costs memory only for the rare entries several processes reference.
+ * Kept at 48 bytes: there can be a million of these per file; holders
+ * cost memory only for the references of other processes than the
+ * opener (fork children, a file passed on), counted against the caps.
  */
 struct tt_entry {
 	struct hlist_node node;
@@ -111,7 +122,7 @@ static inline bool tt_is_system_kernel(unsigned int type, unsigned int kind)
 		kind == TT_ALLOC_KERNEL_DISPATCH);
 }
 
-/* The holders of @e, or NULL when one recorder holds every reference. */
+/* The first holder of @e, or NULL when the opener holds every reference. */
 static inline struct tt_holder *tt_entry_holders(const struct tt_entry *e)
 {
 	return e->owner & TT_OWNER_HOLDERS ?
@@ -151,6 +162,9 @@ int tt_entry_get(struct tt_client *c, struct tt_entry *e, struct pid *tgid,
 		 const char *comm);
 void tt_entry_put_shared(struct tt_client *c, struct tt_entry *e,
 			 struct pid *tgid);
+int tt_entry_own(struct tt_client *c, struct tt_entry *e,
+		 struct tt_recorder *rec);
+void tt_entry_disown(struct tt_client *c, struct tt_entry *e);
 u64 tt_client_reclaim_dead(struct tt_client *c, bool swept);
 
 /*

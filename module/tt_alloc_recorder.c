@@ -140,6 +140,7 @@ void tt_holding_uncharge(struct tt_client *c, struct tt_recorder *rec)
 
 void tt_recorder_free(struct tt_client *c, struct tt_recorder *r)
 {
+	WARN_ON(!list_empty(&r->holders));
 	if (c->last_rec == r)
 		c->last_rec = NULL;
 	list_del(&r->node);
@@ -162,21 +163,124 @@ struct tt_recorder *tt_recorder_new(struct tt_client *c, struct pid *tgid,
 		return NULL;
 	}
 	rec->tgid = get_pid(tgid);
+	rec->opener = tgid == c->opener;
 	strscpy(rec->comm, comm, sizeof(rec->comm));
+	INIT_LIST_HEAD(&rec->holders);
 	list_add_tail(&rec->node, &c->recorders);
 	c->last_rec = rec;
 	return rec;
 }
 
-/* Down to one holder (or none left): back to a plain recorder pointer. */
+static struct tt_holder *tt_holder_new(struct tt_entry *e,
+				       struct tt_recorder *rec, u32 refs)
+{
+	struct tt_holder *h = kmalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+
+	if (!h)
+		return NULL;
+	INIT_LIST_HEAD(&h->enode);
+	list_add_tail(&h->rnode, &rec->holders);
+	h->rec = rec;
+	h->entry = e;
+	h->refs = refs;
+	return h;
+}
+
+/*
+ * Take @h off its entry's ring and its recorder's list and free it,
+ * without uncharging its holding. The entry keeps at least one holder
+ * unless @h was its last.
+ */
+static void tt_holder_unlink(struct tt_entry *e, struct tt_holder *h)
+{
+	if (tt_entry_holders(e) == h)
+		e->owner = list_empty(&h->enode) ? 0 :
+			(unsigned long)list_next_entry(h, enode) |
+			TT_OWNER_HOLDERS;
+	list_del(&h->enode);
+	list_del(&h->rnode);
+	kfree(h);
+}
+
+/* Drop @h and the holding it counted. */
+static void tt_holder_drop(struct tt_client *c, struct tt_entry *e,
+			   struct tt_holder *h)
+{
+	tt_holding_uncharge(c, h->rec);
+	tt_holder_unlink(e, h);
+}
+
+/* Down to the opener alone: back to a plain recorder pointer. */
 static void tt_entry_collapse(struct tt_entry *e)
 {
 	struct tt_holder *h = tt_entry_holders(e);
+	struct tt_recorder *rec;
 
-	if (!h || h->next)
+	if (!h || !list_empty(&h->enode) || !h->rec->opener)
 		return;
-	e->owner = (unsigned long)h->rec;
-	kfree(h);
+	rec = h->rec;
+	tt_holder_unlink(e, h);
+	e->owner = (unsigned long)rec;
+}
+
+/**
+ * tt_entry_own() - attribute a new entry to the recorder that made it
+ * @c: the client
+ * @e: the entry, its one reference not yet owned
+ * @rec: the recorder, its holding charged
+ *
+ * Return: 0, or -ENOMEM with nothing changed.
+ */
+int tt_entry_own(struct tt_client *c, struct tt_entry *e,
+		 struct tt_recorder *rec)
+{
+	struct tt_holder *h;
+
+	lockdep_assert_held(&c->lock);
+	if (rec->opener) {
+		e->owner = (unsigned long)rec;
+		return 0;
+	}
+	h = tt_holder_new(e, rec, 1);
+	if (!h)
+		return -ENOMEM;
+	e->owner = (unsigned long)h | TT_OWNER_HOLDERS;
+	return 0;
+}
+
+/**
+ * tt_entry_disown() - free what says who holds an entry that goes
+ * @c: the client
+ * @e: the entry, off the table, its references gone
+ *
+ * Uncharges the holding of every holder left (one, the last), or of the
+ * opener.
+ */
+void tt_entry_disown(struct tt_client *c, struct tt_entry *e)
+{
+	struct tt_holder *h;
+
+	while ((h = tt_entry_holders(e)))
+		tt_holder_drop(c, e, h);
+	if (e->owner)
+		tt_holding_uncharge(c, (struct tt_recorder *)e->owner);
+	e->owner = 0;
+}
+
+/* The holder of @rec in the ring of @e, or NULL. */
+static struct tt_holder *tt_holder_find(struct tt_entry *e,
+					struct tt_recorder *rec)
+{
+	struct tt_holder *first = tt_entry_holders(e), *h;
+
+	if (!first || !rec)
+		return NULL;
+	if (first->rec == rec)
+		return first;
+	list_for_each_entry(h, &first->enode, enode)
+		if (h->rec == rec)
+			return h;
+	return NULL;
 }
 
 /*
@@ -188,84 +292,75 @@ int tt_entry_get(struct tt_client *c, struct tt_entry *e, struct pid *tgid,
 		 const char *comm)
 {
 	struct tt_recorder *rec = tt_find_recorder(c, tgid);
-	struct tt_holder *h = tt_entry_holders(e), *n, *first = NULL, **tail;
+	struct tt_holder *first = tt_entry_holders(e), *h, *n = NULL;
 	bool new_rec = false;
 	int ret = -ENOMEM;
 
-	if (!h && rec == (struct tt_recorder *)e->owner)
+	if (!first && rec == (struct tt_recorder *)e->owner)
 		goto done;
-	for (tail = &h; *tail; tail = &(*tail)->next) {
-		if ((*tail)->rec == rec) {
-			(*tail)->refs++;
-			goto done;
-		}
+	h = tt_holder_find(e, rec);
+	if (h) {
+		h->refs++;
+		goto done;
 	}
 	/* A new holder: no allocation at all once the file is at its cap. */
 	if (c->nr_holdings >= READ_ONCE(c->core->limits->max_entries))
 		return -EDQUOT;
-	/* The first holder too if the entry had a single recorder. */
-	n = kmalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
-	if (!n)
-		return -ENOMEM;
-	if (!h) {
-		first = kmalloc(sizeof(*first), GFP_KERNEL_ACCOUNT);
-		if (!first)
-			goto err;
-	}
 	if (!rec) {
 		rec = tt_recorder_new(c, tgid, comm);
 		if (!rec)
-			goto err;
+			return -ENOMEM;
 		new_rec = true;
+	}
+	/* The opener's references go on a holder of their own too. */
+	if (!first) {
+		first = tt_holder_new(e, (struct tt_recorder *)e->owner,
+				      e->refs);
+		if (!first)
+			goto err_rec;
 	}
 	ret = tt_holding_charge(c, rec);
 	if (ret)
-		goto err_rec;
-	n->rec = rec;
-	n->refs = 1;
-	n->next = NULL;
-	if (first) {
-		first->rec = (struct tt_recorder *)e->owner;
-		first->refs = e->refs;
-		first->next = n;
-		e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
-	} else {
-		*tail = n;	/* last: the attribution stays with the first */
+		goto err_first;
+	n = tt_holder_new(e, rec, 1);
+	if (!n) {
+		ret = -ENOMEM;
+		goto err_holding;
 	}
+	/* At the ring's tail: the attribution stays with the first. */
+	list_add_tail(&n->enode, &first->enode);
+	e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
 done:
 	e->refs++;
 	trace_alloc(c->id, tgid, e->device, e->type, e->kind, e->id, e->size,
 		    e->refs);
 	return 0;
+err_holding:
+	tt_holding_uncharge(c, rec);
+err_first:
+	if (!tt_entry_holders(e)) {
+		list_del(&first->rnode);
+		kfree(first);
+	}
 err_rec:
 	if (new_rec)
 		tt_recorder_free(c, rec);
-err:
-	kfree(first);
-	kfree(n);
 	return ret;
 }
 
-/* tt_entry_put() of an entry with several holders. */
+/* tt_entry_put() of an entry with holders. */
 void tt_entry_put_shared(struct tt_client *c, struct tt_entry *e,
 			 struct pid *tgid)
 {
-	struct tt_holder **hp, *h, *first = tt_entry_holders(e);
-	struct tt_recorder *rec = tt_find_recorder(c, tgid);
+	struct tt_holder *h = tt_holder_find(e, tt_find_recorder(c, tgid));
 
-	e->refs--;
-	for (hp = &first; (h = *hp); hp = &h->next)
-		if (h->rec == rec)
-			break;
 	if (!h)
-		hp = &first;
-	h = *hp;
-	if (!--h->refs) {
-		*hp = h->next;
-		tt_holding_uncharge(c, h->rec);
-		kfree(h);
-	}
-	e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
+		h = tt_entry_holders(e);
+	e->refs--;
+	/* The last reference: the holder goes with the entry. */
+	if (--h->refs || !e->refs)
+		return;
+	tt_holder_drop(c, e, h);
 	tt_entry_collapse(e);
 }
 
@@ -317,64 +412,118 @@ static void tt_log_reclaim(const struct tt_recorder *r, const struct tt_tally *t
  */
 static u32 tt_entry_drop_dead(struct tt_client *c, struct tt_entry *e)
 {
-	struct tt_holder **hp, *h, *first = tt_entry_holders(e);
-	struct tt_recorder *dead = NULL;
+	struct tt_holder *first = tt_entry_holders(e), *h, *next, *last;
+	struct tt_holder *dead = NULL;
 	u32 left = e->refs;
+	bool done;
 
 	if (!first)
 		return tt_entry_rec(e)->dead ? 0 : left;
-	for (hp = &first; (h = *hp);) {
-		if (!h->rec->dead) {
-			hp = &h->next;
+	/* The ring has no head: stop after the holder before the first. */
+	last = list_prev_entry(first, enode);
+	for (h = first, done = false; !done; h = next) {
+		next = list_next_entry(h, enode);
+		done = h == last;
+		if (!h->rec->dead)
 			continue;
-		}
-		if (dead)
-			tt_holding_uncharge(c, h->rec);
-		else
-			dead = h->rec;
 		left -= h->refs;
-		*hp = h->next;
-		kfree(h);
+		if (dead)
+			tt_holder_drop(c, e, h);
+		else
+			dead = h;
 	}
-	if (!first) {
-		e->owner = (unsigned long)dead;
+	if (!left)
 		return 0;
-	}
 	if (dead)
-		tt_holding_uncharge(c, dead);
-	/* Live holders are left: the entry is now attributed to the first. */
+		tt_holder_drop(c, e, dead);
 	e->refs = left;
-	e->owner = (unsigned long)first | TT_OWNER_HOLDERS;
 	tt_entry_collapse(e);
 	return left;
 }
 
-/*
- * Remove the references of every recorder marked dead, and the entries
- * left without any, then log and free those recorders. One pass over the
- * table, however many died.
- */
-u64 tt_client_reclaim_dead(struct tt_client *c, bool swept)
+/* Take @e off the table as reclaimed, in the tally of its last recorder. */
+static void tt_entry_reclaim(struct tt_client *c, struct tt_entry *e)
 {
-	struct tt_recorder *r, *rtmp;
+	struct tt_recorder *r = tt_entry_rec(e);
+
+	tt_tally_add(&r->tally, e);
+	trace_reclaim(c->id, r->tgid, e->device, e->type, e->kind, e->id,
+		      e->size, e->refs);
+	tt_entry_remove(c, e, true);
+}
+
+/* Every entry, for when the opener died: its references have no holder. */
+static u64 tt_reclaim_walk(struct tt_client *c)
+{
 	struct hlist_node *tmp;
 	struct tt_entry *e;
 	unsigned int i;
 	u64 nr = 0;
 
-	lockdep_assert_held(&c->lock);
 	for (i = 0; i < (1U << c->bits); i++) {
 		hlist_for_each_entry_safe(e, tmp, &c->buckets[i], node) {
+			c->reclaim_visited++;
 			if (tt_entry_drop_dead(c, e))
 				continue;
-			tt_tally_add(&tt_entry_rec(e)->tally, e);
-			trace_reclaim(c->id, tt_entry_rec(e)->tgid, e->device, e->type,
-				      e->kind, e->id, e->size, e->refs);
-			tt_entry_remove(c, e, true);
+			tt_entry_reclaim(c, e);
 			nr++;
 		}
 		if (!(i & 1023))
 			cond_resched();
+	}
+	return nr;
+}
+
+/* The references of @r, which is not the opener: only its own holders. */
+static u64 tt_reclaim_holders(struct tt_client *c, struct tt_recorder *r)
+{
+	struct tt_holder *h, *tmp;
+	struct tt_entry *e;
+	u64 nr = 0;
+
+	list_for_each_entry_safe(h, tmp, &r->holders, rnode) {
+		e = h->entry;
+		c->reclaim_visited++;
+		if (tt_entry_drop_dead(c, e))
+			continue;
+		tt_entry_reclaim(c, e);
+		nr++;
+		if (!(nr & 1023))
+			cond_resched();
+	}
+	return nr;
+}
+
+/**
+ * tt_client_reclaim_dead() - drop every reference of the dead recorders
+ * @c: the client, locked
+ * @swept: found dead by the sweep, not at their exit
+ *
+ * Removes the entries left without references, then logs and frees those
+ * recorders. Costs O(their references) unless the opener is among them:
+ * the opener's references carry no holder (a file's opener usually holds
+ * most of its entries, and a holder would cost more than the entry), so
+ * they are found by one pass over the table, however many died. The
+ * opener's exit is most often the file's last close, which walks the
+ * table anyway.
+ *
+ * Return: entries removed.
+ */
+u64 tt_client_reclaim_dead(struct tt_client *c, bool swept)
+{
+	struct tt_recorder *r, *rtmp;
+	bool walk = false;
+	u64 nr = 0;
+
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry(r, &c->recorders, node)
+		walk |= r->dead && r->opener;
+	if (walk) {
+		nr = tt_reclaim_walk(c);
+	} else {
+		list_for_each_entry(r, &c->recorders, node)
+			if (r->dead)
+				nr += tt_reclaim_holders(c, r);
 	}
 	list_for_each_entry_safe(r, rtmp, &c->recorders, node) {
 		if (!r->dead)

@@ -427,7 +427,7 @@ void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
 	tt_totals_end(c);
 	if (!fd->total)
 		atomic_dec(&d->clients);
-	tt_holding_uncharge(c, tt_entry_rec(e));
+	tt_entry_disown(c, e);
 	c->nr_entries--;
 	c->bytes -= e->size;
 	tt_entry_free(c, e);
@@ -489,6 +489,9 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 	ret = tt_holding_charge(c, rec);
 	if (ret)
 		goto err_rec;
+	ret = tt_entry_own(c, e, rec);
+	if (ret)
+		goto err_holding;
 
 	/* Last, so that nothing above can leave a transient peak behind. */
 	df = tt_defer_slot(c, b->device, b->type);
@@ -500,12 +503,11 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 		ret = tt_charge(core, &core->devs[b->device], b->type, b->kind,
 				b->size);
 		if (ret)
-			goto err_holding;
+			goto err_own;
 	}
 
 	e->id = b->id;
 	e->size = b->size;
-	e->owner = (unsigned long)rec;
 	e->refs = 1;
 	e->device = b->device;
 	e->type = b->type;
@@ -516,6 +518,9 @@ static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *
 	tt_maybe_grow(c);
 	return 0;
 
+err_own:
+	tt_entry_disown(c, e);
+	goto err_rec;
 err_holding:
 	tt_holding_uncharge(c, rec);
 err_rec:
