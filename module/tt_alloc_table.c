@@ -54,10 +54,11 @@ void tt_core_exit_cache(void)
 /*
  * The small helpers of the per-op path (tt_check_buffer(), tt_lookup(),
  * tt_entry_alloc(), tt_entry_free(), tt_defer_slot()) are
- * __always_inline: GCC kept them out of line, and a call and its return
- * cost about as much as the helper's work in the emulated test machines
- * (bench/ab.sh: a BATCH op 166 -> 138 ns with them inlined, a held-id op
- * 89 -> 76 ns). Natively a call is cheap and the saving smaller.
+ * __always_inline: GCC kept them out of line, and in the emulated test
+ * machines a call and its return cost about as much as the helper's
+ * work. Natively a call is cheap and the saving smaller; what it buys
+ * and why is in Documentation/admin-guide/tt_alloc-bench.rst, "Design
+ * choices and what they buy".
  */
 
 /* Entries allocated in bulk for a BATCH chunk, and those it freed. */
@@ -251,8 +252,11 @@ EXPORT_SYMBOL_IF_KUNIT(tt_entries_free);
  * "A reliable randomized algorithm for the closest-pair problem", 1997):
  * a universal family, so two keys share a bucket with probability about
  * 2/buckets whatever ids a caller picks without knowing the key. Seeded
- * jhash, as rhashtable uses, cost 58 ns more per BATCH op (+25%) in the
- * test machine (bench/ab.sh); this costs what the unkeyed hash did.
+ * jhash, as rhashtable uses, is some 30 ALU operations per key against
+ * two multiplications here, and made every BATCH op measurably slower;
+ * this costs what the unkeyed hash did. The measurement is in
+ * Documentation/admin-guide/tt_alloc-bench.rst, "Design choices and
+ * what they buy".
  */
 static unsigned int tt_hash(u32 device, u32 type, u64 id, unsigned int bits)
 {
@@ -286,8 +290,9 @@ static __always_inline struct tt_entry *tt_lookup(struct tt_client *c,
  * that a file that held a million entries and now holds ten keeps a table
  * for ten: not on FREE, where a file that fills and empties its table in
  * turn (a BATCH of ALLOCs, then one of FREEs) would rebuild it every time
- * (+70% per BATCH op, bench/ab.sh). If a new table cannot be had, the old
- * one stays.
+ * (measured in Documentation/admin-guide/tt_alloc-bench.rst, "Design
+ * choices and what they buy"). If a new table cannot be had, the old one
+ * stays.
  */
 static void tt_rehash(struct tt_client *c, unsigned int bits)
 {
