@@ -51,16 +51,6 @@ void tt_core_exit_cache(void)
 
 /* ---- entry memory: the client's cache of freed entries, then the slab ---- */
 
-/*
- * The small helpers of the per-op path (tt_check_buffer(), tt_lookup(),
- * tt_entry_alloc(), tt_entry_free(), tt_defer_slot()) are
- * __always_inline: GCC kept them out of line, and in the emulated test
- * machines a call and its return cost about as much as the helper's
- * work. Natively a call is cheap and the saving smaller; what it buys
- * and why is in Documentation/admin-guide/tt_alloc-bench.rst, "Design
- * choices and what they buy".
- */
-
 /* Entries allocated in bulk for a BATCH chunk, and those it freed. */
 #define TT_BULK		32
 /* (device, type) pairs whose counter changes a BATCH step accumulates. */
@@ -122,8 +112,8 @@ static void tt_defer_flush(struct tt_client *c)
  * every change). Before such a direct charge the step's pending changes
  * are applied, so that it sees them.
  */
-static __always_inline struct tt_defer *tt_defer_slot(struct tt_client *c,
-						      u32 device, u32 type)
+static struct tt_defer *tt_defer_slot(struct tt_client *c, u32 device,
+				      u32 type)
 {
 	struct tt_bulk *bulk = c->bulk;
 	struct tt_defer *df;
@@ -150,7 +140,7 @@ static __always_inline struct tt_defer *tt_defer_slot(struct tt_client *c,
 }
 
 /* A new entry: a cached one, one of the batch's bulk, or from the slab. */
-static __always_inline struct tt_entry *tt_entry_alloc(struct tt_client *c)
+static struct tt_entry *tt_entry_alloc(struct tt_client *c)
 {
 	struct tt_entry *e;
 
@@ -167,8 +157,7 @@ static __always_inline struct tt_entry *tt_entry_alloc(struct tt_client *c)
 }
 
 /* Give back @e, already off the table: keep it if there is room. */
-static __always_inline void tt_entry_free(struct tt_client *c,
-					  struct tt_entry *e)
+static void tt_entry_free(struct tt_client *c, struct tt_entry *e)
 {
 	lockdep_assert_held(&c->lock);
 	if (c->nr_free < TT_FREE_CACHE_MAX) {
@@ -270,8 +259,8 @@ static struct hlist_head *tt_bucket(struct tt_client *c, u32 device,
 	return &c->buckets[tt_hash(device, type, id, c->bits)];
 }
 
-static __always_inline struct tt_entry *tt_lookup(struct tt_client *c,
-						  u32 device, u32 type, u64 id)
+static struct tt_entry *tt_lookup(struct tt_client *c, u32 device, u32 type,
+				  u64 id)
 {
 	struct tt_entry *e;
 
@@ -335,9 +324,8 @@ void tt_client_maybe_shrink(struct tt_client *c)
 				   order_base_2(c->nr_entries + 1) + 1));
 }
 
-static __always_inline int tt_check_buffer(struct tt_core *core,
-					   const struct tt_alloc_buffer *b,
-					   bool alloc)
+static int tt_check_buffer(struct tt_core *core,
+			   const struct tt_alloc_buffer *b, bool alloc)
 {
 	if (b->flags || b->type >= TT_ALLOC_MEM_COUNT)
 		return -EINVAL;
