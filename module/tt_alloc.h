@@ -333,14 +333,14 @@ u64 tt_wide_read(struct tt_device *d, const struct tt_wide *w);
 
 struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 				   const char *comm);
-void tt_client_destroy(struct tt_client *c);
+void tt_client_close(struct tt_client *c);
 
-int tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
-		    struct pid *tgid, const char *comm);
-int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
-		   struct pid *tgid);
-int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
-		    unsigned int n, unsigned int *applied, struct pid *tgid,
+int tt_client_record_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
+			   struct pid *tgid, const char *comm);
+int tt_client_record_free(struct tt_client *c, const struct tt_alloc_buffer *b,
+			  struct pid *tgid);
+int tt_client_record_batch(struct tt_client *c, const struct tt_alloc_op *ops,
+			   unsigned int n, unsigned int *applied, struct pid *tgid,
 		    const char *comm);
 int tt_client_usage(struct tt_client *c, struct tt_alloc_usage *u);
 void tt_client_read_dev(struct tt_client *c, unsigned int device,

@@ -168,7 +168,7 @@ struct tt_client *tt_client_next(struct tt_core *core, struct tt_client *prev,
 }
 
 /**
- * tt_client_destroy() - reclaim everything a client holds, put the file's
+ * tt_client_close() - reclaim everything a client holds, put the file's
  *	reference
  * @c: the client of a file being released
  *
@@ -176,7 +176,7 @@ struct tt_client *tt_client_next(struct tt_core *core, struct tt_client *prev,
  * never wait for it. Walkers still holding a reference keep the (empty)
  * client until they put it.
  */
-void tt_client_destroy(struct tt_client *c)
+void tt_client_close(struct tt_client *c)
 {
 	struct tt_recorder *r;
 
@@ -189,7 +189,7 @@ void tt_client_destroy(struct tt_client *c)
 	mutex_unlock(&c->lock);
 	tt_client_put(c);
 }
-EXPORT_SYMBOL_IF_KUNIT(tt_client_destroy);
+EXPORT_SYMBOL_IF_KUNIT(tt_client_close);
 
 /**
  * tt_client_exit_recorder() - reclaim what an exiting thread group recorded

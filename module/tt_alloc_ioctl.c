@@ -61,13 +61,13 @@ static long tt_ioctl_alloc(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 	 * Our own comm, read without task_lock(): it is copied only when a
 	 * new recorder is created, and a racing rename is harmless there.
 	 */
-	return tt_client_alloc(call->c, &arg->buf, task_tgid(current),
+	return tt_client_record_alloc(call->c, &arg->buf, task_tgid(current),
 			       current->comm);
 }
 
 static long tt_ioctl_free(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 {
-	return tt_client_free(call->c, &arg->buf, task_tgid(current));
+	return tt_client_record_free(call->c, &arg->buf, task_tgid(current));
 }
 
 /*
@@ -168,8 +168,8 @@ static int tt_batch_ops(struct tt_client *c, const struct tt_alloc_batch *batch,
 		 * error of theirs comes first, as it is the earlier op's.
 		 */
 		if (n) {
-			ret = tt_client_apply(c, ops, n, &applied,
-					      task_tgid(current), current->comm);
+			ret = tt_client_record_batch(c, ops, n, &applied,
+						     task_tgid(current), current->comm);
 			*done += applied;
 		}
 		if (!ret)

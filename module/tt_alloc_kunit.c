@@ -46,7 +46,7 @@ static void tt_test_exit(struct kunit *test)
 	struct tt_test *t = test->priv;
 
 	if (t->c)
-		tt_client_destroy(t->c);
+		tt_client_close(t->c);
 	tt_core_destroy(t->core);
 }
 
@@ -59,14 +59,14 @@ static struct tt_alloc_buffer buf(u32 device, u32 type, u64 id, u64 size)
 
 static int alloc(struct tt_client *c, struct tt_alloc_buffer b)
 {
-	return tt_client_alloc(c, &b, task_tgid(current), "kunit");
+	return tt_client_record_alloc(c, &b, task_tgid(current), "kunit");
 }
 
 static int do_free(struct tt_client *c, u32 device, u32 type, u64 id)
 {
 	struct tt_alloc_buffer b = buf(device, type, id, 0);
 
-	return tt_client_free(c, &b, task_tgid(current));
+	return tt_client_record_free(c, &b, task_tgid(current));
 }
 
 static u64 dev_used(struct tt_core *core, u32 device, u32 type)
@@ -169,7 +169,7 @@ static void tt_test_validation(struct kunit *test)
 	b = buf(0, TT_ALLOC_MEM_DRAM, 1, 1);
 	b.flags = 1;
 	KUNIT_EXPECT_EQ(test, alloc(t->c, b), -EINVAL);
-	KUNIT_EXPECT_EQ(test, tt_client_free(t->c, &b, task_tgid(current)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tt_client_record_free(t->c, &b, task_tgid(current)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_COUNT, 1, 1)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 0)), -EINVAL);
 	b = buf(0, TT_ALLOC_MEM_DRAM, 1, 1);
@@ -240,7 +240,7 @@ static void tt_test_device_counter_no_wrap(struct kunit *test)
 	/* Another client's allocation on the same counter still works. */
 	KUNIT_EXPECT_EQ(test, alloc(cl[0], buf(0, TT_ALLOC_MEM_SYSTEM, per, 1)), 0);
 	for (i = 0; i < ARRAY_SIZE(cl); i++)
-		tt_client_destroy(cl[i]);
+		tt_client_close(cl[i]);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_SYSTEM, 1), 0);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_SYSTEM, 2), 0);
 	KUNIT_EXPECT_EQ(test, t->core->devs[0].mem[TT_ALLOC_MEM_SYSTEM].used.hi, 0);
@@ -266,7 +266,7 @@ static void tt_test_byte_quota(struct kunit *test)
 	other = tt_client_create(t->core, task_tgid(current), "other");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
 	KUNIT_EXPECT_EQ(test, alloc(other, buf(0, TT_ALLOC_MEM_DRAM, 1, 1000)), 0);
-	tt_client_destroy(other);
+	tt_client_close(other);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 1, TT_ALLOC_MEM_L1, 2), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_L1, 3, 400)), 0);
 }
@@ -349,20 +349,20 @@ static void tt_test_batch_stops_at_failure(struct kunit *test)
 	};
 	unsigned int applied = 99;
 
-	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 4, &applied,
-					      task_tgid(current), "kunit"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tt_client_record_batch(t->c, ops, 4, &applied,
+						     task_tgid(current), "kunit"), -ENOENT);
 	KUNIT_EXPECT_EQ(test, applied, 2);
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 20);
 	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_DRAM, 3), 0);
 
 	ops[0].reserved = 1;
-	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 1, &applied,
-					      task_tgid(current), "kunit"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tt_client_record_batch(t->c, ops, 1, &applied,
+						     task_tgid(current), "kunit"), -EINVAL);
 	KUNIT_EXPECT_EQ(test, applied, 0);
 	ops[0].reserved = 0;
 	ops[0].op = 3;
-	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 1, &applied,
-					      task_tgid(current), "kunit"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tt_client_record_batch(t->c, ops, 1, &applied,
+						     task_tgid(current), "kunit"), -EINVAL);
 }
 
 /* A FREE keeps the entry for the next ALLOC, up to a bound. */
@@ -435,8 +435,8 @@ static void tt_test_batch_bulk(struct kunit *test)
 		ops[i].op = TT_ALLOC_OP_ALLOC;
 		ops[i].buf = buf(2, TT_ALLOC_MEM_DRAM, i, 100);
 	}
-	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, n, &applied,
-					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_batch(t->c, ops, n, &applied,
+						     task_tgid(current), "kunit"), 0);
 	KUNIT_EXPECT_EQ(test, applied, n);
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 2, TT_ALLOC_MEM_DRAM), 100ULL * n);
 	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 2, TT_ALLOC_MEM_DRAM), n);
@@ -444,16 +444,16 @@ static void tt_test_batch_bulk(struct kunit *test)
 	/* Frees, then ALLOCs failing halfway through a bulk step. */
 	for (i = 0; i < n; i++)
 		ops[i].op = TT_ALLOC_OP_FREE;
-	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, n, &applied,
-					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_batch(t->c, ops, n, &applied,
+						     task_tgid(current), "kunit"), 0);
 	KUNIT_EXPECT_EQ(test, applied, n);
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 2, TT_ALLOC_MEM_DRAM), 0);
 	KUNIT_EXPECT_LE(test, t->c->nr_free, TT_FREE_CACHE_MAX);
 	for (i = 0; i < n; i++)
 		ops[i].op = TT_ALLOC_OP_ALLOC;
 	ops[TT_FREE_CACHE_MAX + 45].buf.type = TT_ALLOC_MEM_COUNT;
-	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, n, &applied,
-					      task_tgid(current), "kunit"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tt_client_record_batch(t->c, ops, n, &applied,
+						     task_tgid(current), "kunit"), -EINVAL);
 	KUNIT_EXPECT_EQ(test, applied, TT_FREE_CACHE_MAX + 45);
 	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 2, TT_ALLOC_MEM_DRAM),
 			TT_FREE_CACHE_MAX + 45);
@@ -481,8 +481,8 @@ static void tt_test_batch_deferred_counters(struct kunit *test)
 		ops[12 + i] = ops[i];
 		ops[12 + i].op = TT_ALLOC_OP_FREE;
 	}
-	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 24, &applied,
-					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_batch(t->c, ops, 24, &applied,
+						     task_tgid(current), "kunit"), 0);
 	KUNIT_EXPECT_EQ(test, applied, 24);
 	for (i = 0; i < 6; i++) {
 		u32 dev = i % 3, type = i % 2 ? TT_ALLOC_MEM_DRAM : TT_ALLOC_MEM_L1;
@@ -501,15 +501,15 @@ static void tt_test_batch_deferred_counters(struct kunit *test)
 		ops[i].op = TT_ALLOC_OP_ALLOC;
 		ops[i].buf = buf(3, TT_ALLOC_MEM_L1, 100 + i, 100);
 	}
-	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 3, &applied,
-					      task_tgid(current), "kunit"), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, tt_client_record_batch(t->c, ops, 3, &applied,
+						     task_tgid(current), "kunit"), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, applied, 2);
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 3, TT_ALLOC_MEM_L1), 200);
 	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 3, TT_ALLOC_MEM_L1), 2);
 	/* Types without a capacity are deferred; the totals still add up. */
 	ops[0].buf = buf(3, TT_ALLOC_MEM_DRAM, 1, 7);
-	KUNIT_EXPECT_EQ(test, tt_client_apply(t->c, ops, 1, &applied,
-					      task_tgid(current), "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_batch(t->c, ops, 1, &applied,
+						     task_tgid(current), "kunit"), 0);
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 3, TT_ALLOC_MEM_DRAM), 7);
 	KUNIT_EXPECT_EQ(test, dev_peak(t->core, 3, TT_ALLOC_MEM_DRAM), 7);
 }
@@ -554,7 +554,7 @@ static void tt_test_reclaim_on_destroy(struct kunit *test)
 	for (i = 0; i < 100; i++)
 		KUNIT_EXPECT_EQ(test, alloc(t->c, buf(i % 2, TT_ALLOC_MEM_CB, i, 10)), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->core->devs[0].clients), 1);
-	tt_client_destroy(t->c);
+	tt_client_close(t->c);
 	t->c = NULL;
 
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_CB), 0);
@@ -565,7 +565,7 @@ static void tt_test_reclaim_on_destroy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&t->core->devs[1].reclaimed_entries), 50);
 	/* Another client's entries are untouched. */
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 3, TT_ALLOC_MEM_DRAM), 1000);
-	tt_client_destroy(other);
+	tt_client_close(other);
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 3, TT_ALLOC_MEM_DRAM), 0);
 }
 
@@ -612,7 +612,7 @@ static void tt_test_table_shrinks(struct kunit *test)
 	dead = get_pid(task_tgid(k));
 	for (i = 0; i < n; i++) {
 		b = buf(1, TT_ALLOC_MEM_L1, i, 1);
-		bad += !!tt_client_alloc(t->c, &b, dead, "doomed");
+		bad += !!tt_client_record_alloc(t->c, &b, dead, "doomed");
 	}
 	KUNIT_EXPECT_EQ(test, bad, 0);
 	KUNIT_EXPECT_GE(test, t->c->bits, 13);
@@ -635,9 +635,9 @@ static void tt_test_sweep_dead_recorder(struct kunit *test)
 	dead = get_pid(task_tgid(k));
 
 	b = buf(0, TT_ALLOC_MEM_DRAM, 1, 111);
-	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, dead, "doomed"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, dead, "doomed"), 0);
 	b = buf(1, TT_ALLOC_MEM_L1, 2, 222);
-	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, dead, "doomed"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, dead, "doomed"), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 3, 333)), 0);
 	/* A live recorder's later reference is its own: it survives the dead's. */
 	b = buf(0, TT_ALLOC_MEM_DRAM, 1, 111);
@@ -677,10 +677,10 @@ static void tt_test_two_recorders(struct kunit *test)
 		dead = get_pid(task_tgid(k));
 		if (order) {
 			KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
-			KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, dead, "doomed"), 0);
-			KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, dead, "doomed"), 0);
+			KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, dead, "doomed"), 0);
+			KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, dead, "doomed"), 0);
 		} else {
-			KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, dead, "doomed"), 0);
+			KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, dead, "doomed"), 0);
 			KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
 		}
 		KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_DRAM, 1),
@@ -708,9 +708,9 @@ static void tt_test_exit_recorder(struct kunit *test)
 	k = kthread_run(tt_idle_thread, NULL, "tt_alloc_kunit");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
 	other = get_pid(task_tgid(k));
-	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, other, "other"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, other, "other"), 0);
 	b.id = 2;
-	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, other, "other"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, other, "other"), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 3, 30)), 0);
 	tt_client_exit_recorder(t->c, other);
@@ -743,12 +743,12 @@ static void tt_test_exit_own_references(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
 	child = get_pid(task_tgid(k));
 	/* Two entries of its own, a reference to one of the opener's. */
-	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, child, "child"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, child, "child"), 0);
 	b.id = 1;
-	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, child, "child"), 0);
-	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, child, "child"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, child, "child"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, child, "child"), 0);
 	b = buf(0, TT_ALLOC_MEM_DRAM, 7, 1);
-	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &b, child, "child"), 0);
+	KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, child, "child"), 0);
 	/* The opener takes a reference to the child's first entry. */
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 0, 10)), 0);
 	KUNIT_EXPECT_EQ(test, t->c->nr_holdings, 1000 + 2 + 1 + 1);
@@ -792,12 +792,12 @@ static void tt_test_edquot_shared(struct kunit *test)
 	child = get_pid(task_tgid(k));
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 0, 8)), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 1, 8)), 0);
-	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &(struct tt_alloc_buffer){
+	KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &(struct tt_alloc_buffer){
 		.type = TT_ALLOC_MEM_L1, .id = 0, .size = 8 }, child, "child"), 0);
 	KUNIT_EXPECT_EQ(test, t->c->nr_holdings, 3);
-	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &(struct tt_alloc_buffer){
+	KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &(struct tt_alloc_buffer){
 		.type = TT_ALLOC_MEM_L1, .id = 1, .size = 8 }, child, "child"), -EDQUOT);
-	KUNIT_EXPECT_EQ(test, tt_client_alloc(t->c, &(struct tt_alloc_buffer){
+	KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &(struct tt_alloc_buffer){
 		.type = TT_ALLOC_MEM_L1, .id = 0, .size = 8 }, child, "child"), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 1, 8)), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 2, 8)), -EDQUOT);
@@ -836,7 +836,7 @@ static void tt_test_edquot_user(struct kunit *test)
 	t->limits.max_user = 4;
 	KUNIT_EXPECT_EQ(test, alloc(other, buf(0, TT_ALLOC_MEM_DRAM, 2, 8)), 0);
 	KUNIT_EXPECT_EQ(test, alloc(other, buf(0, TT_ALLOC_MEM_DRAM, 3, 8)), -EDQUOT);
-	tt_client_destroy(other);
+	tt_client_close(other);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 3, 8)), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 4, 8)), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 5, 8)), -EDQUOT);
@@ -931,7 +931,7 @@ static void tt_test_user_lingers(struct kunit *test)
 	u = xa_load(&t->core->users, key);
 	KUNIT_ASSERT_NOT_NULL(test, u);
 	KUNIT_EXPECT_TRUE(test, __ratelimit(&u->log_rs));
-	tt_client_destroy(c);
+	tt_client_close(c);
 	KUNIT_EXPECT_EQ(test, refcount_read(&u->ref), 0);
 	tt_users_prune(t->core, false);
 	KUNIT_EXPECT_PTR_EQ(test, xa_load(&t->core->users, key), u);
@@ -942,7 +942,7 @@ static void tt_test_user_lingers(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, xa_load(&t->core->users, key), u);
 	KUNIT_EXPECT_EQ(test, refcount_read(&u->ref), 1);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&u->holdings), 1);
-	tt_client_destroy(c);
+	tt_client_close(c);
 
 	tt_users_prune(t->core, true);
 	KUNIT_EXPECT_TRUE(test, xa_empty(&t->core->users));
@@ -976,7 +976,7 @@ static void tt_test_clients_list_chunks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rows[1].device, 0);
 	KUNIT_EXPECT_PTR_EQ(test, pos.from, c[0]);
 
-	tt_client_destroy(c[0]);
+	tt_client_close(c[0]);
 	KUNIT_EXPECT_EQ(test, tt_core_list_clients(t->core, ns, &pos, rows, 2, true), 2);
 	KUNIT_EXPECT_EQ(test, rows[0].client_id, c[1]->id);
 	KUNIT_EXPECT_EQ(test, rows[0].device, 0);
@@ -987,8 +987,8 @@ static void tt_test_clients_list_chunks(struct kunit *test)
 	/* The rest, counted: c[2]'s two rows; the held client is put. */
 	KUNIT_EXPECT_EQ(test, tt_core_list_clients(t->core, ns, &pos, NULL, 0, false), 2);
 	KUNIT_EXPECT_NULL(test, pos.from);
-	tt_client_destroy(c[1]);
-	tt_client_destroy(c[2]);
+	tt_client_close(c[1]);
+	tt_client_close(c[2]);
 }
 
 static void tt_test_clients_list(struct kunit *test)
@@ -1029,7 +1029,7 @@ static void tt_test_clients_list(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rows[0].client_id, idle->id);
 	KUNIT_EXPECT_EQ(test, list(t->core, ns, idle->id,
 				   TT_ALLOC_DEVICE_NONE, rows, 4), 0);
-	tt_client_destroy(idle);
+	tt_client_close(idle);
 }
 
 static void tt_test_arch_presets(struct kunit *test)
@@ -1081,7 +1081,7 @@ static void tt_test_usage(struct kunit *test)
 	u.scope = TT_ALLOC_SCOPE_DEVICE;
 	u.device = NDEV;
 	KUNIT_EXPECT_EQ(test, tt_client_usage(t->c, &u), -ENODEV);
-	tt_client_destroy(other);
+	tt_client_close(other);
 }
 
 static struct kunit_case tt_alloc_core_cases[] = {

@@ -227,7 +227,7 @@ static int tt_flush(struct file *file, fl_owner_t id)
 
 static int tt_release(struct inode *inode, struct file *file)
 {
-	tt_client_destroy(file->private_data);
+	tt_client_close(file->private_data);
 	return 0;
 }
 

@@ -436,8 +436,8 @@ static void tt_buffer_nospec(struct tt_core *core, struct tt_alloc_buffer *b)
 	b->type = array_index_nospec(b->type, TT_ALLOC_MEM_COUNT);
 }
 
-static int __tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *ub,
-			     struct pid *tgid, const char *comm)
+static int __tt_client_record_alloc(struct tt_client *c, const struct tt_alloc_buffer *ub,
+				    struct pid *tgid, const char *comm)
 {
 	struct tt_alloc_buffer nb = *ub, *b = &nb;
 	struct tt_core *core = c->core;
@@ -524,8 +524,8 @@ err_entry:
 	return ret;
 }
 
-static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *ub,
-			    struct pid *tgid)
+static int __tt_client_record_free(struct tt_client *c, const struct tt_alloc_buffer *ub,
+				   struct pid *tgid)
 {
 	struct tt_alloc_buffer nb = *ub, *b = &nb;
 	struct tt_entry *e;
@@ -554,7 +554,7 @@ static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *u
 }
 
 /**
- * tt_client_alloc() - record an allocation, or take another reference
+ * tt_client_record_alloc() - record an allocation, or take another reference
  * @c: the client
  * @b: the allocation
  * @tgid: thread group recording it
@@ -563,21 +563,21 @@ static int __tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *u
  * Return: 0 or a negative errno as documented for TT_ALLOC_IOC_ALLOC; on
  * error nothing changed.
  */
-int tt_client_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
-		    struct pid *tgid, const char *comm)
+int tt_client_record_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
+			   struct pid *tgid, const char *comm)
 {
 	int ret;
 
 	if (mutex_lock_killable(&c->lock))
 		return -EINTR;
-	ret = __tt_client_alloc(c, b, tgid, comm);
+	ret = __tt_client_record_alloc(c, b, tgid, comm);
 	mutex_unlock(&c->lock);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(tt_client_alloc);
+EXPORT_SYMBOL_IF_KUNIT(tt_client_record_alloc);
 
 /**
- * tt_client_free() - drop one reference to an allocation
+ * tt_client_record_free() - drop one reference to an allocation
  * @c: the client
  * @b: the allocation (size and kind are ignored)
  * @tgid: thread group freeing it (for tracing)
@@ -585,18 +585,18 @@ EXPORT_SYMBOL_IF_KUNIT(tt_client_alloc);
  * Return: 0 or a negative errno as documented for TT_ALLOC_IOC_FREE; on
  * error nothing changed.
  */
-int tt_client_free(struct tt_client *c, const struct tt_alloc_buffer *b,
-		   struct pid *tgid)
+int tt_client_record_free(struct tt_client *c, const struct tt_alloc_buffer *b,
+			  struct pid *tgid)
 {
 	int ret;
 
 	if (mutex_lock_killable(&c->lock))
 		return -EINTR;
-	ret = __tt_client_free(c, b, tgid);
+	ret = __tt_client_record_free(c, b, tgid);
 	mutex_unlock(&c->lock);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(tt_client_free);
+EXPORT_SYMBOL_IF_KUNIT(tt_client_record_free);
 
 /*
  * Up to %TT_BULK ops under one hold of the client's lock. The entries
@@ -605,7 +605,7 @@ EXPORT_SYMBOL_IF_KUNIT(tt_client_free);
  * FREEs remove beyond the cache are freed in one kmem_cache_free_bulk()
  * after it is dropped: no slab call per op, and none under the lock.
  */
-static int tt_client_apply_step(struct tt_client *c,
+static int tt_client_batch_step(struct tt_client *c,
 				const struct tt_alloc_op *ops, unsigned int n,
 				unsigned int *applied, struct pid *tgid,
 				const char *comm)
@@ -637,9 +637,9 @@ static int tt_client_apply_step(struct tt_client *c,
 		else if (op->reserved)
 			ret = -EINVAL;
 		else if (op->op == TT_ALLOC_OP_ALLOC)
-			ret = __tt_client_alloc(c, &op->buf, tgid, comm);
+			ret = __tt_client_record_alloc(c, &op->buf, tgid, comm);
 		else if (op->op == TT_ALLOC_OP_FREE)
-			ret = __tt_client_free(c, &op->buf, tgid);
+			ret = __tt_client_record_free(c, &op->buf, tgid);
 		else
 			ret = -EINVAL;
 		if (ret)
@@ -661,7 +661,7 @@ out:
 }
 
 /**
- * tt_client_apply() - apply batch ops in order, stopping at the first error
+ * tt_client_record_batch() - apply batch ops in order, stopping at the first error
  * @c: the client
  * @ops: the ops
  * @n: how many
@@ -672,22 +672,22 @@ out:
  * Return: 0, or the error of op number *@applied, which changed nothing
  * (-EINTR when a fatal signal came before it).
  */
-int tt_client_apply(struct tt_client *c, const struct tt_alloc_op *ops,
-		    unsigned int n, unsigned int *applied, struct pid *tgid,
+int tt_client_record_batch(struct tt_client *c, const struct tt_alloc_op *ops,
+			   unsigned int n, unsigned int *applied, struct pid *tgid,
 		    const char *comm)
 {
 	unsigned int i = 0, step;
 	int ret = 0;
 
 	while (!ret && i < n) {
-		ret = tt_client_apply_step(c, ops + i, min(n - i, TT_BULK),
+		ret = tt_client_batch_step(c, ops + i, min(n - i, TT_BULK),
 					   &step, tgid, comm);
 		i += step;
 	}
 	*applied = i;
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(tt_client_apply);
+EXPORT_SYMBOL_IF_KUNIT(tt_client_record_batch);
 
 /**
  * tt_client_refs() - references held on an entry
