@@ -119,6 +119,17 @@ static void tt_client_release(struct kref *ref)
 	call_rcu(&c->rcu, tt_client_free_rcu);
 }
 
+/* For the ioctl layer, which does not see the client's internals. */
+u64 tt_client_id(const struct tt_client *c)
+{
+	return c->id;
+}
+
+struct tt_core *tt_client_core(const struct tt_client *c)
+{
+	return c->core;
+}
+
 /* Put a reference; the last one frees the client. Never with a lock held. */
 void tt_client_put(struct tt_client *c)
 {

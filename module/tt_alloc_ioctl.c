@@ -46,9 +46,9 @@ static long tt_ioctl_info(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 {
 	arg->info = (struct tt_alloc_info){
 		.api_version = TT_ALLOC_API_VERSION,
-		.num_devices = call->c->core->ndev,
+		.num_devices = tt_client_core(call->c)->ndev,
 		.num_mem_types = TT_ALLOC_MEM_COUNT,
-		.client_id = call->c->id,
+		.client_id = tt_client_id(call->c),
 		.features = TT_ALLOC_FEATURE_CLIENTS_CURSOR |
 			    TT_ALLOC_FEATURE_ELEM_SIZE,
 	};
@@ -233,7 +233,7 @@ static long tt_ioctl_clients(struct tt_ioctl_call *call, union tt_ioctl_arg *arg
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct tt_alloc_clients *req = &arg->clients;
 	size_t stride = req->row_size ?: TT_ALLOC_CLIENT_SIZE_VER0;
-	struct tt_core *core = call->c->core;
+	struct tt_core *core = tt_client_core(call->c);
 	struct tt_list_pos pos = {
 		.after_id = req->after_id, .after_device = req->after_device,
 	};

@@ -14,7 +14,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 
-#include "tt_alloc.h"
+#include "tt_alloc_priv.h"
 #include "tt_alloc_compat.h"
 
 #define NDEV 4

@@ -57,6 +57,154 @@
 #include "tt_alloc.h"
 
 /**
+ * struct tt_tally - what a recorder left behind, for the reclaim log line
+ * @entries: entries of every type
+ * @buf_n: buffers (DRAM, L1, SYSTEM, L1_SMALL, TRACE)
+ * @buf_bytes: their bytes
+ * @cb_n: circular buffers
+ * @cb_bytes: their bytes
+ * @kern_n: kernels
+ * @kern_bytes: their bytes
+ * @sys_bytes: bytes of the system (fabric and dispatch) kernels among them
+ */
+struct tt_tally {
+	u64 entries;
+	u64 buf_n, buf_bytes;
+	u64 cb_n, cb_bytes;
+	u64 kern_n, kern_bytes, sys_bytes;
+};
+
+/**
+ * struct tt_user - what one user keeps in the kernel, all files together
+ * @ref: one per &struct tt_recorder charging it; 0 while it lingers
+ * @uid: the real uid
+ * @holdings: holdings of its recorders in every file, at most
+ *	&tt_limits.max_user (see &tt_client.nr_holdings)
+ * @log_rs: the rate of its recorders' reclaim log lines, so that one
+ *	user's processes cannot silence everyone else's
+ * @idle_since: jiffies when @ref dropped to 0
+ *
+ * Without it a user could multiply the per-file cap by opening files up
+ * to its RLIMIT_NOFILE, or by forking processes that each hold entries.
+ * When its last recorder goes it lingers, unreferenced, until the sweep
+ * after @log_rs's interval: a user whose processes each record and exit
+ * one after the other must not get a fresh log allowance every time.
+ */
+struct tt_user {
+	refcount_t ref;
+	kuid_t uid;
+	atomic_long_t holdings;
+	struct ratelimit_state log_rs;
+	unsigned long idle_since;
+};
+
+/**
+ * struct tt_recorder - a thread group that recorded entries in a client
+ * @node: in &tt_client.recorders
+ * @tgid: the thread group; a reference, so a reused pid number never
+ *	matches it
+ * @user: the user its holdings are charged to: the real uid of the
+ *	thread that created it, i.e. that recorded first in this file
+ * @comm: its command name when it first recorded; gone once it exits
+ * @holders: its &struct tt_holder; every reference it holds is on one
+ *	unless it is the file's opener
+ * @opener: it is the thread group that opened the file: entries it alone
+ *	references carry no holder
+ * @dead: its entries are being reclaimed
+ * @tally: what was reclaimed, while @dead
+ */
+struct tt_recorder {
+	struct list_head node;
+	struct pid *tgid;
+	struct tt_user *user;
+	char comm[TASK_COMM_LEN];
+	struct list_head holders;
+	bool opener;
+	bool dead;
+	struct tt_tally tally;
+};
+
+/*
+ * Freed entries a client keeps for its next ALLOCs, see &tt_client.free:
+ * up to TT_FREE_CACHE_MAX while it works, so that a runtime freeing and
+ * allocating thousands of buffers in turn makes no slab call; every sweep
+ * trims it to TT_FREE_CACHE_KEEP, so that an idle file keeps little.
+ */
+#define TT_FREE_CACHE_MAX	4096
+#define TT_FREE_CACHE_KEEP	128
+
+struct tt_bulk;
+
+/**
+ * struct tt_client - the tracking state of one open file
+ * @core: the instance it belongs to
+ * @id: client id, unique for the life of the module
+ * @opener: thread group that opened the file
+ * @comm: the opener's command name
+ * @node: in &tt_core.clients, an RCU list
+ * @ref: references, see below
+ * @closed: the file was released; the client only waits for its walkers
+ * @rcu: frees the client after the readers of the list are done with it
+ * @totals_seq: lets readers copy one device of @dev without @lock: written
+ *	under @lock with preemption disabled, a few additions per entry, so a
+ *	reader retries at most for that long, whatever the size of the
+ *	client's work under @lock
+ * @lock: protects everything below
+ *
+ * Lifetime and locks: "Locking and lifetime" in tt_alloc_priv.h. Lockless
+ * readers read only @id, @opener, @comm, @closed and @dev; @opener is put
+ * when the client is freed, after the grace period.
+ * @buckets: hash table of &struct tt_entry, keyed by (device, type, id)
+ * @bits: log2 of the number of @buckets
+ * @nr_entries: entries in the table
+ * @nr_holdings: what counts against &tt_limits.max_entries: one per
+ *	recorder per entry it holds references to, i.e. each entry
+ *	without holders and each &struct tt_holder, so that forked
+ *	children re-ALLOCing a file's entries cannot grow it past its cap
+ * @bytes: bytes of all entries, at most &tt_limits.max_bytes
+ * @recorders: &struct tt_recorder of this client
+ * @reclaim_visited: entries reclaim has looked at, for the tests of its
+ *	cost: a table walk looks at every entry, another recorder's exit
+ *	only at its own
+ * @last_rec: the recorder used last, so one process costs no list walk
+ * @free: freed entries kept for reuse, linked through &tt_entry.node,
+ *	so that an ALLOC after a FREE costs no slab round trip: at most
+ *	%TT_FREE_CACHE_MAX of them (192 KiB), and at most
+ *	%TT_FREE_CACHE_KEEP (6 KiB) after each sweep, which a file idle
+ *	since then keeps
+ * @nr_free: entries on @free; written under @lock, read locklessly by
+ *	BATCH to size its bulk allocation
+ * @bulk: while a BATCH chunk is applied, the entries it allocated in bulk
+ *	before taking @lock and those it frees in bulk after dropping it
+ * @dev: per-device totals, @core->ndev of them
+ */
+struct tt_client {
+	struct tt_core *core;
+	u64 id;
+	struct pid *opener;
+	char comm[TASK_COMM_LEN];
+	struct list_head node;
+	struct kref ref;
+	bool closed;
+	struct rcu_head rcu;
+	seqcount_t totals_seq;
+
+	struct mutex lock;		/* guards the table and totals */
+	struct hlist_head *buckets;
+	unsigned int bits;
+	u64 nr_entries;
+	u64 nr_holdings;
+	u64 bytes;
+	struct list_head recorders;
+	u64 reclaim_visited;
+	struct tt_recorder *last_rec;
+	struct hlist_head free;
+	unsigned int nr_free;
+	struct tt_bulk *bulk;
+	struct tt_file_dev dev[];
+};
+
+/**
  * struct tt_holder - one recorder's references to an entry
  * @enode: in the ring of the entry's holders, which has no head: the
  *	entry points to its first holder
