@@ -224,9 +224,9 @@ void tt_list_pos_release(struct tt_list_pos *pos);
 void tt_client_exit_recorder(struct tt_client *c, struct pid *tgid);
 unsigned int tt_core_sweep(struct tt_core *core);
 void tt_users_prune(struct tt_core *core, bool all);
-void tt_client_trim_free(struct tt_client *c, unsigned int keep,
-			 struct hlist_head *out);
-void tt_entries_free(struct hlist_head *list);
+void tt_client_trim_spare(struct tt_client *c, unsigned int keep,
+			  struct hlist_head *out);
+void tt_entries_destroy(struct hlist_head *list);
 bool tt_pid_exited(struct pid *tgid);
 
 void tt_client_show_fdinfo(struct tt_client *c, struct seq_file *m);

@@ -74,7 +74,7 @@ struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 	mutex_init(&c->lock);
 	seqcount_init(&c->totals_seq);
 	INIT_LIST_HEAD(&c->recorders);
-	INIT_HLIST_HEAD(&c->free);
+	INIT_HLIST_HEAD(&c->spare);
 	kref_init(&c->ref);
 
 	/*
@@ -113,7 +113,7 @@ static void tt_client_release(struct kref *ref)
 	mutex_unlock(&c->core->clients_lock);
 
 	WARN_ON(c->nr_entries || c->nr_holdings || !list_empty(&c->recorders) ||
-		!hlist_empty(&c->free));
+		!hlist_empty(&c->spare));
 	mutex_destroy(&c->lock);
 	kvfree(c->buckets);
 	call_rcu(&c->rcu, tt_client_free_rcu);
@@ -196,7 +196,7 @@ void tt_client_close(struct tt_client *c)
 	list_for_each_entry(r, &c->recorders, node)
 		r->dead = true;
 	tt_client_reclaim_dead(c, false);
-	tt_client_drain_free(c);
+	tt_client_drain_spare(c);
 	mutex_unlock(&c->lock);
 	tt_client_put(c);
 }
@@ -232,8 +232,8 @@ EXPORT_SYMBOL_IF_KUNIT(tt_client_exit_recorder);
  * (it closed its fd, or passed the file on). Costs O(recorders) when
  * nobody died; the table of a client is walked only when one of its
  * recorders did, under that client's lock alone. Also shrinks every
- * client's sparse table and trims its cache of free entries to
- * %TT_FREE_CACHE_KEEP, freed after its lock is dropped: a busy file
+ * client's sparse table and trims its spare entries to
+ * %TT_SPARE_KEEP, freed after its lock is dropped: a busy file
  * refills it at most once per sweep.
  *
  * Return: entries reclaimed.
@@ -258,9 +258,9 @@ unsigned int tt_core_sweep(struct tt_core *core)
 		if (any)
 			nr += tt_client_reclaim_dead(c, true);
 		tt_client_maybe_shrink(c);
-		tt_client_trim_free(c, TT_FREE_CACHE_KEEP, &spare);
+		tt_client_trim_spare(c, TT_SPARE_KEEP, &spare);
 		mutex_unlock(&c->lock);
-		tt_entries_free(&spare);
+		tt_entries_destroy(&spare);
 		cond_resched();
 	}
 	tt_users_prune(core, false);

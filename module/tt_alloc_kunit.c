@@ -369,54 +369,54 @@ static void tt_test_batch_stops_at_failure(struct kunit *test)
 static void tt_test_free_cache(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
-	const unsigned int n = TT_FREE_CACHE_MAX + 40;
+	const unsigned int n = TT_SPARE_MAX + 40;
 	unsigned int i, bad = 0;
 	HLIST_HEAD(spare);
 
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 10)), 0);
-	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_spare, 0);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 1), 0);
-	KUNIT_EXPECT_EQ(test, t->c->nr_free, 1);
+	KUNIT_EXPECT_EQ(test, t->c->nr_spare, 1);
 	/* A failed ALLOC gives the entry it took back. */
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(NDEV, TT_ALLOC_MEM_DRAM, 2, 10)), -ENODEV);
-	KUNIT_EXPECT_EQ(test, t->c->nr_free, 1);
+	KUNIT_EXPECT_EQ(test, t->c->nr_spare, 1);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 2, 10)), 0);
-	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_spare, 0);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 0, TT_ALLOC_MEM_DRAM, 2), 0);
 
 	for (i = 0; i < n; i++)
 		bad += !!alloc(t->c, buf(1, TT_ALLOC_MEM_L1, i, 64));
 	KUNIT_EXPECT_EQ(test, bad, 0);
-	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
+	KUNIT_EXPECT_EQ(test, t->c->nr_spare, 0);
 	for (i = 0; i < n; i++)
 		bad += !!do_free(t->c, 1, TT_ALLOC_MEM_L1, i);
 	KUNIT_EXPECT_EQ(test, bad, 0);
 	/* Bounded: the rest went back to the slab. */
-	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_MAX);
+	KUNIT_EXPECT_EQ(test, t->c->nr_spare, TT_SPARE_MAX);
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_L1), 0);
 	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 1, TT_ALLOC_MEM_L1), 0);
 	/* A sweep trims it, taking no live entry; the cache still works. */
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_L1, 0, 64)), 0);
 	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 0);
-	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_KEEP);
+	KUNIT_EXPECT_EQ(test, t->c->nr_spare, TT_SPARE_KEEP);
 	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 1, TT_ALLOC_MEM_L1), 1);
 	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 0);
-	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_KEEP);
+	KUNIT_EXPECT_EQ(test, t->c->nr_spare, TT_SPARE_KEEP);
 	KUNIT_EXPECT_EQ(test, do_free(t->c, 1, TT_ALLOC_MEM_L1, 0), 0);
-	KUNIT_EXPECT_EQ(test, t->c->nr_free, TT_FREE_CACHE_KEEP + 1);
+	KUNIT_EXPECT_EQ(test, t->c->nr_spare, TT_SPARE_KEEP + 1);
 	/* Cut to nothing and refilled: the list is whole either way. */
 	mutex_lock(&t->c->lock);
-	tt_client_trim_free(t->c, 0, &spare);
+	tt_client_trim_spare(t->c, 0, &spare);
 	mutex_unlock(&t->c->lock);
-	KUNIT_EXPECT_EQ(test, t->c->nr_free, 0);
-	tt_entries_free(&spare);
+	KUNIT_EXPECT_EQ(test, t->c->nr_spare, 0);
+	tt_entries_destroy(&spare);
 	KUNIT_EXPECT_TRUE(test, hlist_empty(&spare));
 	for (i = 0; i < 3; i++)
 		bad += !!alloc(t->c, buf(1, TT_ALLOC_MEM_L1, i, 64));
 	for (i = 0; i < 3; i++)
 		bad += !!do_free(t->c, 1, TT_ALLOC_MEM_L1, i);
 	KUNIT_EXPECT_EQ(test, bad, 0);
-	KUNIT_EXPECT_EQ(test, t->c->nr_free, 3);
+	KUNIT_EXPECT_EQ(test, t->c->nr_spare, 3);
 	/* tt_test_exit() destroys the client: kmemleak sees the cache drained. */
 }
 
@@ -425,7 +425,7 @@ static void tt_test_batch_bulk(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
 	/* Past a full cache by a few bulk steps of 32 and a partial one. */
-	const unsigned int n = TT_FREE_CACHE_MAX + 3 * 32 + 7;
+	const unsigned int n = TT_SPARE_MAX + 3 * 32 + 7;
 	struct tt_alloc_op *ops;
 	unsigned int i, applied;
 
@@ -448,17 +448,17 @@ static void tt_test_batch_bulk(struct kunit *test)
 						     task_tgid(current), "kunit"), 0);
 	KUNIT_EXPECT_EQ(test, applied, n);
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 2, TT_ALLOC_MEM_DRAM), 0);
-	KUNIT_EXPECT_LE(test, t->c->nr_free, TT_FREE_CACHE_MAX);
+	KUNIT_EXPECT_LE(test, t->c->nr_spare, TT_SPARE_MAX);
 	for (i = 0; i < n; i++)
 		ops[i].op = TT_ALLOC_OP_ALLOC;
-	ops[TT_FREE_CACHE_MAX + 45].buf.type = TT_ALLOC_MEM_COUNT;
+	ops[TT_SPARE_MAX + 45].buf.type = TT_ALLOC_MEM_COUNT;
 	KUNIT_EXPECT_EQ(test, tt_client_record_batch(t->c, ops, n, &applied,
 						     task_tgid(current), "kunit"), -EINVAL);
-	KUNIT_EXPECT_EQ(test, applied, TT_FREE_CACHE_MAX + 45);
+	KUNIT_EXPECT_EQ(test, applied, TT_SPARE_MAX + 45);
 	KUNIT_EXPECT_EQ(test, dev_entries(t->core, 2, TT_ALLOC_MEM_DRAM),
-			TT_FREE_CACHE_MAX + 45);
-	KUNIT_EXPECT_EQ(test, t->c->nr_entries, TT_FREE_CACHE_MAX + 45);
-	KUNIT_EXPECT_LE(test, t->c->nr_free, TT_FREE_CACHE_MAX);
+			TT_SPARE_MAX + 45);
+	KUNIT_EXPECT_EQ(test, t->c->nr_entries, TT_SPARE_MAX + 45);
+	KUNIT_EXPECT_LE(test, t->c->nr_spare, TT_SPARE_MAX);
 }
 
 /*

@@ -13,7 +13,7 @@
  *
  * Locks, never more than one of each kind held:
  *
- *   &tt_client.lock          a client's table, recorders, free cache and
+ *   &tt_client.lock          a client's table, recorders, spare entries and
  *                            totals; held across work proportional to that
  *                            client's size only (its ops, its reclaim, a
  *                            rehash)
@@ -40,7 +40,7 @@
  * walker may take) and frees it after an RCU grace period, which lockless
  * readers may still be in. Nobody else frees a client.
  *
- * An entry is in its client's table, or in its free cache, and changes
+ * An entry is in its client's table, or among its spare entries, and changes
  * only under the client's lock; BATCH frees the entries it took off the
  * table in bulk after dropping the lock. A &struct tt_holder is on its
  * entry's ring and its recorder's list and goes when either lets it go,
@@ -125,13 +125,13 @@ struct tt_recorder {
 };
 
 /*
- * Freed entries a client keeps for its next ALLOCs, see &tt_client.free:
- * up to TT_FREE_CACHE_MAX while it works, so that a runtime freeing and
+ * Freed entries a client keeps for its next ALLOCs, see &tt_client.spare:
+ * up to TT_SPARE_MAX while it works, so that a runtime freeing and
  * allocating thousands of buffers in turn makes no slab call; every sweep
- * trims it to TT_FREE_CACHE_KEEP, so that an idle file keeps little.
+ * trims it to TT_SPARE_KEEP, so that an idle file keeps little.
  */
-#define TT_FREE_CACHE_MAX	4096
-#define TT_FREE_CACHE_KEEP	128
+#define TT_SPARE_MAX	4096
+#define TT_SPARE_KEEP	128
 
 struct tt_bulk;
 
@@ -167,12 +167,12 @@ struct tt_bulk;
  *	cost: a table walk looks at every entry, another recorder's exit
  *	only at its own
  * @last_rec: the recorder used last, so one process costs no list walk
- * @free: freed entries kept for reuse, linked through &tt_entry.node,
+ * @spare: freed entries kept for reuse, linked through &tt_entry.node,
  *	so that an ALLOC after a FREE costs no slab round trip: at most
- *	%TT_FREE_CACHE_MAX of them (192 KiB), and at most
- *	%TT_FREE_CACHE_KEEP (6 KiB) after each sweep, which a file idle
+ *	%TT_SPARE_MAX of them (192 KiB), and at most
+ *	%TT_SPARE_KEEP (6 KiB) after each sweep, which a file idle
  *	since then keeps
- * @nr_free: entries on @free; written under @lock, read locklessly by
+ * @nr_spare: entries on @spare; written under @lock, read locklessly by
  *	BATCH to size its bulk allocation
  * @bulk: while a BATCH chunk is applied, the entries it allocated in bulk
  *	before taking @lock and those it frees in bulk after dropping it
@@ -198,8 +198,8 @@ struct tt_client {
 	struct list_head recorders;
 	u64 reclaim_visited;
 	struct tt_recorder *last_rec;
-	struct hlist_head free;
-	unsigned int nr_free;
+	struct hlist_head spare;
+	unsigned int nr_spare;
 	struct tt_bulk *bulk;
 	struct tt_file_dev dev[];
 };
@@ -296,7 +296,7 @@ void tt_device_apply(struct tt_device *d, unsigned int type, s64 bytes,
 /* tt_alloc_table.c */
 void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed);
 void tt_client_maybe_shrink(struct tt_client *c);
-void tt_client_drain_free(struct tt_client *c);
+void tt_client_drain_spare(struct tt_client *c);
 
 /* tt_alloc_recorder.c */
 struct tt_recorder *tt_find_recorder_walk(struct tt_client *c,

@@ -49,7 +49,7 @@ void tt_core_exit_cache(void)
 	kmem_cache_destroy(tt_entry_cache);
 }
 
-/* ---- entry memory: the client's cache of freed entries, then the slab ---- */
+/* ---- entry memory: the client's spare entries, then the slab ---- */
 
 /* Entries allocated in bulk for a BATCH chunk, and those it freed. */
 #define TT_BULK		32
@@ -145,10 +145,10 @@ static struct tt_entry *tt_entry_alloc(struct tt_client *c)
 	struct tt_entry *e;
 
 	lockdep_assert_held(&c->lock);
-	if (!hlist_empty(&c->free)) {
-		e = hlist_entry(c->free.first, struct tt_entry, node);
+	if (!hlist_empty(&c->spare)) {
+		e = hlist_entry(c->spare.first, struct tt_entry, node);
 		hlist_del(&e->node);
-		WRITE_ONCE(c->nr_free, c->nr_free - 1);
+		WRITE_ONCE(c->nr_spare, c->nr_spare - 1);
 		return e;
 	}
 	if (c->bulk && c->bulk->nr_fresh)
@@ -157,12 +157,12 @@ static struct tt_entry *tt_entry_alloc(struct tt_client *c)
 }
 
 /* Give back @e, already off the table: keep it if there is room. */
-static void tt_entry_free(struct tt_client *c, struct tt_entry *e)
+static void tt_entry_recycle(struct tt_client *c, struct tt_entry *e)
 {
 	lockdep_assert_held(&c->lock);
-	if (c->nr_free < TT_FREE_CACHE_MAX) {
-		hlist_add_head(&e->node, &c->free);
-		WRITE_ONCE(c->nr_free, c->nr_free + 1);
+	if (c->nr_spare < TT_SPARE_MAX) {
+		hlist_add_head(&e->node, &c->spare);
+		WRITE_ONCE(c->nr_spare, c->nr_spare + 1);
 	} else if (c->bulk && c->bulk->nr_dead < TT_BULK) {
 		c->bulk->dead[c->bulk->nr_dead++] = e;
 	} else {
@@ -171,39 +171,39 @@ static void tt_entry_free(struct tt_client *c, struct tt_entry *e)
 }
 
 /**
- * tt_client_drain_free() - return the cached free entries to the slab
+ * tt_client_drain_spare() - return the spare entries to the slab
  * @c: the client, being released
  */
-void tt_client_drain_free(struct tt_client *c)
+void tt_client_drain_spare(struct tt_client *c)
 {
 	struct hlist_node *tmp;
 	struct tt_entry *e;
 
 	lockdep_assert_held(&c->lock);
-	hlist_for_each_entry_safe(e, tmp, &c->free, node)
+	hlist_for_each_entry_safe(e, tmp, &c->spare, node)
 		kmem_cache_free(tt_entry_cache, e);
-	INIT_HLIST_HEAD(&c->free);
-	WRITE_ONCE(c->nr_free, 0);
+	INIT_HLIST_HEAD(&c->spare);
+	WRITE_ONCE(c->nr_spare, 0);
 }
 
 /**
- * tt_client_trim_free() - take the cached free entries beyond @keep
+ * tt_client_trim_spare() - take the spare entries beyond @keep
  * @c: the client
  * @keep: how many stay cached
- * @out: an empty list; gets the others, for tt_entries_free() once @c's
+ * @out: an empty list; gets the others, for tt_entries_destroy() once @c's
  *	lock is dropped
  *
  * O(@keep) under the lock, whatever the cache holds: the list is cut
  * after its first @keep entries.
  */
-void tt_client_trim_free(struct tt_client *c, unsigned int keep,
-			 struct hlist_head *out)
+void tt_client_trim_spare(struct tt_client *c, unsigned int keep,
+			  struct hlist_head *out)
 {
-	struct hlist_node *last = NULL, *rest = c->free.first;
+	struct hlist_node *last = NULL, *rest = c->spare.first;
 	unsigned int i;
 
 	lockdep_assert_held(&c->lock);
-	if (c->nr_free <= keep)
+	if (c->nr_spare <= keep)
 		return;
 	for (i = 0; i < keep; i++) {
 		last = rest;
@@ -212,18 +212,18 @@ void tt_client_trim_free(struct tt_client *c, unsigned int keep,
 	if (last)
 		last->next = NULL;
 	else
-		c->free.first = NULL;
+		c->spare.first = NULL;
 	out->first = rest;
 	rest->pprev = &out->first;
-	WRITE_ONCE(c->nr_free, keep);
+	WRITE_ONCE(c->nr_spare, keep);
 }
-EXPORT_SYMBOL_IF_KUNIT(tt_client_trim_free);
+EXPORT_SYMBOL_IF_KUNIT(tt_client_trim_spare);
 
 /**
- * tt_entries_free() - return a list of entries off any table to the slab
+ * tt_entries_destroy() - return a list of entries off any table to the slab
  * @list: the entries, linked through &tt_entry.node; left empty
  */
-void tt_entries_free(struct hlist_head *list)
+void tt_entries_destroy(struct hlist_head *list)
 {
 	struct hlist_node *tmp;
 	struct tt_entry *e;
@@ -232,7 +232,7 @@ void tt_entries_free(struct hlist_head *list)
 		kmem_cache_free(tt_entry_cache, e);
 	INIT_HLIST_HEAD(list);
 }
-EXPORT_SYMBOL_IF_KUNIT(tt_entries_free);
+EXPORT_SYMBOL_IF_KUNIT(tt_entries_destroy);
 
 /* ---- the per-client hash table ---- */
 
@@ -423,7 +423,7 @@ void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
 	tt_entry_disown(c, e);
 	c->nr_entries--;
 	c->bytes -= e->size;
-	tt_entry_free(c, e);
+	tt_entry_recycle(c, e);
 }
 
 /*
@@ -520,7 +520,7 @@ err_rec:
 	if (new_rec)
 		tt_recorder_free(c, rec);
 err_entry:
-	tt_entry_free(c, e);
+	tt_entry_recycle(c, e);
 	return ret;
 }
 
@@ -617,7 +617,7 @@ static int tt_client_batch_step(struct tt_client *c,
 	for (i = 0; i < n; i++)
 		want += ops[i].op == TT_ALLOC_OP_ALLOC;
 	/* Racy: a guess at what the cache will not cover; either way is fine. */
-	want -= min(want, READ_ONCE(c->nr_free));
+	want -= min(want, READ_ONCE(c->nr_spare));
 	if (want && tt_cache_alloc_bulk(tt_entry_cache, GFP_KERNEL_ACCOUNT,
 					want, bulk.fresh))
 		bulk.nr_fresh = want;
@@ -648,8 +648,8 @@ static int tt_client_batch_step(struct tt_client *c,
 	tt_defer_flush(c);
 	c->bulk = NULL;
 	/* What the ops did not use goes to the cache while there is room. */
-	while (bulk.nr_fresh && c->nr_free < TT_FREE_CACHE_MAX)
-		tt_entry_free(c, bulk.fresh[--bulk.nr_fresh]);
+	while (bulk.nr_fresh && c->nr_spare < TT_SPARE_MAX)
+		tt_entry_recycle(c, bulk.fresh[--bulk.nr_fresh]);
 	mutex_unlock(&c->lock);
 out:
 	*applied = i;
