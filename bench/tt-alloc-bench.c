@@ -674,11 +674,15 @@ static double time_frees(int fd, long n)
 	return (double)(now_ns() - t0) / (double)n;
 }
 
-/* child fills n entries on device 1 and waits; parent kills it */
-static double time_kill(int qfd, long n, int *zero)
+/*
+ * Fork a child that records and then waits to be killed: n entries on
+ * device 1 of a file of its own (fd < 0), or one entry on the parent's
+ * @fd, past the parent's ids. Returns once it has recorded.
+ */
+static pid_t fork_recorder(int fd, long n)
 {
-	uint64_t t0, t1, used, entries;
-	int p[2], status;
+	struct tt_alloc_buffer b;
+	int p[2];
 	pid_t pid;
 	char c;
 
@@ -688,9 +692,13 @@ static double time_kill(int qfd, long n, int *zero)
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (!pid) {
-		int fd = tt_open();
-
-		fill(fd, 1, n, 0);
+		if (fd < 0) {
+			fill(tt_open(), 1, n, 0);
+		} else {
+			tt_buf(&b, 0, 1ULL << 40);
+			if (ioctl(fd, TT_ALLOC_IOC_ALLOC, &b))
+				_exit(1);
+		}
 		if (write(p[1], "x", 1) != 1)
 			_exit(1);
 		for (;;)
@@ -698,19 +706,37 @@ static double time_kill(int qfd, long n, int *zero)
 	}
 	close(p[1]);
 	if (read(p[0], &c, 1) != 1)
-		die("kill child failed before filling");
+		die("a recording child failed before it recorded");
 	close(p[0]);
-	usage_dev(qfd, 1, &used, &entries);
-	if (entries != (uint64_t)n)
-		die("kill child holds %llu entries, expected %ld", (unsigned long long)entries, n);
-	t0 = now_ns();
+	return pid;
+}
+
+/* kill(SIGKILL) of @pid to the return of its waitpid(), ns */
+static double time_kill_reap(pid_t pid)
+{
+	uint64_t t0 = now_ns();
+	int status;
+
 	kill(pid, SIGKILL);
 	if (waitpid(pid, &status, 0) != pid)
 		die("waitpid: %s", strerror(errno));
-	t1 = now_ns();
+	return (double)(now_ns() - t0);
+}
+
+/* a child fills n entries on device 1 of its own file; the parent kills it */
+static double time_kill(int qfd, long n, int *zero)
+{
+	uint64_t used, entries;
+	pid_t pid = fork_recorder(-1, n);
+	double t;
+
+	usage_dev(qfd, 1, &used, &entries);
+	if (entries != (uint64_t)n)
+		die("kill child holds %llu entries, expected %ld", (unsigned long long)entries, n);
+	t = time_kill_reap(pid);
 	usage_dev(qfd, 1, &used, &entries);
 	*zero = !used && !entries;
-	return (double)(t1 - t0);
+	return t;
 }
 
 /*
@@ -719,34 +745,7 @@ static double time_kill(int qfd, long n, int *zero)
  */
 static double time_child_exit(int fd)
 {
-	struct tt_alloc_buffer b;
-	int p[2], status;
-	uint64_t t0, t1;
-	pid_t pid;
-	char c;
-
-	if (pipe(p))
-		die("pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (!pid) {
-		tt_buf(&b, 0, 1ULL << 40);	/* past the parent's ids */
-		if (ioctl(fd, TT_ALLOC_IOC_ALLOC, &b) || write(p[1], "x", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	if (read(p[0], &c, 1) != 1)
-		die("child on a shared file failed to record");
-	close(p[0]);
-	t0 = now_ns();
-	kill(pid, SIGKILL);
-	if (waitpid(pid, &status, 0) != pid)
-		die("waitpid: %s", strerror(errno));
-	t1 = now_ns();
-	return (double)(t1 - t0);
+	return time_kill_reap(fork_recorder(fd, 1));
 }
 
 static void slab_info(void)
