@@ -17,7 +17,7 @@
 #                                      on (the module is built for each with
 #                                      W=1 and sparse: build-module --strict)
 #   TT_CHECK_HARNESS=0                 skip the harness self-tests
-#   TT_CHECK_DEADLINE=SECONDS          overall budget (default 3600): a
+#   TT_CHECK_DEADLINE=SECONDS          overall budget (default 4500): a
 #                                      stage that would not finish in time
 #                                      is reported "not run: deadline"
 #   TT_CHECK_FULL=1                    long programs at full length (make
@@ -48,7 +48,7 @@ full=${TT_CHECK_FULL:-0}
 if [ "$full" = 1 ]; then
 	budget=${TT_CHECK_DEADLINE:-10800}
 else
-	budget=${TT_CHECK_DEADLINE:-3600}
+	budget=${TT_CHECK_DEADLINE:-4500}
 fi
 t0=$(now)
 deadline=$((t0 + budget))
