@@ -478,18 +478,19 @@ static u64 tt_reclaim_walk(struct tt_client *c)
 static u64 tt_reclaim_holders(struct tt_client *c, struct tt_recorder *r)
 {
 	struct tt_holder *h, *tmp;
+	u64 nr = 0, seen = 0;
 	struct tt_entry *e;
-	u64 nr = 0;
 
 	list_for_each_entry_safe(h, tmp, &r->holders, rnode) {
-		e = h->entry;
+		/* Every holder counts: those of shared entries remove none. */
+		if (!(++seen & 1023))
+			cond_resched();
+		e = h->entry;	/* @h may go with the references it held */
 		c->reclaim_visited++;
 		if (tt_entry_drop_dead(c, e))
 			continue;
 		tt_entry_reclaim(c, e);
 		nr++;
-		if (!(nr & 1023))
-			cond_resched();
 	}
 	return nr;
 }
