@@ -33,6 +33,31 @@ status=0
 fail() { echo "# tt-suite-$1: $2 FAILED${3:+ ($3)}"; status=1; }
 oneline() { tr '\n' ' ' <"$1"; }
 
+# await_group PGID: wait (30s at most) until every process of the group
+# has exited. kill(2) only queues the signal; a killed process closes its
+# files on its way out, so rmmod right after the kill could find tt_alloc
+# still in use. A zombie has closed them already: it counts as gone.
+await_group() {
+	pgid=$1 tries=300
+	while [ "$tries" -gt 0 ]; do
+		alive=0
+		for st in /proc/[0-9]*/stat; do
+			read -r line <"$st" 2>/dev/null || continue
+			# after "(comm) ": state ppid pgrp ...
+			# shellcheck disable=SC2086 # split into fields
+			set -- ${line##*) }
+			if [ "$3" = "$pgid" ] && [ "$1" != Z ] && [ "$1" != X ]; then
+				alive=1
+				break
+			fi
+		done
+		[ "$alive" = 0 ] && return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	echo "# tt-suite: process group $pgid still running after 30s"
+}
+
 unload() { # NAME MODULES...: rmmod, a failure is NAME's failure
 	n=$1
 	shift
@@ -41,7 +66,7 @@ unload() { # NAME MODULES...: rmmod, a failure is NAME's failure
 		lsmod
 		for fd in /proc/[0-9]*/fd/*; do
 			case $(readlink "$fd" 2>/dev/null) in
-			*tt_alloc*) echo "# still open: $fd" ;;
+			/dev/tt_alloc) echo "# still open: $fd" ;;
 			esac
 		done
 		sleep 2
@@ -113,6 +138,7 @@ for t in $tests; do
 	rc=$?
 	kill "$dog" 2>/dev/null
 	kill -KILL -- "-$pid" 2>/dev/null
+	await_group "$pid"
 	[ -e /tmp/tt-suite.timeout ] && echo "# $name: TIMEOUT after ${tmo}s (rc=$rc)"
 	echo "# tt-suite-end: $name rc=$rc secs=$(($(date +%s) - t0))"
 	[ "$rc" = 0 ] || [ "$rc" = 4 ] || status=1
