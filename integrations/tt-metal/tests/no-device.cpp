@@ -8,6 +8,7 @@
  * script checks that stderr holds exactly one line. Exit 1 otherwise.
  * It compiles only if every hook is noexcept (static_assert).
  */
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <thread>
@@ -24,6 +25,12 @@ struct IDevice {
 struct MeshDevice final : IDevice {
 	std::vector<IDevice *> get_devices() const { return {}; }
 };
+struct KernelMeta {
+	struct Binary {
+		std::size_t packed_size;
+	};
+	std::vector<Binary> binary_meta;
+};
 struct Buffer {
 	IDevice *d;
 	IDevice *device() const { return d; }
@@ -38,6 +45,11 @@ static_assert(noexcept(ttalloc::metal::buffer_allocated<MeshDevice>(std::declval
 static_assert(noexcept(ttalloc::metal::buffer_deallocated<MeshDevice>(std::declval<const Buffer &>(), false)));
 static_assert(noexcept(ttalloc::metal::device_closed(std::declval<const IDevice &>())));
 static_assert(noexcept(ttalloc::metal::device_cbs_resident(std::declval<const IDevice &>(), 0)));
+struct Collect {
+	std::vector<KernelMeta> operator()() const { return {{{{8192}, {4096}}}, {{{16384}}}}; }
+};
+static_assert(noexcept(ttalloc::metal::system_kernels_loaded(std::declval<const IDevice &>(), 0,
+							     std::declval<const Collect &>())));
 
 int main()
 {
@@ -49,6 +61,8 @@ int main()
 			for (int i = 0; i < 1000; i++) {
 				ttalloc::metal::buffer_allocated<MeshDevice>(b, false);
 				ttalloc::metal::device_cbs_resident(chip, 4096);
+				ttalloc::metal::system_kernels_loaded(chip, TT_ALLOC_KERNEL_DISPATCH,
+								      Collect());
 				ttalloc::metal::buffer_deallocated<MeshDevice>(b, false);
 				ttalloc::metal::device_closed(chip);
 			}

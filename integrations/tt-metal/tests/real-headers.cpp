@@ -9,7 +9,10 @@
 #include <tt-metalium/buffer.hpp>
 #include <tt-metalium/device.hpp>
 #include <tt-metalium/graph_tracking.hpp>
+#include <tt-metalium/kernel_types.hpp>
 #include <tt-metalium/mesh_device.hpp>
+
+#include <vector>
 
 #include <tt_alloc/tt_metal.hpp>
 
@@ -37,4 +40,15 @@ void on_close(const tt::tt_metal::IDevice &device)
 void on_cb_residency(const tt::tt_metal::IDevice &device, std::uint64_t total_cb_resident)
 {
 	ttalloc::metal::device_cbs_resident(device, total_cb_resident);
+}
+
+// Device::configure_command_queue_programs (dispatch) and
+// Device::configure_fabric (fabric), after ConfigureDeviceWithProgram: the
+// system kernels just loaded, as the program's
+// impl().collect_kernel_meta(this) describes them (called by the hook,
+// only when tracking is on)
+void on_system_kernels(const tt::tt_metal::IDevice &device, std::uint32_t kind,
+		       const std::vector<tt::tt_metal::detail::KernelMeta> &kernels)
+{
+	ttalloc::metal::system_kernels_loaded(device, kind, [&] { return kernels; });
 }

@@ -4,14 +4,15 @@
  * root, tt_alloc loaded with its defaults: 8 devices). A model of
  * tt-metal's event sequence calls the hooks exactly where
  * tt-metal-tt_alloc.patch puts them (after Buffer's track_allocate /
- * track_deallocate, in Device::close, in Device::publish_cb_residency),
+ * track_deallocate, in Device::close, in Device::publish_cb_residency,
+ * where Device loads its dispatch and fabric kernels),
  * on model types with tt-metal's member names: IDevice::id() is the chip
  * id, a MeshDevice has a mesh id of its own (a process-wide counter) and
  * get_devices(), a MeshBuffer's backing Buffer lives on the MeshDevice.
  * After each step what tt-metal's allocator holds, chip by chip and type by
  * type, must be exactly what the module's device scope and sysfs say:
- * a 2-chip mesh opened, used from 4 threads, CBs resident, programs'
- * kernel binaries created and destroyed, a graph capture,
+ * a 2-chip mesh opened (system kernels loaded), used from 4 threads, CBs
+ * resident, programs' kernel binaries created and destroyed, a graph capture,
  * closed with buffers alive, reopened, then the same as a 4-chip mesh;
  * a single chip; a process SIGKILLed mid-way; a chip id the module does
  * not have; tracking off. TAP.
@@ -74,6 +75,15 @@ struct Buffer {
 	std::uint64_t size() const { return size_; }
 };
 
+/* ProgramImpl::collect_kernel_meta(): per kernel, each binary's size */
+struct KernelBinaryMeta {
+	std::uint32_t processor_type;
+	std::size_t packed_size;
+};
+struct KernelMeta {
+	std::vector<KernelBinaryMeta> binary_meta;
+};
+
 /* ---- what tt-metal's allocator holds, chip by chip ------------------ */
 static const unsigned CHIPS = 4;
 struct Held {
@@ -95,10 +105,28 @@ struct Held {
 		b[chip][TT_ALLOC_MEM_CB] = bytes;
 		e[chip][TT_ALLOC_MEM_CB] = bytes ? 1 : 0;
 	}
+	/* system kernels of one kind loaded: they replace that kind's */
+	std::uint64_t kb[CHIPS][3] = {}, ke[CHIPS][3] = {};
+	void system(unsigned chip, std::uint32_t kind, const std::vector<KernelMeta> &k)
+	{
+		kb[chip][kind] = ke[chip][kind] = 0;
+		for (const auto &m : k) {
+			for (const auto &bin : m.binary_meta)
+				kb[chip][kind] += bin.packed_size;
+			ke[chip][kind]++;
+		}
+		b[chip][TT_ALLOC_MEM_KERNEL] = e[chip][TT_ALLOC_MEM_KERNEL] = 0;
+		for (unsigned i = 0; i < 3; i++) {
+			b[chip][TT_ALLOC_MEM_KERNEL] += kb[chip][i];
+			e[chip][TT_ALLOC_MEM_KERNEL] += ke[chip][i];
+		}
+	}
 	void close(unsigned chip)
 	{
 		for (unsigned t = 0; t < TT_ALLOC_MEM_COUNT; t++)
 			b[chip][t] = e[chip][t] = 0;
+		for (unsigned i = 0; i < 3; i++)
+			kb[chip][i] = ke[chip][i] = 0;
 	}
 };
 
@@ -114,6 +142,12 @@ static void deallocate(Recorder &r, Held &h, const Buffer &b, bool hooked = fals
 	ttalloc::metal::buffer_deallocated<MeshDevice>(b, hooked, r);
 	if (!hooked)
 		h.add(b, -1);
+}
+static void load_system_kernels(Recorder &r, Held &h, const IDevice &d, std::uint32_t kind,
+				const std::vector<KernelMeta> &k)
+{
+	ttalloc::metal::system_kernels_loaded(d, kind, [&] { return k; }, r);
+	h.system(static_cast<unsigned>(d.id()), kind, k);
 }
 static void close_chip(Recorder &r, Held &h, const IDevice &d)
 {
@@ -176,11 +210,27 @@ static void check(const std::string &step, const Held &h)
 				      (unsigned long long)u.allocations[t]);
 			bad += m;
 		}
+		/* every kernel recorded here is a system kernel */
+		if (sysfs(d, "kernel", "system_bytes") != h.b[d][TT_ALLOC_MEM_KERNEL])
+			bad += " [chip " + std::to_string(d) + " kernel/system_bytes " +
+			       std::to_string(sysfs(d, "kernel", "system_bytes")) + "]";
 	}
 	ok(bad.empty(), step + bad);
 }
 
 static const std::uint64_t K = 1024, M = 1024 * 1024;
+
+/* the system kernels of a chip, as collect_kernel_meta() describes them:
+ * prefetch and dispatch (46 KiB each), two fabric routers (56 KiB each),
+ * 204 KiB in all; sizes per binary (processor) */
+static const std::vector<KernelMeta> dispatch_kernels = {
+	{{{0, 40 * K}, {1, 6 * K}}},
+	{{{0, 38 * K}, {1, 8 * K}}},
+};
+static const std::vector<KernelMeta> fabric_kernels = {
+	{{{0, 56 * K}}},
+	{{{0, 50 * K}, {1, 6 * K}}},
+};
 
 /* a mesh's lifetime: used from 4 threads, CBs, a capture, closed with
  * buffers alive. Buffers at the same addresses every time: a chip whose
@@ -189,6 +239,19 @@ static void mesh_session(Recorder &r, Held &h, std::vector<IDevice *> chips, con
 {
 	MeshDevice mesh(chips);
 	std::string p = std::string(name) + " mesh (id " + std::to_string(mesh.id()) + "): ";
+
+	/* Device::initialize of each chip loads its dispatch and fabric
+	 * kernels; a fabric reconfigured replaces its kernels */
+	for (IDevice *c : chips) {
+		load_system_kernels(r, h, *c, TT_ALLOC_KERNEL_DISPATCH, dispatch_kernels);
+		load_system_kernels(r, h, *c, TT_ALLOC_KERNEL_FABRIC, fabric_kernels);
+	}
+	check(p + "system kernels loaded: 204 KiB in 4 kernels on every chip", h);
+	for (IDevice *c : chips)
+		load_system_kernels(r, h, *c, TT_ALLOC_KERNEL_FABRIC, {{{{0, 60 * K}}}});
+	check(p + "fabric reconfigured: one 60 KiB router replaces the two", h);
+	for (IDevice *c : chips)
+		load_system_kernels(r, h, *c, TT_ALLOC_KERNEL_FABRIC, fabric_kernels);
 
 	/* weights: replicated DRAM, lock-step on every chip */
 	Buffer wts{&mesh, BufferType::DRAM, 0x10000000, 96 * M};
@@ -264,11 +327,12 @@ static void mesh_session(Recorder &r, Held &h, std::vector<IDevice *> chips, con
 		h.add(acts[i], -1);
 	check(p + "32 activations freed from 2 threads", h);
 
-	/* close with weights, KV cache, 32 activations and program B alive: tt-metal
-	 * resets each chip's allocator; their later frees raise no event */
+	/* close with weights, KV cache, 32 activations, program B and the
+	 * system kernels alive: tt-metal resets each chip's allocator; their
+	 * later frees raise no event */
 	for (IDevice *c : chips)
 		close_chip(r, h, *c);
-	check(p + "closed with 35 buffers alive: every chip empty", h);
+	check(p + "closed with 35 buffers and the system kernels alive: every chip empty", h);
 	ok(r.errors() == 0, p + "no call refused (errors " + std::to_string(r.errors()) + ", last " +
 			       std::to_string(r.last_error()) + ")");
 }
@@ -325,6 +389,8 @@ int main()
 		Buffer b{&m, BufferType::DRAM, 0x70000000, 256 * M};
 		allocate(cr, ch, b);
 		ttalloc::metal::device_cbs_resident(c3, 64 * K, cr);
+		ttalloc::metal::system_kernels_loaded(
+			c3, TT_ALLOC_KERNEL_DISPATCH, [] { return dispatch_kernels; }, cr);
 		char x = cr.errors() == 0 ? 'y' : 'n';
 		if (write(pfd[1], &x, 1) != 1)
 			_exit(2);
@@ -342,7 +408,10 @@ int main()
 		with.add(other, +1);
 	}
 	with.cbs(3, 64 * K);
-	ok(got, "another process: a 256 MiB buffer on a 4-chip mesh and 64 KiB of CBs on chip 3");
+	with.b[3][TT_ALLOC_MEM_KERNEL] += 92 * K;
+	with.e[3][TT_ALLOC_MEM_KERNEL] += 2;
+	ok(got, "another process: a 256 MiB buffer on a 4-chip mesh, 64 KiB of CBs and "
+		"92 KiB of dispatch kernels on chip 3");
 	check("both processes' memory on each chip", with);
 	kill(pid, SIGKILL);
 	int st = 0;

@@ -2,8 +2,9 @@
 /*
  * tt_alloc <- tt-metal: the hooks that tt-metal-tt_alloc.patch adds to
  * tt-metal next to its own memory tracker's (Buffer::allocate_impl,
- * Buffer::deallocate_impl, Device::initialize, Device::close and the CB
- * residency of Device::publish_cb_residency). Documented in
+ * Buffer::deallocate_impl, Device::close, the CB residency of
+ * Device::publish_cb_residency) and where tt-metal loads its system
+ * kernels at device init. Documented in
  * Documentation/userspace-api/tt-metal-integration.rst.
  *
  * Why hooks and not a GraphTracker processor: GraphTracker's processors
@@ -30,7 +31,9 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <set>
 #include <utility>
+#include <vector>
 
 #include <tt_alloc/libttalloc.h>
 
@@ -109,6 +112,33 @@ public:
 		}
 	}
 
+	/* the system kernels of one kind (TT_ALLOC_KERNEL_FABRIC or
+	 * _DISPATCH) tt-metal has just loaded on the chip, one binary size
+	 * per kernel: one TT_ALLOC_MEM_KERNEL entry each (id: kind << 32 |
+	 * index), replacing what that kind had before */
+	void system_kernels(std::uint32_t chip, std::uint32_t kind,
+			    const std::vector<std::uint64_t> &sizes) noexcept
+	{
+		if (!enabled())
+			return;
+		try {
+			std::lock_guard<std::mutex> l(mu_);
+			auto &held = chips_[chip].kernels;
+			const std::uint64_t base = static_cast<std::uint64_t>(kind) << 32;
+			for (auto k = held.lower_bound(base); k != held.end() && *k >> 32 == kind;) {
+				note(tt_alloc_free(ctx_, chip, TT_ALLOC_MEM_KERNEL, *k));
+				k = held.erase(k);
+			}
+			for (std::uint64_t i = 0; i < sizes.size(); i++)
+				if (sizes[i] &&
+				    note(tt_alloc_record(ctx_, chip, TT_ALLOC_MEM_KERNEL, base | i,
+							 sizes[i], kind)))
+					held.insert(base | i);
+		} catch (...) {
+			note(-ENOMEM);
+		}
+	}
+
 	/* the chip was closed: tt-metal resets its allocator without freeing
 	 * buffer by buffer, so everything recorded for it goes */
 	void chip_closed(std::uint32_t chip) noexcept
@@ -123,6 +153,8 @@ public:
 			set_cbs(chip, 0);
 			for (const auto &b : c->second.buffers)
 				note(tt_alloc_free(ctx_, chip, b.first.first, b.first.second));
+			for (const auto id : c->second.kernels)
+				note(tt_alloc_free(ctx_, chip, TT_ALLOC_MEM_KERNEL, id));
 			chips_.erase(c);
 		} catch (...) {
 			note(-ENOMEM);
@@ -165,6 +197,7 @@ private:
 	struct Chip {
 		std::map<std::pair<std::uint32_t, std::uint64_t>, std::uint64_t> buffers;
 		std::uint64_t cbs = 0;
+		std::set<std::uint64_t> kernels; /* system kernels' ids */
 	};
 	struct tt_alloc_ctx *ctx_ = nullptr;
 	mutable std::mutex mu_;
@@ -236,6 +269,35 @@ void device_cbs_resident(const Device &d, std::uint64_t bytes,
 {
 	try {
 		r.cbs_resident(static_cast<std::uint32_t>(d.id()), bytes);
+	} catch (...) {
+		r.failed();
+	}
+}
+
+/*
+ * System kernels, called where tt-metal loads them at device init
+ * (Device::configure_command_queue_programs: dispatch; Device::
+ * configure_fabric: fabric). collect returns the program's kernel
+ * metadata, ProgramImpl::collect_kernel_meta(device); it is called only
+ * when tracking is on, inside the hook, so that its cost and anything it
+ * throws stay here. Each kernel is recorded with the packed sizes of its
+ * binaries, the bytes tt-metal writes.
+ */
+template <class Device, class Collect>
+void system_kernels_loaded(const Device &d, std::uint32_t kind, const Collect &collect,
+			   Recorder &r = Recorder::instance()) noexcept
+{
+	if (!r.enabled())
+		return;
+	try {
+		std::vector<std::uint64_t> sizes;
+		for (const auto &k : collect()) {
+			std::uint64_t bytes = 0;
+			for (const auto &bin : k.binary_meta)
+				bytes += bin.packed_size;
+			sizes.push_back(bytes);
+		}
+		r.system_kernels(static_cast<std::uint32_t>(d.id()), kind, sizes);
 	} catch (...) {
 		r.failed();
 	}
