@@ -420,7 +420,7 @@ static void tt_test_free_cache(struct kunit *test)
 	/* tt_test_exit() destroys the client: kmemleak sees the cache drained. */
 }
 
-/* BATCH with its bulk allocation, longer than one bulk step, and failing. */
+/* BATCH making its entries in bulk, past one bulk step, and failing. */
 static void tt_test_batch_bulk(struct kunit *test)
 {
 	struct tt_test *t = test->priv;

@@ -173,7 +173,7 @@ struct tt_bulk;
  *	%TT_SPARE_KEEP (6 KiB) after each sweep, which a file idle
  *	since then keeps
  * @nr_spare: entries on @spare; written under @lock, read locklessly by
- *	BATCH to size its bulk allocation
+ *	BATCH to size its bulk kmalloc
  * @bulk: while a BATCH chunk is applied, the entries it allocated in bulk
  *	before taking @lock and those it frees in bulk after dropping it
  * @dev: per-device totals, @core->ndev of them

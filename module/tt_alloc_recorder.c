@@ -303,7 +303,7 @@ int tt_entry_get(struct tt_client *c, struct tt_entry *e, struct pid *tgid,
 		h->refs++;
 		goto done;
 	}
-	/* A new holder: no allocation at all once the file is at its cap. */
+	/* A new holder: not even a kmalloc once the file is at its cap. */
 	if (c->nr_holdings >= READ_ONCE(c->core->limits->max_entries))
 		return -EDQUOT;
 	if (!rec) {
