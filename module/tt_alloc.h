@@ -171,6 +171,7 @@ struct tt_file_dev {
 };
 
 struct tt_client;
+struct workqueue_struct;
 
 extern const char * const tt_mem_names[TT_ALLOC_MEM_COUNT];
 
@@ -190,6 +191,7 @@ struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 u64 tt_client_id(const struct tt_client *c);
 struct tt_core *tt_client_core(const struct tt_client *c);
 void tt_client_close(struct tt_client *c);
+void tt_client_release_file(struct tt_client *c, struct workqueue_struct *wq);
 
 int tt_client_record_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
 			   struct pid *tgid, const char *comm);

@@ -202,6 +202,44 @@ void tt_client_close(struct tt_client *c)
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_client_close);
 
+static void tt_client_close_workfn(struct work_struct *work)
+{
+	tt_client_close(container_of(work, struct tt_client, close_work));
+}
+
+/**
+ * tt_client_release_file() - the last fput() of a client's file
+ * @c: the client
+ * @wq: the workqueue that reclaims for a bystander
+ *
+ * The reclaim runs here when the caller recorded in the file (it closes
+ * its own file) or is exiting (the last holder of a file going with its
+ * process): whoever waits for that, its parent's waitpid() or the caller
+ * reading the counters after close(), finds the entries gone. A live
+ * process that never recorded in the file is a bystander whose fput()
+ * happened to be the last one (a reader of /proc/PID/fdinfo, a process
+ * the file was passed to) and does not pay for a big file's teardown:
+ * @wq does it, with the file's reference. The file is closed from here
+ * either way: no row once it holds nothing.
+ */
+void tt_client_release_file(struct tt_client *c, struct workqueue_struct *wq)
+{
+	bool own;
+
+	mutex_lock(&c->lock);
+	own = !c->nr_holdings || (current->flags & PF_EXITING) ||
+	      tt_find_recorder(c, task_tgid(current));
+	WRITE_ONCE(c->closed, true);
+	mutex_unlock(&c->lock);
+	if (own) {
+		tt_client_close(c);
+		return;
+	}
+	INIT_WORK(&c->close_work, tt_client_close_workfn);
+	queue_work(wq, &c->close_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_client_release_file);
+
 /**
  * tt_client_exit_recorder() - reclaim what an exiting thread group recorded
  * @c: the client

@@ -724,6 +724,71 @@ static void tt_test_exit_recorder(struct kunit *test)
 	put_pid(other);
 }
 
+struct tt_gate {
+	struct work_struct work;
+	struct completion open;
+};
+
+static void tt_gate_fn(struct work_struct *work)
+{
+	wait_for_completion(&container_of(work, struct tt_gate, work)->open);
+}
+
+/*
+ * The last fput() of a file by a process that recorded nothing in it (a
+ * fdinfo reader) leaves the reclaim to the workqueue: behind a gate on an
+ * ordered workqueue, the entries are still counted when the release
+ * returns, and gone once the gate opens. A recorder's own release
+ * reclaims before it returns.
+ */
+static void tt_test_release_bystander(struct kunit *test)
+{
+	struct tt_test *t = test->priv;
+	struct tt_alloc_buffer b = buf(1, TT_ALLOC_MEM_DRAM, 0, 4096);
+	struct workqueue_struct *wq;
+	struct tt_gate gate;
+	struct task_struct *k;
+	struct pid *other;
+	unsigned int i;
+
+	wq = alloc_ordered_workqueue("tt_alloc_kunit", 0);
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	k = kthread_run(tt_idle_thread, NULL, "tt_alloc_kunit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	other = get_pid(task_tgid(k));
+	for (i = 0; i < 1000; i++) {
+		b.id = i;
+		KUNIT_EXPECT_EQ(test, tt_client_record_alloc(t->c, &b, other, "other"), 0);
+	}
+	INIT_WORK_ONSTACK(&gate.work, tt_gate_fn);
+	init_completion(&gate.open);
+	queue_work(wq, &gate.work);
+
+	tt_client_release_file(t->c, wq);
+	t->c = NULL;
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_DRAM), 1000 * 4096);
+	complete(&gate.open);
+	flush_workqueue(wq);
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_DRAM), 0);
+	destroy_work_on_stack(&gate.work);
+
+	/* The recorder's own release, with the workqueue gated again. */
+	t->c = tt_client_create(t->core, task_tgid(current), "kunit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t->c));
+	KUNIT_EXPECT_EQ(test, alloc(t->c, b), 0);
+	INIT_WORK_ONSTACK(&gate.work, tt_gate_fn);
+	reinit_completion(&gate.open);
+	queue_work(wq, &gate.work);
+	tt_client_release_file(t->c, wq);
+	t->c = NULL;
+	KUNIT_EXPECT_EQ(test, dev_used(t->core, 1, TT_ALLOC_MEM_DRAM), 0);
+	complete(&gate.open);
+	destroy_workqueue(wq);
+	destroy_work_on_stack(&gate.work);
+	kthread_stop(k);
+	put_pid(other);
+}
+
 /*
  * Another process's exit costs O(its references): it looks at its own
  * holders, not at the opener's table. The opener's
@@ -1108,6 +1173,7 @@ static struct kunit_case tt_alloc_core_cases[] = {
 	KUNIT_CASE(tt_test_sweep_dead_recorder),
 	KUNIT_CASE(tt_test_two_recorders),
 	KUNIT_CASE(tt_test_exit_recorder),
+	KUNIT_CASE(tt_test_release_bystander),
 	KUNIT_CASE(tt_test_exit_own_references),
 	KUNIT_CASE(tt_test_sweep_holds_no_global_lock),
 	KUNIT_CASE(tt_test_clients_list),

@@ -54,6 +54,9 @@ struct tt_alloc_dev {
  */
 static struct tt_alloc_dev *tt_param_dev;
 
+/* The instance: set once loaded, for release() and the module's exit. */
+static struct tt_alloc_dev *tt_alloc_dev;
+
 /*
  * param_set_uint_minmax() with a WRITE_ONCE(): the limits are read
  * locklessly (READ_ONCE()) by every ALLOC while root may write them.
@@ -227,7 +230,7 @@ static int tt_flush(struct file *file, fl_owner_t id)
 
 static int tt_release(struct inode *inode, struct file *file)
 {
-	tt_client_close(file->private_data);
+	tt_client_release_file(file->private_data, tt_alloc_dev->wq);
 	return 0;
 }
 
@@ -274,9 +277,6 @@ static int __init tt_parse_arch(struct tt_core *core)
 	kfree(list);
 	return ret;
 }
-
-/* The instance, for module exit, which has no other way to find it. */
-static struct tt_alloc_dev *tt_alloc_dev;
 
 static int __init tt_alloc_init(void)
 {
@@ -357,6 +357,8 @@ static void __exit tt_alloc_exit(void)
 	tt_param_dev = NULL;
 	kernel_param_unlock(THIS_MODULE);
 	cancel_delayed_work_sync(&td->sweep);
+	/* The reclaims release() handed to @wq, which no file reference waits for. */
+	drain_workqueue(td->wq);
 	tt_debugfs_exit(td->debugfs);
 	misc_deregister(&td->misc);
 	tt_sysfs_exit(td->core);

@@ -34,7 +34,9 @@
  * debugfs dump) take one under &tt_core.clients_lock and drop that lock
  * before taking the client's; CLIENTS holds one on the client of the last
  * row of each pass. release() reclaims every entry under the client's
- * lock, sets &tt_client.closed and puts the file's reference. Whoever puts
+ * lock, sets &tt_client.closed and puts the file's reference; when the
+ * releasing process never recorded in the file, the module's workqueue
+ * does the reclaim and the put (tt_client_release_file()). Whoever puts
  * the last one takes the client off the list (kref_put_mutex() with
  * &tt_core.clients_lock, so a client on the list always has a reference a
  * walker may take) and frees it after an RCU grace period, which lockless
@@ -53,6 +55,7 @@
 #define _TT_ALLOC_PRIV_H
 
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "tt_alloc.h"
 
@@ -144,6 +147,8 @@ struct tt_bulk;
  * @node: in &tt_core.clients, an RCU list
  * @ref: references, see below
  * @closed: the file was released; the client only waits for its walkers
+ *	and, after a bystander's release, for @close_work
+ * @close_work: reclaims for a bystander, see tt_client_release_file()
  * @rcu: frees the client after the readers of the list are done with it
  * @totals_seq: lets readers copy one device of @dev without @lock: written
  *	under @lock with preemption disabled, a few additions per entry, so a
@@ -186,6 +191,7 @@ struct tt_client {
 	struct list_head node;
 	struct kref ref;
 	bool closed;
+	struct work_struct close_work;
 	struct rcu_head rcu;
 	seqcount_t totals_seq;
 
