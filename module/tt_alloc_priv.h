@@ -179,8 +179,6 @@ struct tt_bulk;
  *	since then keeps
  * @nr_spare: entries on @spare; written under @lock, read locklessly by
  *	BATCH to size its bulk kmalloc
- * @bulk: while a BATCH chunk is applied, the entries it allocated in bulk
- *	before taking @lock and those it frees in bulk after dropping it
  * @dev: per-device totals, @core->ndev of them
  */
 struct tt_client {
@@ -206,7 +204,6 @@ struct tt_client {
 	struct tt_recorder *last_rec;
 	struct hlist_head spare;
 	unsigned int nr_spare;
-	struct tt_bulk *bulk;
 	struct tt_file_dev dev[];
 };
 
@@ -300,7 +297,8 @@ void tt_device_apply(struct tt_device *d, unsigned int type, s64 bytes,
 		     u64 max_prefix, s64 entries);
 
 /* tt_alloc_table.c */
-void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed);
+void tt_entry_remove(struct tt_client *c, struct tt_bulk *bulk,
+		     struct tt_entry *e, bool reclaimed);
 void tt_client_maybe_shrink(struct tt_client *c);
 void tt_client_drain_spare(struct tt_client *c);
 

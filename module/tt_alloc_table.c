@@ -80,6 +80,10 @@ struct tt_defer {
  * @nr_dead: how many
  * @defer: device counter changes, applied once per pair at the step's end
  * @nr_defer: pairs in use
+ *
+ * A BATCH step hands it to the helpers of each of its ops; ALLOC and FREE
+ * outside BATCH pass NULL, and the helpers then charge the device
+ * counters and call the slab themselves.
  */
 struct tt_bulk {
 	void *fresh[TT_BULK];
@@ -91,9 +95,8 @@ struct tt_bulk {
 };
 
 /* Apply the step's accumulated device counter changes. */
-static void tt_defer_flush(struct tt_client *c)
+static void tt_defer_flush(struct tt_client *c, struct tt_bulk *bulk)
 {
-	struct tt_bulk *bulk = c->bulk;
 	unsigned int i;
 
 	for (i = 0; i < bulk->nr_defer; i++) {
@@ -107,15 +110,15 @@ static void tt_defer_flush(struct tt_client *c)
 
 /*
  * The slot accumulating (@device, @type) in a BATCH step, or NULL when
- * the change must be charged now: outside BATCH, for kernels (system
- * bytes), and for a type whose capacity is enforced (the check must see
- * every change). Before such a direct charge the step's pending changes
- * are applied, so that it sees them.
+ * the change must be charged now: outside BATCH (@bulk NULL), for kernels
+ * (system bytes), and for a type whose capacity is enforced (the check
+ * must see every change). Before such a direct charge the step's pending
+ * changes are applied, so that it sees them.
  */
-static struct tt_defer *tt_defer_slot(struct tt_client *c, u32 device,
+static struct tt_defer *tt_defer_slot(struct tt_client *c,
+				      struct tt_bulk *bulk, u32 device,
 				      u32 type)
 {
-	struct tt_bulk *bulk = c->bulk;
 	struct tt_defer *df;
 	unsigned int i;
 
@@ -124,7 +127,7 @@ static struct tt_defer *tt_defer_slot(struct tt_client *c, u32 device,
 	if (type == TT_ALLOC_MEM_KERNEL ||
 	    (READ_ONCE(c->core->limits->enforce_capacity) &&
 	     atomic64_read(&c->core->devs[device].mem[type].capacity))) {
-		tt_defer_flush(c);
+		tt_defer_flush(c, bulk);
 		return NULL;
 	}
 	for (i = 0; i < bulk->nr_defer; i++) {
@@ -133,14 +136,15 @@ static struct tt_defer *tt_defer_slot(struct tt_client *c, u32 device,
 			return df;
 	}
 	if (bulk->nr_defer == TT_DEFER)
-		tt_defer_flush(c);
+		tt_defer_flush(c, bulk);
 	df = &bulk->defer[bulk->nr_defer++];
 	*df = (struct tt_defer){ .device = device, .type = type };
 	return df;
 }
 
-/* A new entry: a cached one, one of the batch's bulk, or from the slab. */
-static struct tt_entry *tt_entry_alloc(struct tt_client *c)
+/* A new entry: a spare one, one of the BATCH step's @bulk, or the slab's. */
+static struct tt_entry *tt_entry_alloc(struct tt_client *c,
+				       struct tt_bulk *bulk)
 {
 	struct tt_entry *e;
 
@@ -151,20 +155,24 @@ static struct tt_entry *tt_entry_alloc(struct tt_client *c)
 		WRITE_ONCE(c->nr_spare, c->nr_spare - 1);
 		return e;
 	}
-	if (c->bulk && c->bulk->nr_fresh)
-		return c->bulk->fresh[--c->bulk->nr_fresh];
+	if (bulk && bulk->nr_fresh)
+		return bulk->fresh[--bulk->nr_fresh];
 	return kmem_cache_alloc(tt_entry_cache, GFP_KERNEL_ACCOUNT);
 }
 
-/* Give back @e, already off the table: keep it if there is room. */
-static void tt_entry_recycle(struct tt_client *c, struct tt_entry *e)
+/*
+ * Give back @e, already off the table: keep it if there is room, else
+ * leave it to the BATCH step's @bulk to free after the lock is dropped.
+ */
+static void tt_entry_recycle(struct tt_client *c, struct tt_bulk *bulk,
+			     struct tt_entry *e)
 {
 	lockdep_assert_held(&c->lock);
 	if (c->nr_spare < TT_SPARE_MAX) {
 		hlist_add_head(&e->node, &c->spare);
 		WRITE_ONCE(c->nr_spare, c->nr_spare + 1);
-	} else if (c->bulk && c->bulk->nr_dead < TT_BULK) {
-		c->bulk->dead[c->bulk->nr_dead++] = e;
+	} else if (bulk && bulk->nr_dead < TT_BULK) {
+		bulk->dead[bulk->nr_dead++] = e;
 	} else {
 		kmem_cache_free(tt_entry_cache, e);
 	}
@@ -398,15 +406,22 @@ static void tt_file_charge(struct tt_client *c, const struct tt_entry *e)
 	c->bytes += e->size;
 }
 
-/* Forget @e everywhere; when @reclaimed, count it as taken back. */
-void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
+/**
+ * tt_entry_remove() - forget an entry everywhere
+ * @c: the client, locked
+ * @bulk: the BATCH step removing it, or NULL
+ * @e: the entry, in @c's table
+ * @reclaimed: count it as taken back (reclaim), not as freed
+ */
+void tt_entry_remove(struct tt_client *c, struct tt_bulk *bulk,
+		     struct tt_entry *e, bool reclaimed)
 {
 	struct tt_device *d = &c->core->devs[e->device];
 	struct tt_file_dev *fd = &c->dev[e->device];
 	struct tt_defer *df;
 
 	hlist_del(&e->node);
-	df = reclaimed ? NULL : tt_defer_slot(c, e->device, e->type);
+	df = reclaimed ? NULL : tt_defer_slot(c, bulk, e->device, e->type);
 	if (df) {
 		df->bytes -= e->size;
 		df->entries--;
@@ -423,7 +438,7 @@ void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed)
 	tt_entry_disown(c, e);
 	c->nr_entries--;
 	c->bytes -= e->size;
-	tt_entry_recycle(c, e);
+	tt_entry_recycle(c, bulk, e);
 }
 
 /*
@@ -436,7 +451,9 @@ static void tt_buffer_nospec(struct tt_core *core, struct tt_alloc_buffer *b)
 	b->type = array_index_nospec(b->type, TT_ALLOC_MEM_COUNT);
 }
 
-static int __tt_client_record_alloc(struct tt_client *c, const struct tt_alloc_buffer *ub,
+/* ALLOC under @c's lock; @bulk is the BATCH step's, or NULL. */
+static int __tt_client_record_alloc(struct tt_client *c, struct tt_bulk *bulk,
+				    const struct tt_alloc_buffer *ub,
 				    struct pid *tgid, const char *comm)
 {
 	struct tt_alloc_buffer nb = *ub, *b = &nb;
@@ -467,7 +484,7 @@ static int __tt_client_record_alloc(struct tt_client *c, const struct tt_alloc_b
 	if (c->bytes + b->size > READ_ONCE(core->limits->max_bytes))
 		return -EDQUOT;
 
-	e = tt_entry_alloc(c);
+	e = tt_entry_alloc(c, bulk);
 	if (!e)
 		return -ENOMEM;
 	rec = tt_find_recorder(c, tgid);
@@ -487,7 +504,7 @@ static int __tt_client_record_alloc(struct tt_client *c, const struct tt_alloc_b
 		goto err_holding;
 
 	/* Last, so that nothing above can leave a transient peak behind. */
-	df = tt_defer_slot(c, b->device, b->type);
+	df = tt_defer_slot(c, bulk, b->device, b->type);
 	if (df) {
 		df->bytes += b->size;
 		df->max_prefix = max(df->max_prefix, df->bytes);
@@ -520,11 +537,13 @@ err_rec:
 	if (new_rec)
 		tt_recorder_free(c, rec);
 err_entry:
-	tt_entry_recycle(c, e);
+	tt_entry_recycle(c, bulk, e);
 	return ret;
 }
 
-static int __tt_client_record_free(struct tt_client *c, const struct tt_alloc_buffer *ub,
+/* FREE under @c's lock; @bulk is the BATCH step's, or NULL. */
+static int __tt_client_record_free(struct tt_client *c, struct tt_bulk *bulk,
+				   const struct tt_alloc_buffer *ub,
 				   struct pid *tgid)
 {
 	struct tt_alloc_buffer nb = *ub, *b = &nb;
@@ -549,7 +568,7 @@ static int __tt_client_record_free(struct tt_client *c, const struct tt_alloc_bu
 	 * A recorder is freed with its last entry only when it has died
 	 * (the sweep's job); a live one is likely to record again.
 	 */
-	tt_entry_remove(c, e, false);
+	tt_entry_remove(c, bulk, e, false);
 	return 0;
 }
 
@@ -570,7 +589,7 @@ int tt_client_record_alloc(struct tt_client *c, const struct tt_alloc_buffer *b,
 
 	if (mutex_lock_killable(&c->lock))
 		return -EINTR;
-	ret = __tt_client_record_alloc(c, b, tgid, comm);
+	ret = __tt_client_record_alloc(c, NULL, b, tgid, comm);
 	mutex_unlock(&c->lock);
 	return ret;
 }
@@ -592,7 +611,7 @@ int tt_client_record_free(struct tt_client *c, const struct tt_alloc_buffer *b,
 
 	if (mutex_lock_killable(&c->lock))
 		return -EINTR;
-	ret = __tt_client_record_free(c, b, tgid);
+	ret = __tt_client_record_free(c, NULL, b, tgid);
 	mutex_unlock(&c->lock);
 	return ret;
 }
@@ -627,7 +646,6 @@ static int tt_client_batch_step(struct tt_client *c,
 		ret = -EINTR;
 		goto out;
 	}
-	c->bulk = &bulk;
 	for (; i < n; i++) {
 		const struct tt_alloc_op *op = &ops[i];
 
@@ -637,19 +655,20 @@ static int tt_client_batch_step(struct tt_client *c,
 		else if (op->reserved)
 			ret = -EINVAL;
 		else if (op->op == TT_ALLOC_OP_ALLOC)
-			ret = __tt_client_record_alloc(c, &op->buf, tgid, comm);
+			ret = __tt_client_record_alloc(c, &bulk, &op->buf,
+						       tgid, comm);
 		else if (op->op == TT_ALLOC_OP_FREE)
-			ret = __tt_client_record_free(c, &op->buf, tgid);
+			ret = __tt_client_record_free(c, &bulk, &op->buf,
+						      tgid);
 		else
 			ret = -EINVAL;
 		if (ret)
 			break;
 	}
-	tt_defer_flush(c);
-	c->bulk = NULL;
-	/* What the ops did not use goes to the cache while there is room. */
+	tt_defer_flush(c, &bulk);
+	/* What the ops did not use goes to the spare entries while there is room. */
 	while (bulk.nr_fresh && c->nr_spare < TT_SPARE_MAX)
-		tt_entry_recycle(c, bulk.fresh[--bulk.nr_fresh]);
+		tt_entry_recycle(c, NULL, bulk.fresh[--bulk.nr_fresh]);
 	mutex_unlock(&c->lock);
 out:
 	*applied = i;
