@@ -3,7 +3,7 @@
  * tt_alloc tracking core internals, shared by its files only:
  *
  *   tt_alloc_device.c    per-device counters, capacities, the instance
- *   tt_alloc_table.c     a client's hash table of entries, ALLOC/FREE/BATCH
+ *   tt_alloc_entry.c     a client's hash table of entries, ALLOC/FREE/BATCH
  *   tt_alloc_recorder.c  who holds an entry's references; reclaim
  *   tt_alloc_client.c    client lifetime, the sweep, the client list, fdinfo
  *   tt_alloc_debugfs.c   the debugfs dump of every entry
@@ -296,7 +296,7 @@ void tt_uncharge(struct tt_device *d, unsigned int type, unsigned int kind,
 void tt_device_apply(struct tt_device *d, unsigned int type, s64 bytes,
 		     u64 max_prefix, s64 entries);
 
-/* tt_alloc_table.c */
+/* tt_alloc_entry.c */
 void tt_entry_remove(struct tt_client *c, struct tt_bulk *bulk,
 		     struct tt_entry *e, bool reclaimed);
 void tt_client_maybe_shrink(struct tt_client *c);
@@ -321,7 +321,7 @@ u64 tt_client_reclaim_dead(struct tt_client *c, bool swept);
 
 /*
  * The two calls of every ALLOC and FREE into this file, with their common
- * case inline (see the per-op helpers in tt_alloc_table.c for why): the
+ * case inline (see the per-op helpers in tt_alloc_entry.c for why): the
  * recorder used last, and an entry one recorder holds alone.
  */
 
