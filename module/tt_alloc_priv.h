@@ -3,7 +3,8 @@
  * tt_alloc tracking core internals, shared by its files only:
  *
  *   tt_alloc_device.c    per-device counters, capacities, the instance
- *   tt_alloc_entry.c     a client's hash table of entries, ALLOC/FREE/BATCH
+ *   tt_alloc_entry.c     entries: their memory, a client's table, its totals
+ *   tt_alloc_ops.c       ALLOC, FREE, BATCH and USAGE on a client's entries
  *   tt_alloc_recorder.c  who holds an entry's references; reclaim
  *   tt_alloc_client.c    client lifetime, the sweep, the client list, fdinfo
  *   tt_alloc_debugfs.c   the debugfs dump of every entry
@@ -135,8 +136,6 @@ struct tt_recorder {
  */
 #define TT_SPARE_MAX	4096
 #define TT_SPARE_KEEP	128
-
-struct tt_bulk;
 
 /**
  * struct tt_client - the tracking state of one open file
@@ -297,8 +296,12 @@ void tt_device_apply(struct tt_device *d, unsigned int type, s64 bytes,
 		     u64 max_prefix, s64 entries);
 
 /* tt_alloc_entry.c */
-void tt_entry_remove(struct tt_client *c, struct tt_bulk *bulk,
-		     struct tt_entry *e, bool reclaimed);
+struct tt_entry *tt_entry_new(struct tt_client *c);
+void tt_entry_give_back(struct tt_client *c, struct tt_entry *e);
+struct tt_entry *tt_lookup(struct tt_client *c, u32 device, u32 type, u64 id);
+void tt_entry_insert(struct tt_client *c, struct tt_entry *e);
+void tt_entry_unlink(struct tt_client *c, struct tt_entry *e);
+void tt_entry_remove(struct tt_client *c, struct tt_entry *e, bool reclaimed);
 void tt_client_maybe_shrink(struct tt_client *c);
 void tt_client_drain_spare(struct tt_client *c);
 
@@ -321,8 +324,9 @@ u64 tt_client_reclaim_dead(struct tt_client *c, bool swept);
 
 /*
  * The two calls of every ALLOC and FREE into this file, with their common
- * case inline (see the per-op helpers in tt_alloc_entry.c for why): the
- * recorder used last, and an entry one recorder holds alone.
+ * case inline (why: "Recorder lookup and reference drop inline" in
+ * Documentation/admin-guide/tt_alloc-bench.rst): the recorder used last,
+ * and an entry one recorder holds alone.
  */
 
 /* The recorder of @tgid in @c, or NULL. Under @c's lock. */

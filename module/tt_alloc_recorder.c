@@ -449,7 +449,7 @@ static void tt_entry_reclaim(struct tt_client *c, struct tt_entry *e)
 	tt_tally_add(&r->tally, e);
 	trace_reclaim(c->id, r->tgid, e->device, e->type, e->kind, e->id,
 		      e->size, e->refs);
-	tt_entry_remove(c, NULL, e, true);
+	tt_entry_remove(c, e, true);
 }
 
 /* Every entry, for when the opener died: its references have no holder. */
