@@ -119,13 +119,15 @@ struct tt_counter_snap {
  * @max_entries: holdings one file may keep (see &tt_client.nr_holdings)
  * @max_user: holdings one user may keep, all files together (see
  *	&struct tt_user)
- * @max_bytes: bytes one file may hold, all devices and types together
+ * @max_bytes: bytes one file may hold, all devices and types together; an
+ *	atomic64_t because every ALLOC reads it while root may write it, and
+ *	a plain u64 would tear on a 32-bit kernel
  * @enforce_capacity: refuse allocations beyond a known capacity
  */
 struct tt_limits {
 	unsigned int max_entries;
 	unsigned int max_user;
-	u64 max_bytes;
+	atomic64_t max_bytes;
 	bool enforce_capacity;
 };
 

@@ -32,7 +32,7 @@ static int tt_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	t->limits.max_entries = 1 << 20;
 	t->limits.max_user = TT_ALLOC_MAX_USER_LIMIT;
-	t->limits.max_bytes = TT_ALLOC_MAX_BYTES_LIMIT;
+	atomic64_set(&t->limits.max_bytes, TT_ALLOC_MAX_BYTES_LIMIT);
 	t->core = tt_core_create(NDEV, &t->limits);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t->core));
 	t->c = tt_client_create(t->core, task_tgid(current), "kunit");
@@ -256,7 +256,7 @@ static void tt_test_byte_quota(struct kunit *test)
 	struct tt_test *t = test->priv;
 	struct tt_client *other;
 
-	t->limits.max_bytes = 1000;
+	atomic64_set(&t->limits.max_bytes, 1000);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_DRAM, 1, 600)), 0);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_L1, 2, 401)), -EDQUOT);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(1, TT_ALLOC_MEM_L1, 2, 400)), 0);

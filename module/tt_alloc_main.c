@@ -98,7 +98,7 @@ MODULE_PARM_DESC(sweep_interval_ms, "Period of the sweep of exited recorders, ms
 static struct tt_limits tt_limits = {
 	.max_entries = 1048576,
 	.max_user = 4194304,
-	.max_bytes = BIT_ULL(44),
+	.max_bytes = ATOMIC64_INIT(BIT_ULL(44)),
 };
 
 static int tt_set_max_entries(const char *val, const struct kernel_param *kp)
@@ -143,13 +143,18 @@ static int tt_set_max_bytes(const char *val, const struct kernel_param *kp)
 	/* Up to 2^62: a file's u64 byte totals can then never wrap. */
 	if (!v || v > TT_ALLOC_MAX_BYTES_LIMIT)
 		return -EINVAL;
-	WRITE_ONCE(*(u64 *)kp->arg, v);
+	atomic64_set(kp->arg, v);
 	return 0;
+}
+
+static int tt_get_max_bytes(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%llu\n", (u64)atomic64_read(kp->arg));
 }
 
 static const struct kernel_param_ops tt_max_bytes_ops = {
 	.set = tt_set_max_bytes,
-	.get = param_get_ullong,
+	.get = tt_get_max_bytes,
 };
 module_param_cb(max_bytes_per_file, &tt_max_bytes_ops, &tt_limits.max_bytes, 0644);
 MODULE_PARM_DESC(max_bytes_per_file, "Bytes one open file may hold, all devices and types (1..2^62, default 2^44 = 16 TiB)");

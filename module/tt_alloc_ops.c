@@ -226,7 +226,7 @@ static int __tt_client_record_alloc(struct tt_client *c, struct tt_bulk *bulk,
 	if (c->nr_holdings >= READ_ONCE(core->limits->max_entries))
 		return -EDQUOT;
 	/* c->bytes <= 2^62 and size <= 2^40: the sum cannot wrap. */
-	if (c->bytes + b->size > READ_ONCE(core->limits->max_bytes))
+	if (c->bytes + b->size > (u64)atomic64_read(&core->limits->max_bytes))
 		return -EDQUOT;
 
 	e = tt_entry_alloc(c, bulk);
