@@ -9,12 +9,29 @@
 # builds on the host as before). The build is keyed by the source package
 # and version, the compiler, and the sha of the config fragment and of this
 # script; a finished build is reused ("using cached kernel").
-# Writes out/kernels/debug.env (KTAG KDIR VMLINUZ KREL KSRC KROOT).
-#   scripts/kernels/build-kernel.sh      (make kernel)
+# Writes out/kernels/TAG.env (KTAG KDIR VMLINUZ KREL KSRC KROOT).
+#   scripts/kernels/build-kernel.sh [debug|kcsan]   (make kernel: debug)
+# kcsan: the same kernel with KCSAN instead of KASAN (they exclude each
+# other): selftests/config with selftests/config.kcsan's options replacing
+# its own (make check-full runs the concurrency programs on it).
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
-frag=$TT_ROOT/selftests/config
+tag=${1:-debug}
+mkdir -p "$TT_OUT/kernels"
+frag=$TT_OUT/kernels/$tag.config
+case $tag in
+debug) cp "$TT_ROOT/selftests/config" "$frag" ;;
+kcsan)
+	# The base fragment without the options the variant sets, then the
+	# variant: what the final .config must hold (verify_config).
+	over=$TT_ROOT/selftests/config.kcsan
+	opts=$(sed -n 's/^\(# \)\{0,1\}\(CONFIG_[A-Za-z0-9_]*\)[= ].*/\2/p' "$over" | sort -u)
+	grep -vwF -f <(echo "$opts") "$TT_ROOT/selftests/config" >"$frag"
+	cat "$over" >>"$frag"
+	;;
+*) die "usage: $0 [debug|kcsan]" ;;
+esac
 src=$("$TT_ROOT/scripts/kernels/debug-source.sh")
 if [ -f "$src/.tt_alloc-pkgver" ]; then
 	ver="${src##*/} $(cat "$src/.tt_alloc-pkgver")"
@@ -31,7 +48,7 @@ if [ "${TT_DEBUG_SOURCE:-}" != host ]; then
 fi
 kmake=(${krun[@]+"${krun[@]}"} make)
 key=$( { echo "$ver"; cat "$frag" "$0"; } | sha256sum | cut -c1-16)
-O=$TT_CACHE/kernel/debug-$key
+O=$TT_CACHE/kernel/$tag-$key
 done_stamp=$O/.tt_alloc-complete
 jobs=$(nproc)
 
@@ -53,8 +70,8 @@ verify_config() {
 			fi ;;
 		esac
 	done <"$frag"
-	[ "$bad" = 0 ] || die "debug kernel .config lacks options required by $frag (dependency missing?)"
-	echo "config check: all options of selftests/config present in $O/.config" >&2
+	[ "$bad" = 0 ] || die "$tag kernel .config lacks options required by $frag (dependency missing?)"
+	echo "config check: all options of $frag present in $O/.config" >&2
 }
 
 # One build of a key at a time: two checkouts on one machine (or two
@@ -71,7 +88,7 @@ if [ -f "$done_stamp" ]; then
 	echo "using cached kernel $O ($(cat "$O/include/config/kernel.release"))" >&2
 else
 	start=$(now)
-	note "building debug kernel in $O (source $ver, -j$jobs)"
+	note "building $tag kernel in $O (source $ver, -j$jobs)"
 	rm -rf "$O"
 	mkdir -p "$O"
 	# the source and the output at their own paths inside the root
@@ -89,13 +106,12 @@ else
 		{ tail -50 "$O/build.log" >&2; die "modules_prepare failed (full log: $O/build.log)"; }
 	[ -f "$O/Module.symvers" ] || die "no Module.symvers after the build"
 	touch "$done_stamp"
-	echo "debug kernel built in $(( $(now) - start ))s: $O" >&2
+	echo "$tag kernel built in $(( $(now) - start ))s: $O" >&2
 fi
 verify_config
 
-mkdir -p "$TT_OUT/kernels"
-cat >"$(kernel_env debug)" <<EOT
-KTAG=debug
+cat >"$(kernel_env "$tag")" <<EOT
+KTAG=$tag
 KDIR=$O
 KSRC=$src
 VMLINUZ=$O/arch/x86/boot/bzImage

@@ -15,7 +15,10 @@
 #
 #   TT_CHECK_KERNELS="debug 6.1 6.12 6.18 7.x"  kernels to run the suites
 #                                      on (the module is built for each with
-#                                      W=1 and sparse: build-module --strict)
+#                                      W=1 and sparse: build-module --strict);
+#                                      make check-full adds kcsan, the debug
+#                                      kernel with KCSAN, which runs only the
+#                                      programs of KCSAN_PROGRAMS
 #   TT_CHECK_HARNESS=0                 skip the harness self-tests
 #   TT_CHECK_DEADLINE=SECONDS          overall budget (default 4500): a
 #                                      stage that would not finish in time
@@ -38,13 +41,20 @@ rm -rf "$res" "$logs"
 mkdir -p "$res" "$logs"
 expected=$res/expected.txt
 : >"$expected" >"$res/kernels.txt"
-kernels=${TT_CHECK_KERNELS:-debug 6.1 6.12 6.18 7.x}
+full=${TT_CHECK_FULL:-0}
+if [ "$full" = 1 ]; then
+	kernels=${TT_CHECK_KERNELS:-debug kcsan 6.1 6.12 6.18 7.x}
+else
+	kernels=${TT_CHECK_KERNELS:-debug 6.1 6.12 6.18 7.x}
+fi
+# The programs the KCSAN kernel runs: those whose processes and threads
+# race on one file or on the module's state (issue 19 item 10).
+KCSAN_PROGRAMS="rel_concurrency rel_crash_storm rel_shared lifetime_test"
 # the Debian 13 kernels among them: DKMS builds them in the build root
 deb13=()
 for k in $kernels; do
 	case $k in 6.12-deb13 | 6.18 | 7.x) deb13+=("$k") ;; esac
 done
-full=${TT_CHECK_FULL:-0}
 if [ "$full" = 1 ]; then
 	budget=${TT_CHECK_DEADLINE:-10800}
 else
@@ -59,7 +69,7 @@ deadline=$((t0 + budget))
 # stock kernel's about STOCK_TYPICAL. A VM may take 3x its typical time; a
 # stage is not started when even its typical time no longer fits the
 # deadline.
-DEBUG_TYPICAL=1000 STOCK_TYPICAL=200
+DEBUG_TYPICAL=1000 STOCK_TYPICAL=200 KCSAN_TYPICAL=900
 [ "$full" = 1 ] && DEBUG_TYPICAL=2400 STOCK_TYPICAL=400
 
 stage_s=0
@@ -123,14 +133,28 @@ host_suites=(host-tests packaging lint bench-quick demo readme)
 [ ${#deb13[@]} -gt 0 ] && host_suites+=(dkms-deb13)
 [ "${TT_CHECK_HARNESS:-1}" = 1 ] && host_suites+=(harness)
 expect host "${host_suites[@]}"
+# kernel_tests KERNEL: the guest programs run on KERNEL
+kernel_tests() {
+	if [ "$1" = kcsan ]; then
+		printf '%s\n' $KCSAN_PROGRAMS
+	else
+		printf '%s\n' "${guest_tests[@]}"
+	fi
+}
 for k in $kernels; do
-	expect "$k" "${guest_tests[@]}" vm
+	mapfile -t progs < <(kernel_tests "$k")
+	expect "$k" "${progs[@]}" vm
 	[ "$k" = debug ] && expect "$k" "${kunit_suites[@]/#/kunit/}"
 done
 
 kernel_ok=1
 stage kernel-debug build kernel-debug scripts/kernels/build-kernel.sh || kernel_ok=0
 tail -3 "$logs/build-kernel-debug.log"
+kcsan_ok=1
+if [[ " $kernels " == *" kcsan "* ]]; then
+	stage kernel-kcsan build kernel-kcsan scripts/kernels/build-kernel.sh kcsan || kcsan_ok=0
+	tail -3 "$logs/build-kernel-kcsan.log"
+fi
 stage tools build tools make -C userspace-tools OUT="$TT_OUT"
 stage selftests build selftests make selftests
 
@@ -171,10 +195,12 @@ fi
 # that is not possible.
 vm_prepare() {
 	local k=$1 suites
-	suites=("${guest_tests[@]}" vm)
+	mapfile -t suites < <(kernel_tests "$k")
+	suites+=(vm)
 	[ "$k" = debug ] && suites+=("${kunit_suites[@]/#/kunit/}")
-	if [ "$k" = debug ] && [ "$kernel_ok" = 0 ]; then
-		missing "vm-$k" "$k" "not run: the debug kernel did not build (build/kernel-debug)" "${suites[@]}"
+	if { [ "$k" = debug ] && [ "$kernel_ok" = 0 ]; } ||
+		{ [ "$k" = kcsan ] && [ "$kcsan_ok" = 0 ]; }; then
+		missing "vm-$k" "$k" "not run: the $k kernel did not build (build/kernel-$k)" "${suites[@]}"
 		return 1
 	fi
 	if ! stage "modules-$k" build "modules-$k" scripts/kernels/build-module.sh --strict "$k"; then
@@ -286,8 +312,13 @@ if [[ " $kernels " == *" debug "* ]]; then
 	fi
 fi
 for k in $kernels; do
-	[ "$k" = debug ] && continue
-	vm_prepare "$k" && vm_run "$k" "vm-$k" "$STOCK_TYPICAL" "${guest_tests[@]}"
+	case $k in
+	debug) ;;
+	kcsan)
+		# shellcheck disable=SC2086 # the program names are words
+		vm_prepare kcsan && vm_run kcsan vm-kcsan "$KCSAN_TYPICAL" $KCSAN_PROGRAMS ;;
+	*) vm_prepare "$k" && vm_run "$k" "vm-$k" "$STOCK_TYPICAL" "${guest_tests[@]}" ;;
+	esac
 done
 # make demo as a user runs it: the story and nothing of the boot console;
 # the README's "Run one test" commands as pasted. Both rebuild modules in
