@@ -28,6 +28,10 @@ static char *arch;
 module_param(arch, charp, 0444);
 MODULE_PARM_DESC(arch, "Comma list of device architectures (wormhole_b0, blackhole); sets default capacities");
 
+static char *chips;
+module_param(chips, charp, 0444);
+MODULE_PARM_DESC(chips, "Comma list of the chip each device stands for, <pci-bus-id>/<index-on-card>");
+
 /**
  * struct tt_alloc_dev - the module's one instance
  * @misc: /dev/tt_alloc; open() finds the instance from it (container_of)
@@ -278,6 +282,34 @@ static int __init tt_parse_arch(struct tt_core *core)
 	return ret;
 }
 
+static int __init tt_parse_chips(struct tt_core *core)
+{
+	char *list, *cur, *name;
+	unsigned int i = 0;
+	int ret = 0;
+
+	if (!chips)
+		return 0;
+	list = kstrdup(chips, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	cur = list;
+	while ((name = strsep(&cur, ",")) && !ret) {
+		if (i >= core->ndev) {
+			pr_err("chips= names %u or more devices, but devices=%u\n",
+			       i + 1, core->ndev);
+			ret = -EINVAL;
+		} else if (*name && tt_device_set_chip(&core->devs[i], name)) {
+			pr_err("chips=: '%s' for device %u is not <pci-bus-id>/<index-on-card> of at most %u characters\n",
+			       name, i, TT_ALLOC_CHIP_LEN - 1);
+			ret = -EINVAL;
+		}
+		i++;
+	}
+	kfree(list);
+	return ret;
+}
+
 static int __init tt_alloc_init(void)
 {
 	struct tt_alloc_dev *td;
@@ -312,6 +344,9 @@ static int __init tt_alloc_init(void)
 		goto err_cache;
 	}
 	ret = tt_parse_arch(td->core);
+	if (ret)
+		goto err_core;
+	ret = tt_parse_chips(td->core);
 	if (ret)
 		goto err_core;
 	ret = tt_sysfs_init(td->core);
