@@ -254,26 +254,30 @@ static const struct file_operations tt_fops = {
 	.llseek = noop_llseek,
 };
 
-static int __init tt_parse_arch(struct tt_core *core)
+/* Empty items are left to @set: arch= resets them to unknown, chips= skips them. */
+static int __init tt_parse_list(struct tt_core *core, const char *param,
+				const char *value,
+				int (*set)(struct tt_device *d, const char *name),
+				const char *expect)
 {
 	char *list, *cur, *name;
 	unsigned int i = 0;
 	int ret = 0;
 
-	if (!arch)
+	if (!value)
 		return 0;
-	list = kstrdup(arch, GFP_KERNEL);
+	list = kstrdup(value, GFP_KERNEL);
 	if (!list)
 		return -ENOMEM;
 	cur = list;
 	while ((name = strsep(&cur, ",")) && !ret) {
 		if (i >= core->ndev) {
-			pr_err("arch= names %u or more devices, but devices=%u\n",
-			       i + 1, core->ndev);
+			pr_err("%s= names %u or more devices, but devices=%u\n",
+			       param, i + 1, core->ndev);
 			ret = -EINVAL;
-		} else if (tt_device_set_arch(&core->devs[i], name)) {
-			pr_err("arch=: unknown architecture '%s' for device %u (known: wormhole_b0, blackhole)\n",
-			       name, i);
+		} else if (set(&core->devs[i], name)) {
+			pr_err("%s=: '%s' for device %u: %s\n", param, name, i,
+			       expect);
 			ret = -EINVAL;
 		}
 		i++;
@@ -282,32 +286,9 @@ static int __init tt_parse_arch(struct tt_core *core)
 	return ret;
 }
 
-static int __init tt_parse_chips(struct tt_core *core)
+static int __init tt_set_chip(struct tt_device *d, const char *name)
 {
-	char *list, *cur, *name;
-	unsigned int i = 0;
-	int ret = 0;
-
-	if (!chips)
-		return 0;
-	list = kstrdup(chips, GFP_KERNEL);
-	if (!list)
-		return -ENOMEM;
-	cur = list;
-	while ((name = strsep(&cur, ",")) && !ret) {
-		if (i >= core->ndev) {
-			pr_err("chips= names %u or more devices, but devices=%u\n",
-			       i + 1, core->ndev);
-			ret = -EINVAL;
-		} else if (*name && tt_device_set_chip(&core->devs[i], name)) {
-			pr_err("chips=: '%s' for device %u is not <pci-bus-id>/<index-on-card> of at most %u characters\n",
-			       name, i, TT_ALLOC_CHIP_LEN - 1);
-			ret = -EINVAL;
-		}
-		i++;
-	}
-	kfree(list);
-	return ret;
+	return *name ? tt_device_set_chip(d, name) : 0;
 }
 
 static int __init tt_alloc_init(void)
@@ -343,10 +324,12 @@ static int __init tt_alloc_init(void)
 		ret = PTR_ERR(td->core);
 		goto err_cache;
 	}
-	ret = tt_parse_arch(td->core);
+	ret = tt_parse_list(td->core, "arch", arch, tt_device_set_arch,
+			    "unknown architecture (known: wormhole_b0, blackhole)");
 	if (ret)
 		goto err_core;
-	ret = tt_parse_chips(td->core);
+	ret = tt_parse_list(td->core, "chips", chips, tt_set_chip,
+			    "not <pci-bus-id>/<index-on-card> of at most 31 characters");
 	if (ret)
 		goto err_core;
 	ret = tt_sysfs_init(td->core);
