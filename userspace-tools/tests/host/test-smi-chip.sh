@@ -37,25 +37,26 @@ fake() {
 fake "$F/n300" 0000:01:00.0/0 0000:01:00.0/1 empty
 fake "$F/old" none none
 
-$RUN "$S" --sysroot "$F/n300" --json > "$TMP/chip.json" 2> "$TMP/chip.err"
-ok $? "--json with chips exits 0"
+# shown NAME ROOT: the JSON document and the table (-a: the idle devices too)
+shown() {
+	$RUN "$S" --sysroot "$2" --json > "$TMP/chip.json" 2> "$TMP/chip.err"
+	ok $? "$1: --json exits 0"
+	$RUN "$S" --sysroot "$2" -a > "$TMP/chip.txt" 2> "$TMP/chip.err"
+	ok $? "$1: table exits 0"
+}
+
+shown "chips named" "$F/n300"
 jq -e '[.devices[].chip] == ["0000:01:00.0/0","0000:01:00.0/1",null]' "$TMP/chip.json" > /dev/null
 ok $? "json: each device's chip, null for an empty attribute"
-
-$RUN "$S" --sysroot "$F/n300" -a > "$TMP/chip.txt" 2> "$TMP/chip.err"
-ok $? "table with chips exits 0"
 grep -q '^ *DEV  *CHIP ' "$TMP/chip.txt"
 ok $? "table: CHIP column after DEV"
 grep -Eq '^ *0 +0000:01:00\.0/0 ' "$TMP/chip.txt" && grep -Eq '^ *1 +0000:01:00\.0/1 ' "$TMP/chip.txt" &&
 	grep -Eq '^ *2 +- ' "$TMP/chip.txt"
 ok $? "table: each device's chip, - for none"
 
-$RUN "$S" --sysroot "$F/old" --json > "$TMP/chip.json" 2> "$TMP/chip.err"
-ok $? "--json of an older module exits 0"
+shown "older module" "$F/old"
 jq -e '[.devices[].chip] == [null,null]' "$TMP/chip.json" > /dev/null
 ok $? "json: chip null without the attribute"
-$RUN "$S" --sysroot "$F/old" -a > "$TMP/chip.txt" 2> "$TMP/chip.err"
-ok $? "table of an older module exits 0"
 grep -q '^ *DEV ' "$TMP/chip.txt" && ! grep -q 'CHIP' "$TMP/chip.txt"
 ok $? "table: no CHIP column when no device names a chip"
 
