@@ -26,6 +26,8 @@
 #include <linux/tt_alloc.h>
 
 #define TT_ALLOC_MAX_DEVICES	64
+/* "0000:01:00.0/31" plus room for a longer PCI domain; the terminator included */
+#define TT_ALLOC_CHIP_LEN	32
 #define TT_ALLOC_MAX_ENTRIES_LIMIT	BIT(24)
 /* Largest max_allocations_per_user: 16 files at the largest per-file cap. */
 #define TT_ALLOC_MAX_USER_LIMIT		BIT(28)
@@ -87,6 +89,8 @@ struct tt_counter {
  * @reclaimed_entries: entries taken back likewise
  * @clients: open files holding at least one entry on this device
  * @arch: architecture name, "unknown" without a preset
+ * @chip: the chip this device stands for, "<pci-bus-id>/<index-on-card>"
+ *	from chips=, empty when not given
  * @sysfs: its /sys/class/tt_alloc/device<N>
  */
 struct tt_device {
@@ -97,6 +101,7 @@ struct tt_device {
 	atomic64_t reclaimed_entries;
 	atomic_t clients;
 	const char *arch;
+	char chip[TT_ALLOC_CHIP_LEN];
 	struct device *sysfs;
 } ____cacheline_aligned_in_smp;
 
@@ -183,6 +188,7 @@ void tt_core_exit_cache(void);
 struct tt_core *tt_core_create(unsigned int ndev, const struct tt_limits *limits);
 void tt_core_destroy(struct tt_core *core);
 int tt_device_set_arch(struct tt_device *d, const char *name);
+int tt_device_set_chip(struct tt_device *d, const char *name);
 void tt_device_reset_peak(struct tt_device *d, unsigned int type);
 void tt_device_read(struct tt_device *d, unsigned int type,
 		    struct tt_counter_snap *snap);

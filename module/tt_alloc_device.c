@@ -3,6 +3,7 @@
  * tt_alloc device counters: what every client together holds on each
  * device and memory type, the capacities, and the instance that owns them.
  */
+#include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -221,6 +222,35 @@ int tt_device_set_arch(struct tt_device *d, const char *name)
 	return -EINVAL;
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_device_set_arch);
+
+/**
+ * tt_device_set_chip() - name the chip a device stands for
+ * @d: the device
+ * @name: "<pci-bus-id>/<index-on-card>", e.g. "0000:01:00.0/1"
+ *
+ * Only the shape is checked: the chip may be absent when the module loads
+ * (tt-kmd not loaded yet, a card since removed), and the name is for people
+ * and tools matching it against tt-kmd's devices.
+ *
+ * Return: 0, or -EINVAL for a name too long or not of that shape.
+ */
+int tt_device_set_chip(struct tt_device *d, const char *name)
+{
+	const char *slash = strchr(name, '/');
+	unsigned int index;
+	const char *c;
+
+	if (!slash || slash == name || strlen(name) >= sizeof(d->chip))
+		return -EINVAL;
+	for (c = name; c < slash; c++)
+		if (!isxdigit(*c) && *c != ':' && *c != '.')
+			return -EINVAL;
+	if (kstrtouint(slash + 1, 10, &index))
+		return -EINVAL;
+	strscpy(d->chip, name, sizeof(d->chip));
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tt_device_set_chip);
 
 /**
  * tt_core_create() - a tracking instance with no clients

@@ -28,6 +28,10 @@ static char *arch;
 module_param(arch, charp, 0444);
 MODULE_PARM_DESC(arch, "Comma list of device architectures (wormhole_b0, blackhole); sets default capacities");
 
+static char *chips;
+module_param(chips, charp, 0444);
+MODULE_PARM_DESC(chips, "Comma list of the chip each device stands for, <pci-bus-id>/<index-on-card>");
+
 /**
  * struct tt_alloc_dev - the module's one instance
  * @misc: /dev/tt_alloc; open() finds the instance from it (container_of)
@@ -255,32 +259,41 @@ static const struct file_operations tt_fops = {
 	.llseek = noop_llseek,
 };
 
-static int __init tt_parse_arch(struct tt_core *core)
+/* Empty items are left to @set: arch= resets them to unknown, chips= skips them. */
+static int __init tt_parse_list(struct tt_core *core, const char *param,
+				const char *value,
+				int (*set)(struct tt_device *d, const char *name),
+				const char *expect)
 {
 	char *list, *cur, *name;
 	unsigned int i = 0;
 	int ret = 0;
 
-	if (!arch)
+	if (!value)
 		return 0;
-	list = kstrdup(arch, GFP_KERNEL);
+	list = kstrdup(value, GFP_KERNEL);
 	if (!list)
 		return -ENOMEM;
 	cur = list;
 	while ((name = strsep(&cur, ",")) && !ret) {
 		if (i >= core->ndev) {
-			pr_err("arch= names %u or more devices, but devices=%u\n",
-			       i + 1, core->ndev);
+			pr_err("%s= names %u or more devices, but devices=%u\n",
+			       param, i + 1, core->ndev);
 			ret = -EINVAL;
-		} else if (tt_device_set_arch(&core->devs[i], name)) {
-			pr_err("arch=: unknown architecture '%s' for device %u (known: wormhole_b0, blackhole)\n",
-			       name, i);
+		} else if (set(&core->devs[i], name)) {
+			pr_err("%s=: '%s' for device %u: %s\n", param, name, i,
+			       expect);
 			ret = -EINVAL;
 		}
 		i++;
 	}
 	kfree(list);
 	return ret;
+}
+
+static int __init tt_set_chip(struct tt_device *d, const char *name)
+{
+	return *name ? tt_device_set_chip(d, name) : 0;
 }
 
 static int __init tt_alloc_init(void)
@@ -316,7 +329,12 @@ static int __init tt_alloc_init(void)
 		ret = PTR_ERR(td->core);
 		goto err_cache;
 	}
-	ret = tt_parse_arch(td->core);
+	ret = tt_parse_list(td->core, "arch", arch, tt_device_set_arch,
+			    "unknown architecture (known: wormhole_b0, blackhole)");
+	if (ret)
+		goto err_core;
+	ret = tt_parse_list(td->core, "chips", chips, tt_set_chip,
+			    "not <pci-bus-id>/<index-on-card> of at most 31 characters");
 	if (ret)
 		goto err_core;
 	ret = tt_sysfs_init(td->core);

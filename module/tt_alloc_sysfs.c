@@ -132,6 +132,15 @@ static ssize_t arch_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(arch);
 
+static ssize_t chip_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct tt_device *d = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%s\n", d->chip);
+}
+static DEVICE_ATTR_RO(chip);
+
 static ssize_t clients_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
@@ -163,6 +172,7 @@ static DEVICE_ATTR_RO(reclaimed_allocations);
 
 static struct attribute *tt_device_attrs[] = {
 	&dev_attr_arch.attr,
+	&dev_attr_chip.attr,
 	&dev_attr_clients.attr,
 	&dev_attr_reclaimed_bytes.attr,
 	&dev_attr_reclaimed_allocations.attr,

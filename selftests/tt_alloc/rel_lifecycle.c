@@ -173,6 +173,8 @@ TEST_F_TIMEOUT(lc, bad_params_rejected_at_load, 300)
 		{ "devices=65", "devices=65" },
 		{ "arch=bogus", "bogus" },
 		{ "devices=1 arch=wormhole_b0,blackhole", "arch" },
+		{ "chips=0000:01:00.0/zz", "0000:01:00.0/zz" },
+		{ "devices=1 chips=0000:01:00.0/0,0000:02:00.0/0", "chips" },
 		{ "sweep_interval_ms=0", "sweep_interval_ms" },
 		{ "sweep_interval_ms=3600001", "sweep_interval_ms" },
 		{ "max_allocations_per_file=0", "max_allocations_per_file" },

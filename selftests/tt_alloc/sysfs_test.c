@@ -627,6 +627,30 @@ TEST_F(reload, arch_single_device)
 	EXPECT_FALSE(path_exists(TT_CLASS_DIR "/device1"));
 }
 
+TEST_F(reload, chips_named)
+{
+	char s[64];
+
+	ASSERT_EQ(0, tt_reload("devices=3 arch=wormhole_b0,wormhole_b0,blackhole "
+			       "chips=0000:01:00.0/0,0000:01:00.0/1"));
+	ASSERT_LT(0, read_attr_str(0, -1, "chip", s, sizeof(s)));
+	EXPECT_STREQ("0000:01:00.0/0\n", s);
+	ASSERT_LT(0, read_attr_str(1, -1, "chip", s, sizeof(s)));
+	EXPECT_STREQ("0000:01:00.0/1\n", s);
+	/* Fewer chips than devices: the rest stand for no chip. */
+	ASSERT_LT(0, read_attr_str(2, -1, "chip", s, sizeof(s)));
+	EXPECT_STREQ("\n", s);
+}
+
+TEST_F(reload, chip_empty_by_default)
+{
+	char s[64];
+
+	ASSERT_EQ(0, tt_reload("devices=1"));
+	ASSERT_LT(0, read_attr_str(0, -1, "chip", s, sizeof(s)));
+	EXPECT_STREQ("\n", s);
+}
+
 TEST_F(reload, devices_64)
 {
 	struct tt_alloc_info info;
@@ -657,6 +681,10 @@ LOAD_FAILS(load_devices_0_fails, "devices=0")
 LOAD_FAILS(load_devices_65_fails, "devices=65")
 LOAD_FAILS(load_unknown_arch_fails, "devices=2 arch=wormhole_b0,grayskull_x")
 LOAD_FAILS(load_unknown_arch_single_fails, "devices=1 arch=quasar9")
+LOAD_FAILS(load_chips_too_many_fails, "devices=1 chips=0000:01:00.0/0,0000:01:00.0/1")
+LOAD_FAILS(load_chip_no_index_fails, "devices=1 chips=0000:01:00.0")
+LOAD_FAILS(load_chip_bad_index_fails, "devices=1 chips=0000:01:00.0/x")
+LOAD_FAILS(load_chip_too_long_fails, "devices=1 chips=00000000000000000000:01:00.0/0")
 
 TEST_F(reload, load_max_allocations_param)
 {

@@ -190,6 +190,11 @@ static void json_device(struct jbuf *b, const struct devstat *d)
 	jb_u64(b, d->idx);
 	JB_LIT(b, ", \"arch\": ");
 	jb_str(b, d->arch, sizeof(d->arch));
+	JB_LIT(b, ", \"chip\": ");
+	if (d->chip[0])
+		jb_str(b, d->chip, sizeof(d->chip));
+	else
+		JB_LIT(b, "null");
 	JB_LIT(b, ", \"clients\": ");
 	if (d->clients >= 0)
 		jb_i64(b, d->clients);

@@ -30,6 +30,7 @@ struct memstat {
 struct devstat {
 	unsigned int idx;
 	char arch[64];
+	char chip[64];		/* deviceN/chip; empty: none named or an older module */
 	int64_t clients;	/* -1: unknown */
 	uint64_t reclaimed_bytes, reclaimed_allocations;
 	uint64_t system_bytes;

@@ -139,6 +139,8 @@ static int read_device_sysfs(int dir, struct devstat *d, struct tt_alloc_ctx *ct
 
 	if (read_str_at(dir, "arch", d->arch, sizeof(d->arch)))
 		snprintf(d->arch, sizeof(d->arch), "unknown");
+	if (read_str_at(dir, "chip", d->chip, sizeof(d->chip)))
+		d->chip[0] = '\0';
 	d->clients = read_u64_at(dir, "clients", &v) ? -1 : (int64_t)v;
 	if (read_u64_at(dir, "reclaimed_bytes", &d->reclaimed_bytes))
 		d->reclaimed_bytes = 0;

@@ -482,10 +482,11 @@ static int dev_visible(const struct devstat *d, const struct opts *o)
 	return d->clients > 0;
 }
 
-enum dcol { DC_DEV, DC_ARCH, DC_DBAR, DC_DUSE, DC_DPCT, DC_LBAR, DC_LUSE, DC_LPCT, DC_CLIENTS, DC_COUNT };
+enum dcol { DC_DEV, DC_CHIP, DC_ARCH, DC_DBAR, DC_DUSE, DC_DPCT, DC_LBAR, DC_LUSE, DC_LPCT, DC_CLIENTS, DC_COUNT };
 
 static const struct colspec dcols[DC_COUNT] = {
 	[DC_DEV] = { "DEV", 1, 0, 0 },
+	[DC_CHIP] = { "CHIP", 0, 6, 0 },
 	[DC_ARCH] = { "ARCH", 0, 0, 1 },
 	[DC_DBAR] = { "DRAM", 0, 2, 0 },
 	[DC_DUSE] = { "DRAM USED / CAPACITY", 1, 0, 0 },
@@ -546,6 +547,7 @@ static void render_devices(FILE *f, const struct snapshot *s, const struct opts 
 {
 	struct grid g = { .cols = dcols, .ncols = DC_COUNT };
 	size_t i, shown = 0, hidden = 0;
+	int chips = 0;
 	/* wider terminals get longer bars: what is left of the line, split in two */
 	size_t barw = cols >= 140 ? 12 + (size_t)(cols - 120) / 2 / 2 : 12;
 	char cl[24];
@@ -563,6 +565,8 @@ static void render_devices(FILE *f, const struct snapshot *s, const struct opts 
 			break;
 		shown++;
 		grid_set(&g, DC_DEV, "%u", d->idx);
+		grid_set(&g, DC_CHIP, "%s", d->chip[0] ? d->chip : "-");
+		chips |= d->chip[0] != '\0';
 		grid_set(&g, DC_ARCH, "%s", d->arch);
 		dev_mem_cells(&g, DC_DBAR, &d->mem[TT_ALLOC_MEM_DRAM], barw);
 		dev_mem_cells(&g, DC_LBAR, &d->mem[TT_ALLOC_MEM_L1], barw);
@@ -573,6 +577,9 @@ static void render_devices(FILE *f, const struct snapshot *s, const struct opts 
 		grid_set(&g, DC_CLIENTS, "%s", cl);
 	}
 	if (shown) {
+		/* Without chips= (or with an older module) the column would say
+		 * nothing on every row; leave the table as it was. */
+		g.hidden[DC_CHIP] = !chips;
 		grid_fit(&g, cols);
 		grid_print(f, &g, cols, 0, 0);
 	} else {
