@@ -642,6 +642,16 @@ TEST_F(reload, chips_named)
 	EXPECT_STREQ("\n", s);
 }
 
+/* The longest name deviceN/chip holds, 31 characters, is kept whole. */
+TEST_F(reload, chip_longest_kept)
+{
+	char s[64];
+
+	ASSERT_EQ(0, tt_reload("devices=1 chips=000000000000000000000:01:00.0/0"));
+	ASSERT_LT(0, read_attr_str(0, -1, "chip", s, sizeof(s)));
+	EXPECT_STREQ("000000000000000000000:01:00.0/0\n", s);
+}
+
 TEST_F(reload, chip_empty_by_default)
 {
 	char s[64];
@@ -684,7 +694,8 @@ LOAD_FAILS(load_unknown_arch_single_fails, "devices=1 arch=quasar9")
 LOAD_FAILS(load_chips_too_many_fails, "devices=1 chips=0000:01:00.0/0,0000:01:00.0/1")
 LOAD_FAILS(load_chip_no_index_fails, "devices=1 chips=0000:01:00.0")
 LOAD_FAILS(load_chip_bad_index_fails, "devices=1 chips=0000:01:00.0/x")
-LOAD_FAILS(load_chip_too_long_fails, "devices=1 chips=00000000000000000000:01:00.0/0")
+/* 32 characters: one more than deviceN/chip holds */
+LOAD_FAILS(load_chip_too_long_fails, "devices=1 chips=0000000000000000000000:01:00.0/0")
 
 TEST_F(reload, load_max_allocations_param)
 {
