@@ -219,7 +219,11 @@ vm_prepare() {
 # vm_run KERNEL NAME TYPICAL PROGRAM...: run the guest PROGRAMs (a
 # program "kunit" stands for the KUnit suites) in one VM on KERNEL, its
 # console and results named NAME, count the results. TYPICAL: the seconds
-# the run typically takes; it may take 3x that.
+# the run typically takes; it may take 3x that. VM_LONGEST (environment):
+# the typical seconds of its longest program, which may take 3x that too
+# before the guest calls it hung (default: TYPICAL, at most 600 s). The
+# machine's speed varies: the same commit's debug guests took twice as
+# long on one day as on another, stock guests and kernel builds as well.
 vm_run() {
 	local k=$1 name=$2 typ=$3 tmo ptmo rc suite parse progs=() kunit=0 p
 	shift 3
@@ -240,9 +244,13 @@ vm_run() {
 	fi
 	tmo=$((3 * typ))
 	[ "$tmo" -le "$(left)" ] || tmo=$(left)
-	# A program may take the VM's whole typical time, never the VM's
-	# timeout: the guest reports a hung program and goes on.
-	ptmo=$((typ < 600 ? typ : 600))
+	# A program never gets the VM's whole timeout: the guest reports a
+	# hung program and goes on.
+	if [ -n "${VM_LONGEST:-}" ]; then
+		ptmo=$((3 * VM_LONGEST))
+	else
+		ptmo=$((typ < 600 ? typ : 600))
+	fi
 	[ "$ptmo" -le "$tmo" ] || ptmo=$tmo
 	[ "$full" = 1 ] && suite+=(--full)
 	suite+=(--timeout "$ptmo" "${progs[@]}")
@@ -267,7 +275,9 @@ vm_run() {
 # the guest with less work so far, by the seconds selftests/debug-times
 # gives them (measured; a program it does not list counts 60 s). Each
 # debug guest's report is printed when it is done, in one piece.
-debug_split() { # PART: the programs of debug guest PART (1 or 2)
+# PART: the programs of debug guest PART (1 or 2; 0: both), their
+# seconds, the seconds of the longest
+debug_split() {
 	awk -v part="$1" -v full="$full" '
 		FNR == NR { if ($1 !~ /^#/ && NF >= 3) t[$1] = full ? $3 : $2; next }
 		{ n++; name[n] = $1; w[n] = ($1 in t) ? t[$1] : 60 }
@@ -281,22 +291,29 @@ debug_split() { # PART: the programs of debug guest PART (1 or 2)
 			for (i = 1; i <= n; i++) {
 				g = load[1] <= load[2] ? 1 : 2
 				load[g] += w[i]
-				if (g == part) { printf "%s ", name[i]; sum += w[i] }
+				if (part == 0 || g == part) {
+					printf "%s ", name[i]; sum += w[i]
+					if (w[i] > max) max = w[i]
+				}
 			}
-			printf "%d\n", sum
+			printf "%d %d\n", sum, max
 		}' "$TT_ROOT/selftests/debug-times" <(printf '%s\n' kunit "${guest_tests[@]}")
 }
 debug_guests() {
-	local part line
+	local part line longest sum
 	vm_prepare debug || return
 	if [ "${TT_CHECK_PARALLEL:-1}" != 1 ]; then
-		vm_run debug vm-debug "$DEBUG_TYPICAL" kunit "${guest_tests[@]}"
+		longest=$(debug_split 0)
+		VM_LONGEST=${longest##* } vm_run debug vm-debug "$DEBUG_TYPICAL" kunit "${guest_tests[@]}"
 		return
 	fi
 	for part in 1 2; do
 		line=$(debug_split $part)
+		longest=${line##* }
+		line=${line% *}
+		sum=${line##* }
 		# shellcheck disable=SC2086 # the program names are words
-		vm_run debug "vm-debug-$part" $((${line##* } + 60)) ${line% *} \
+		VM_LONGEST=$longest vm_run debug "vm-debug-$part" $((sum + 60)) ${line% *} \
 			>"$logs/vm-debug-$part.out" 2>&1 &
 	done
 	wait
