@@ -118,7 +118,14 @@ su -s /bin/sh tttest -c "$BIN/tt-alloc-smi --json" > $T/user.json 2> $T/user.err
 	jq -e --slurpfile root $T/smi.json \
 		".devices == \$root[0].devices and ([.processes[].pid] | index($pid)) != null" \
 		$T/user.json > /dev/null
-ok $? "as an unprivileged user (uid 1000): same devices, the holder's process row"
+r=$?
+ok $r "as an unprivileged user (uid 1000): same devices, the holder's process row"
+if [ $r -ne 0 ]; then
+	# what differs (a device's numbers that moved between the two runs?)
+	jq -c '.devices[]' $T/smi.json > $T/root.dev
+	jq -c '.devices[]' $T/user.json > $T/user.dev 2>&1
+	diff $T/root.dev $T/user.dev | sed 's/^/# /' | head -20
+fi
 [ -s $T/user.err ] && sed 's/^/# /' $T/user.err
 
 $BIN/tt-alloc-smi --json -d 1 > $T/d1.json && jq -e '[.devices[].device] == [1] and ([.processes[].device] | unique) == [1]' $T/d1.json > /dev/null
