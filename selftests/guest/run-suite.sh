@@ -33,12 +33,14 @@ status=0
 fail() { echo "# tt-suite-$1: $2 FAILED${3:+ ($3)}"; status=1; }
 oneline() { tr '\n' ' ' <"$1"; }
 
-# await_group PGID: wait (30s at most) until every process of the group
+# await_group PGID: wait (300s at most) until every process of the group
 # has exited. kill(2) only queues the signal; a killed process closes its
 # files on its way out, so rmmod right after the kill could find tt_alloc
-# still in use. A zombie has closed them already: it counts as gone.
+# still in use. A zombie has closed them already: it counts as gone. A
+# debug kernel under load took over 2 minutes to reclaim the 200k entries
+# of a killed abi_test.
 await_group() {
-	pgid=$1 tries=300
+	pgid=$1 tries=3000
 	while [ "$tries" -gt 0 ]; do
 		alive=0
 		for st in /proc/[0-9]*/stat; do
@@ -55,7 +57,7 @@ await_group() {
 		sleep 0.1
 		tries=$((tries - 1))
 	done
-	echo "# tt-suite: process group $pgid still running after 30s"
+	echo "# tt-suite: process group $pgid still running after 300s"
 }
 
 unload() { # NAME MODULES...: rmmod, a failure is NAME's failure
