@@ -5,8 +5,9 @@
 #   make -f Makefile -f mk/packaging.mk <target>
 #
 #   make install       module, tools, library, headers, pkg-config file,
-#                      man page, the ttalloc Python package, udev rule,
-#                      modprobe.d and modules-load.d files (DESTDIR, PREFIX,
+#                      man page, the ttalloc Python package, udev rules,
+#                      modprobe.d and modules-load.d files, the systemd unit
+#                      of tt-alloc-smi --configure (DESTDIR, PREFIX,
 #                      KVER/KDIR honoured)
 #   make uninstall     remove exactly what `make install` put there
 #   make dkms-install  sources to /usr/src/tt_alloc-$(VERSION), dkms
@@ -25,8 +26,12 @@
 #   SYSCONFDIR=/etc    udev rule -> $(SYSCONFDIR)/udev/rules.d/60-tt_alloc.rules
 #                      options   -> $(SYSCONFDIR)/modprobe.d/tt_alloc.conf
 #                      boot load -> $(SYSCONFDIR)/modules-load.d/tt_alloc.conf
+#                      boot configuration (tt-alloc-smi --configure) ->
+#                        $(SYSCONFDIR)/systemd/system/tt-alloc-configure.service,
+#                        its sysinit.target.wants/ link, and
+#                        $(SYSCONFDIR)/udev/rules.d/61-tt_alloc-configure.rules
 #   INSTALL_MODULE=1   0: tools, library and config files only (no KDIR needed)
-#   INSTALL_CONFIG=1   0: no udev/modprobe.d/modules-load.d files
+#   INSTALL_CONFIG=1   0: no udev/modprobe.d/modules-load.d/systemd files
 #
 # `make install` stages everything in out/pkg/stage, then copies it under
 # $(DESTDIR)/ and writes the list of the files and of the directories it
@@ -65,6 +70,7 @@ TT_PKG_MODDIR	:= /lib/modules/$(KVER)/updates
 TT_PKG_UDEVDIR	:= $(SYSCONFDIR)/udev/rules.d
 TT_PKG_MODPROBEDIR := $(SYSCONFDIR)/modprobe.d
 TT_PKG_MODLOADDIR  := $(SYSCONFDIR)/modules-load.d
+TT_PKG_UNITDIR	:= $(SYSCONFDIR)/systemd/system
 TT_PKG_MODSRC	:= Kbuild VERSION module uapi
 TT_PKG_DKMS_SRC	:= /usr/src/tt_alloc-$(TT_PKG_VERSION)
 TT_PKG_SPHINX	?= sphinx-build
@@ -135,6 +141,14 @@ ifeq ($(INSTALL_CONFIG),1)
 		$(TT_PKG_STAGE)$(TT_PKG_MODPROBEDIR)/tt_alloc.conf
 	install -D -m 644 $(TT_PKG_ROOT)/packaging/modules-load.d/tt_alloc.conf \
 		$(TT_PKG_STAGE)$(TT_PKG_MODLOADDIR)/tt_alloc.conf
+	install -D -m 644 $(TT_PKG_ROOT)/packaging/udev/61-tt_alloc-configure.rules \
+		$(TT_PKG_STAGE)$(TT_PKG_UDEVDIR)/61-tt_alloc-configure.rules
+	install -d $(TT_PKG_STAGE)$(TT_PKG_UNITDIR)/sysinit.target.wants
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' $(TT_PKG_ROOT)/packaging/systemd/tt-alloc-configure.service \
+		>$(TT_PKG_STAGE)$(TT_PKG_UNITDIR)/tt-alloc-configure.service
+	chmod 644 $(TT_PKG_STAGE)$(TT_PKG_UNITDIR)/tt-alloc-configure.service
+	ln -sf ../tt-alloc-configure.service \
+		$(TT_PKG_STAGE)$(TT_PKG_UNITDIR)/sysinit.target.wants/tt-alloc-configure.service
 endif
 	mkdir -p $(TT_PKG_STAGE)$(dir $(TT_PKG_MANIFEST))
 	touch $(TT_PKG_STAGE)$(TT_PKG_MANIFEST)
@@ -163,6 +177,8 @@ endif
 ifeq ($(INSTALL_CONFIG),1)
 	@if [ -z "$(DESTDIR)" ] && command -v udevadm >/dev/null && [ -d /run/udev ]; then \
 	  udevadm control --reload || true; fi
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then \
+	  systemctl daemon-reload || true; fi
 	@if [ -z "$(DESTDIR)" ] && ! getent group tenstorrent >/dev/null; then \
 	  echo "note: group 'tenstorrent' does not exist: groupadd --system tenstorrent" >&2; fi
 endif

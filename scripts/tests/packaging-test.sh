@@ -110,7 +110,10 @@ if [ "$do_install" = 1 ]; then
 		cat <<-EOF
 		/etc/modprobe.d/tt_alloc.conf
 		/etc/modules-load.d/tt_alloc.conf
+		/etc/systemd/system/sysinit.target.wants/tt-alloc-configure.service
+		/etc/systemd/system/tt-alloc-configure.service
 		/etc/udev/rules.d/60-tt_alloc.rules
+		/etc/udev/rules.d/61-tt_alloc-configure.rules
 		$p/bin/tt-alloc-record
 		$p/bin/tt-alloc-replay
 		$p/bin/tt-alloc-smi
@@ -189,6 +192,11 @@ print(*[e.value for e in m.entry_points(group="pytest11") if e.name == "ttalloc.
 	fi
 	grep -q '^KERNEL=="tt_alloc", SUBSYSTEM=="misc", GROUP="tenstorrent", MODE="0660"$' "$dest/etc/udev/rules.d/60-tt_alloc.rules"
 	tap_ok $? "udev rule: group tenstorrent, mode 0660" "$log"
+	u=$dest/etc/systemd/system
+	grep -qx "ExecStart=$p/bin/tt-alloc-smi --configure" "$u/tt-alloc-configure.service" &&
+		[ "$(readlink "$u/sysinit.target.wants/tt-alloc-configure.service")" = ../tt-alloc-configure.service ] &&
+		grep -q 'SUBSYSTEM=="tenstorrent".*SYSTEMD_WANTS.*tt-alloc-configure.service' "$dest/etc/udev/rules.d/61-tt_alloc-configure.rules"
+	tap_ok $? "tt-alloc-configure.service: runs $p/bin/tt-alloc-smi --configure, enabled, started by udev" "$log"
 	missing=
 	for prm in devices arch sweep_interval_ms max_allocations_per_file max_bytes_per_file enforce_capacity; do
 		grep -q "^#options tt_alloc .*$prm=" "$dest/etc/modprobe.d/tt_alloc.conf" || missing="$missing $prm"

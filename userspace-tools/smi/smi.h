@@ -89,12 +89,21 @@ extern const char *prog;
 int kmod_load(const char *devices, const char *arch, const char *path);
 int kmod_unload(void);
 
+/* configure.c: --configure; returns the exit status (CONF_*) */
+#define CONF_DEFAULT_OUTPUT	"/etc/modprobe.d/tt_alloc-machine.conf"
+#define CONF_OK		0	/* written, unchanged, removed or nothing to do */
+#define CONF_BAD_MACHINE 1	/* sysfs unreadable or not understood: nothing written */
+#define CONF_FOREIGN	3	/* the output file was not written by --configure: left alone */
+#define CONF_WRITE_FAILED 4	/* the output file could not be written or removed */
+int configure(const char *output);
+
 /* snapshot.c */
 void snapshot_take(struct snapshot *s);
 void snapshot_free(struct snapshot *s);
 
 /* sysroot.c */
 int sysroot_set(const char *dir);
+const char *sysroot_dir(void);	/* "": the real root */
 const char *sysroot_module_dir(void);
 const char *sysroot_class_dir(void);
 const char *device_node(void);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * --sysroot DIR: every path the smi reads (/sys/module/tt_alloc,
- * /sys/class/tt_alloc, /dev/tt_alloc) is looked up under DIR, as
+ * /sys/class/tt_alloc, /dev/tt_alloc; for --configure /sys/bus/pci and
+ * /sys/class/tenstorrent) is looked up under DIR, as
  * lsblk --sysroot does. A copy of another machine's tree can be shown,
  * and the host tests and the bench run the smi on a fake tree with no
  * module loaded.
@@ -54,6 +55,11 @@ int sysroot_set(const char *dir)
 	    prefix(dev_node, sizeof(dev_node), root, TT_ALLOC_DEFAULT_DEVICE))
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+const char *sysroot_dir(void)
+{
+	return root;
 }
 
 const char *sysroot_module_dir(void)

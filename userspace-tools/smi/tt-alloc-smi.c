@@ -3,7 +3,8 @@
  * tt-alloc-smi: per-process Tenstorrent device-memory view of tt_alloc.
  *
  * Options and the choice of view; the data comes from snapshot.c.
- * Nothing here needs root except --load and --unload (kmod.c).
+ * Nothing here needs root except --load and --unload (kmod.c) and
+ * --configure writing its default file (configure.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -53,6 +54,9 @@ static void usage(FILE *f)
 "      --arch LIST        with --load: comma-separated architectures\n"
 "      --module-path FILE with --load: insert this .ko instead of probing\n"
 "      --unload           unload tt_alloc through libkmod (root)\n"
+"      --configure        write tt_alloc's module options for this machine's\n"
+"                         chips to " CONF_DEFAULT_OUTPUT "\n"
+"                         (root), or to the FILE of --output (- for stdout)\n"
 "      --sysroot DIR      read /sys and /dev under DIR instead of /\n"
 "  -h, --help             this text\n"
 "  -V, --version          print the version\n"
@@ -62,7 +66,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_LOAD = 256, OPT_UNLOAD, OPT_DEVICES, OPT_ARCH, OPT_MODPATH,
-	OPT_SORT, OPT_CSV, OPT_PTOP, OPT_PFILE, OPT_SYSROOT,
+	OPT_SORT, OPT_CSV, OPT_PTOP, OPT_PFILE, OPT_SYSROOT, OPT_CONFIGURE,
 };
 
 static int parse_long(const char *arg, long min, long max, long *v)
@@ -106,6 +110,7 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "load", no_argument, NULL, OPT_LOAD },
 		{ "unload", no_argument, NULL, OPT_UNLOAD },
+		{ "configure", no_argument, NULL, OPT_CONFIGURE },
 		{ "devices", required_argument, NULL, OPT_DEVICES },
 		{ "arch", required_argument, NULL, OPT_ARCH },
 		{ "module-path", required_argument, NULL, OPT_MODPATH },
@@ -116,7 +121,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .device = -1, .interval = 1.0, .prom_top = 10 };
 	const char *devices = NULL, *arch = NULL, *modpath = NULL, *sysroot = NULL;
-	int load = 0, unload = 0, c, status, nfmt = 0;
+	int load = 0, unload = 0, conf = 0, c, status, nfmt = 0;
 	struct snapshot s;
 	struct layout lay;
 	char *end;
@@ -196,6 +201,9 @@ int main(int argc, char **argv)
 		case OPT_UNLOAD:
 			unload = 1;
 			break;
+		case OPT_CONFIGURE:
+			conf = 1;
+			break;
 		case OPT_DEVICES:
 			if (!*optarg || strspn(optarg, "0123456789") != strlen(optarg)) {
 				fprintf(stderr, "%s: --devices needs a number\n", prog);
@@ -236,6 +244,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
 		usage(stderr);
 		return 2;
+	}
+	if (conf) {
+		/* --output names the file written here, not table columns */
+		if (load || unload || nfmt || o.watch || o.prom_file || o.device >= 0 || o.all ||
+		    o.verbose || o.sort || o.count || devices || arch || modpath) {
+			fprintf(stderr, "%s: --configure goes with --sysroot and --output only\n", prog);
+			return 2;
+		}
+		if (o.columns && !*o.columns) {
+			fprintf(stderr, "%s: --output needs a file name (- for stdout)\n", prog);
+			return 2;
+		}
+		return configure(o.columns ? o.columns : CONF_DEFAULT_OUTPUT);
 	}
 	if (o.prom_file && (nfmt == 0 || o.fmt == OUT_PROM)) {
 		o.fmt = OUT_PROM;
