@@ -28,7 +28,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -319,7 +318,8 @@ static int scan(struct machine *m)
 	closedir(d);
 	if (ret)
 		return ret;
-	qsort(m->cards, m->n, sizeof(*m->cards), by_bdf);
+	if (m->n)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(m->cards, m->n, sizeof(*m->cards), by_bdf);
 	return check_class(m, root);
 }
 
@@ -411,57 +411,9 @@ static int generated(const char *text)
 	return !strncmp(text, MARKER, strlen(MARKER));
 }
 
-static int write_atomic(const char *path, const char *text)
+static void put_text(FILE *f, const void *text)
 {
-	char *dup = strdup(path), *dup2 = strdup(path), *tmp = NULL;
-	int fd = -1, ret = -1, created = 0;
-	size_t len = strlen(text), off = 0;
-
-	if (!dup || !dup2 || asprintf(&tmp, "%s/.%s.XXXXXX", dirname(dup), basename(dup2)) < 0) {
-		tmp = NULL;
-		errno = ENOMEM;
-		goto out;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		goto out;
-	created = 1;
-	if (fchmod(fd, 0644))
-		goto out;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd))
-		goto out;
-	if (close(fd)) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path))
-		goto out;
-	ret = 0;
-out:
-	if (ret) {
-		int e = errno;
-
-		if (fd >= 0)
-			close(fd);
-		if (created)
-			unlink(tmp);
-		errno = e;
-	}
-	free(tmp);
-	free(dup);
-	free(dup2);
-	return ret;
+	fputs(text, f);
 }
 
 /* No Tenstorrent hardware: remove what an earlier run wrote. */
@@ -543,7 +495,7 @@ int configure(const char *output)
 		fprintf(stderr, "%s: %s was not written by --configure: left alone (remove it, or give --output)\n",
 			prog, output);
 		ret = CONF_FOREIGN;
-	} else if (write_atomic(output, text)) {
+	} else if (replace_file(output, put_text, text)) {
 		fprintf(stderr, "%s: writing %s: %s\n", prog, output, strerror(errno));
 		ret = CONF_WRITE_FAILED;
 	} else {
