@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Prometheus text exposition (version 0.0.4) of a snapshot, and the
- * atomic textfile-collector writer.
+ * textfile-collector writer.
  *
  * Cardinality is what matters for a fleet: per-device series are bounded
  * by the hardware (devices x memory types), per-process series are not
@@ -11,11 +11,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "smi.h"
 
@@ -253,59 +250,26 @@ void render_prom(FILE *f, const struct snapshot *s, const struct opts *o)
 		render_processes(f, s, o);
 }
 
-/*
- * The textfile collector may read the file at any moment: write a
- * temporary file next to it (same file system, so rename() is atomic; a
- * name not ending in .prom, so the collector never reads it half-written)
- * and rename it over PATH.
- */
+struct prom_args {
+	const struct snapshot *s;
+	const struct opts *o;
+};
+
+static void render_prom_arg(FILE *f, const void *arg)
+{
+	const struct prom_args *a = arg;
+
+	render_prom(f, a->s, a->o);
+}
+
+/* The textfile collector may read PATH at any moment: see replace.c. */
 int write_prom_file(const char *path, const struct snapshot *s, const struct opts *o)
 {
-	char *dup = strdup(path), *dup2 = strdup(path), *tmp = NULL;
-	int fd = -1, ret = -1, created = 0;
-	FILE *f = NULL;
+	struct prom_args a = { s, o };
 
-	if (!dup || !dup2 || asprintf(&tmp, "%s/.%s.XXXXXX", dirname(dup), basename(dup2)) < 0) {
-		tmp = NULL;
-		errno = ENOMEM;
-		goto out;
+	if (replace_file(path, render_prom_arg, &a)) {
+		fprintf(stderr, "%s: writing %s: %s\n", prog, path, strerror(errno));
+		return -1;
 	}
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		goto out;
-	created = 1;
-	/* mkstemp() makes it 0600; node_exporter usually runs as another user. */
-	if (fchmod(fd, 0644))
-		goto out;
-	f = fdopen(fd, "w");
-	if (!f)
-		goto out;
-	fd = -1;
-	render_prom(f, s, o);
-	if (fflush(f) || ferror(f) || fsync(fileno(f)))
-		goto out;
-	if (fclose(f)) {
-		f = NULL;
-		goto out;
-	}
-	f = NULL;
-	if (rename(tmp, path))
-		goto out;
-	ret = 0;
-out:
-	if (ret) {
-		int e = errno;
-
-		fprintf(stderr, "%s: writing %s: %s\n", prog, path, strerror(e));
-		if (f)
-			fclose(f);
-		if (fd >= 0)
-			close(fd);
-		if (created)
-			unlink(tmp);
-	}
-	free(tmp);
-	free(dup);
-	free(dup2);
-	return ret;
+	return 0;
 }

@@ -130,6 +130,10 @@ int layout_of_stdout(struct layout *lay);
 void render_prom(FILE *f, const struct snapshot *s, const struct opts *o);
 int write_prom_file(const char *path, const struct snapshot *s, const struct opts *o);
 
+/* replace.c */
+int replace_file(const char *path, void (*render)(FILE *f, const void *arg),
+		 const void *arg);
+
 /* watch.c */
 int watch(const struct opts *o);
 
