@@ -323,13 +323,38 @@ static int scan(struct machine *m)
 	return check_class(m, root);
 }
 
-/* The file's content; NULL when out of memory. */
-static char *render(const struct machine *m, unsigned int *ndev)
+/* One tracked device: chip @idx of @card (0: its PCIe chip, 1..: remote). */
+struct chip {
+	const struct card *card;
+	unsigned int idx;
+};
+
+/*
+ * The chips in tt-metal's order, at most MAX_CHIPS of them in @out: every
+ * card's PCIe-attached chip, then the remote ones. Returns how many the
+ * machine has, which may be more.
+ */
+static unsigned int order_chips(const struct machine *m, struct chip *out)
 {
-	unsigned int idx, pass, k;
+	unsigned int n = 0, k;
+	size_t i;
+
+	for (i = 0; i < m->n; i++, n++)
+		if (n < MAX_CHIPS)
+			out[n] = (struct chip){ &m->cards[i], 0 };
+	for (i = 0; i < m->n; i++)
+		for (k = 1; k < m->cards[i].chips; k++, n++)
+			if (n < MAX_CHIPS)
+				out[n] = (struct chip){ &m->cards[i], k };
+	return n;
+}
+
+/* The file's content; NULL when out of memory. */
+static char *render(const struct chip *chips, unsigned int n)
+{
 	char *buf = NULL;
 	size_t len = 0;
-	size_t i;
+	unsigned int i;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
@@ -337,24 +362,20 @@ static char *render(const struct machine *m, unsigned int *ndev)
 	fprintf(f, "%s: do not edit.\n"
 		"# The Tenstorrent chips of this machine, in tt-metal's order; rewritten\n"
 		"# at boot by tt-alloc-configure.service. See tt-alloc-smi(8).\n", MARKER);
-	/* pass 0: the PCIe-attached chips; pass 1: the remote ones */
-	for (pass = 0, *ndev = 0; pass < 2; pass++)
-		for (i = 0; i < m->n; i++)
-			for (k = pass ? 1 : 0; k < (pass ? m->cards[i].chips : 1); k++)
-				fprintf(f, "# device %u: %s/%u %s %s%s%s\n", (*ndev)++, m->cards[i].bdf, k,
-					m->cards[i].board[0] ? m->cards[i].board : "(board type unknown)",
-					m->cards[i].arch, pass ? ", remote behind " : ", PCIe",
-					pass ? m->cards[i].bdf : "");
-	fprintf(f, "options tt_alloc devices=%u arch=", *ndev);
-	for (pass = 0, idx = 0; pass < 2; pass++)
-		for (i = 0; i < m->n; i++)
-			for (k = pass ? 1 : 0; k < (pass ? m->cards[i].chips : 1); k++)
-				fprintf(f, "%s%s", idx++ ? "," : "", m->cards[i].arch);
+	for (i = 0; i < n; i++) {
+		const struct card *c = chips[i].card;
+
+		fprintf(f, "# device %u: %s/%u %s %s%s%s\n", i, c->bdf, chips[i].idx,
+			c->board[0] ? c->board : "(board type unknown)", c->arch,
+			chips[i].idx ? ", remote behind " : ", PCIe",
+			chips[i].idx ? c->bdf : "");
+	}
+	fprintf(f, "options tt_alloc devices=%u arch=", n);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? "," : "", chips[i].card->arch);
 	fputs(" chips=", f);
-	for (pass = 0, idx = 0; pass < 2; pass++)
-		for (i = 0; i < m->n; i++)
-			for (k = pass ? 1 : 0; k < (pass ? m->cards[i].chips : 1); k++)
-				fprintf(f, "%s%s/%u", idx++ ? "," : "", m->cards[i].bdf, k);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s/%u", i ? "," : "", chips[i].card->bdf, chips[i].idx);
 	fputc('\n', f);
 	if (fclose(f)) {
 		free(buf);
@@ -453,7 +474,8 @@ static int unconfigure(const char *output)
 int configure(const char *output)
 {
 	struct machine m = { 0 };
-	unsigned int ndev = 0;
+	struct chip chips[MAX_CHIPS];
+	unsigned int ndev;
 	char *text = NULL, *old = NULL;
 	struct stat st;
 	int ret, r;
@@ -467,17 +489,18 @@ int configure(const char *output)
 		free(m.cards);
 		return unconfigure(output);
 	}
-	text = render(&m, &ndev);
+	ndev = order_chips(&m, chips);
+	if (ndev > MAX_CHIPS) {
+		fprintf(stderr, "%s: %u chips, but tt_alloc tracks at most %d: nothing written\n",
+			prog, ndev, MAX_CHIPS);
+		free(m.cards);
+		return CONF_BAD_MACHINE;
+	}
+	text = render(chips, ndev);
 	free(m.cards);
 	if (!text) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return CONF_WRITE_FAILED;
-	}
-	if (ndev > MAX_CHIPS) {
-		fprintf(stderr, "%s: %u chips, but tt_alloc tracks at most %d: nothing written\n",
-			prog, ndev, MAX_CHIPS);
-		free(text);
-		return CONF_BAD_MACHINE;
 	}
 	if (!strcmp(output, "-")) {
 		ret = fputs(text, stdout) < 0 || fflush(stdout) ? CONF_WRITE_FAILED : CONF_OK;
