@@ -3,7 +3,7 @@
 # Host driver of the tt_alloc benchmarks (make bench / make bench-quick).
 #   bench/run.sh [--quick]
 # Builds the benchmark and the module for the stock 6.12 kernel
-# (out/kbuild/bench-6.12), runs the benchmark in a QEMU guest on that
+# (out/kbuild/bench-6.12; fetched first when `make stock-kernels` has not), runs the benchmark in a QEMU guest on that
 # kernel, extracts its JSON from the console, runs the host-only part
 # (syscall floor and socket baseline, for the TCG slowdown factor)
 # natively, merges both and prints the table.
@@ -33,6 +33,9 @@ fail() {
 make -s -C bench OUT="$TT_OUT" || fail "build of the benchmark failed"
 # tt-alloc-smi (out/bin) for the snapshot figure; the guest gets out/bin
 make -s tools OUT="$TT_OUT" >/dev/null || fail "build of the tools failed"
+# the stock kernel, from the cache when it is there
+[ -f "$TT_OUT/kernels/6.12.env" ] || scripts/kernels/fetch-kernel.sh 6.12 >&2 ||
+	fail "fetching the stock 6.12 kernel failed"
 scripts/kernels/build-module.sh --name bench-6.12 6.12 || fail "module build for 6.12 failed"
 
 if [ "$quick" = 1 ]; then

@@ -11,7 +11,7 @@
 #                     "ok 1 bench-quick" or "not ok 1 bench-quick" and
 #                     fails; no gnuplot needed (run by `make check`)
 #
-# Both need the stock 6.12 kernel (make stock-kernels). See
+# Both fetch the stock 6.12 kernel if `make stock-kernels` has not. See
 # Documentation/admin-guide/tt_alloc-bench.rst. Internal names are
 # prefixed TT_BENCH_.
 
