@@ -151,6 +151,16 @@ EXPORT_SYMBOL_IF_KUNIT(tt_entries_destroy);
 /* ---- the per-client hash table ---- */
 
 /*
+ * A chained table of our own rather than rhashtable: every lookup, insert
+ * and removal is made under the client's lock anyway, so rhashtable's
+ * lockless lookups and background resizing would buy nothing, while its
+ * per-operation bucket lock and atomic element count would cost, and its
+ * walker can miss entries when a removal starts a shrink (measured in
+ * Documentation/admin-guide/tt_alloc-bench.rst, "A private table, not
+ * rhashtable").
+ */
+
+/*
  * Multiply-shift with random odd multipliers (Dietzfelbinger et al.,
  * "A reliable randomized algorithm for the closest-pair problem", 1997):
  * a universal family, so two keys share a bucket with probability about
