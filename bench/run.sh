@@ -3,7 +3,8 @@
 # Host driver of the tt_alloc benchmarks (make bench / make bench-quick).
 #   bench/run.sh [--quick]
 # Builds the benchmark and the module for the stock 6.12 kernel
-# (out/kbuild/bench-6.12; fetched first when `make stock-kernels` has not), runs the benchmark in a QEMU guest on that
+# (out/kbuild/bench-6.12; the kernel is fetched first when `make
+# stock-kernels` has not run), runs the benchmark in a QEMU guest on that
 # kernel, extracts its JSON from the console, runs the host-only part
 # (syscall floor and socket baseline, for the TCG slowdown factor)
 # natively, merges both and prints the table.
