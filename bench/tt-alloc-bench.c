@@ -1333,7 +1333,8 @@ static double time_sysfs(unsigned int ndev, int *files)
 static double time_ioctls(int fd, unsigned int ndev, unsigned int *rows)
 {
 	static struct tt_alloc_client cl[4096];
-	struct tt_alloc_clients req = { .clients = (uintptr_t)cl, .count = 4096 };
+	struct tt_alloc_clients req = { .clients = (uintptr_t)cl, .count = 4096,
+					.row_size = sizeof(cl[0]) };
 	uint64_t t0 = now_ns(), used, entries;
 	unsigned int d;
 

@@ -4,6 +4,8 @@
  * at &struct tt_client), release and the exit of a recorder, the sweep of
  * recorders that died elsewhere, the client list and fdinfo.
  */
+#include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/kernel.h>
 #include <linux/kref.h>
 #include <linux/mm.h>
@@ -45,11 +47,32 @@ EXPORT_SYMBOL_IF_KUNIT(tt_pid_exited);
 
 /* ---- clients ---- */
 
+/*
+ * The cgroup v2 cgroup of the current task, the one a container runtime or
+ * systemd placed it in (on a v1-only system the root, 1).
+ */
+static u64 tt_current_cgroup_id(void)
+{
+#ifdef CONFIG_CGROUPS
+	u64 id;
+
+	rcu_read_lock();
+	id = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
+	return id;
+#else
+	return 0;
+#endif
+}
+
 /**
  * tt_client_create() - a new, empty client
  * @core: the instance
  * @opener: thread group that opens it (a reference is taken)
  * @comm: the opener's command name
+ *
+ * The client's owner (&tt_client.uid, &tt_client.cgroup_id) is that of the
+ * current task, which opens the file.
  *
  * Return: the client, or ERR_PTR(-ENOMEM) or ERR_PTR(-EINTR).
  */
@@ -71,6 +94,8 @@ struct tt_client *tt_client_create(struct tt_core *core, struct pid *opener,
 	c->core = core;
 	c->opener = get_pid(opener);
 	strscpy(c->comm, comm, sizeof(c->comm));
+	c->uid = current_uid();
+	c->cgroup_id = tt_current_cgroup_id();
 	mutex_init(&c->lock);
 	seqcount_init(&c->totals_seq);
 	INIT_LIST_HEAD(&c->recorders);
@@ -318,6 +343,8 @@ static void tt_fill_row(struct tt_alloc_client *row, struct tt_client *c,
 	row->device = device;
 	row->flags = flags;
 	strscpy(row->comm, c->comm, sizeof(row->comm));
+	row->uid = from_kuid_munged(current_user_ns(), c->uid);
+	row->cgroup_id = c->cgroup_id;
 	if (device == TT_ALLOC_DEVICE_NONE)
 		return;
 	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
@@ -348,10 +375,11 @@ static bool tt_row_after(u64 id, u32 device, u64 after_id, u32 after_device)
  * One row per client and device it holds entries on; one row with
  * %TT_ALLOC_DEVICE_NONE for a client holding nothing whose file is still
  * open. Rows come in (client id, device) order: the list is kept sorted
- * by id. No lock is taken (see &struct tt_client): a client busy with a
- * long reclaim delays nobody here, and while its file is released its
- * rows show its totals as they shrink, so that the rows always add up to
- * the device counters. The work is one copy per client and device walked.
+ * by id. Uids are those of the caller's user namespace. No lock is taken
+ * (see &struct tt_client): a client busy with a long reclaim delays nobody
+ * here, and while its file is released its rows show its totals as they
+ * shrink, so that the rows always add up to the device counters. The work is
+ * one copy per client and device walked.
  *
  * Return: the rows after the cursor: written ones with @chunk, else all.
  */
@@ -442,6 +470,9 @@ void tt_client_show_fdinfo(struct tt_client *c, struct seq_file *m)
 
 	/* No lock: a reader of fdinfo never waits for the client's work. */
 	seq_printf(m, "tt_alloc-client-id:\t%llu\n", c->id);
+	seq_printf(m, "tt_alloc-uid:\t%u\n",
+		   from_kuid_munged(seq_user_ns(m), c->uid));
+	seq_printf(m, "tt_alloc-cgroup-id:\t%llu\n", c->cgroup_id);
 	for (d = 0; d < c->core->ndev; d++) {
 		tt_client_read_dev(c, d, &fd);
 		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)

@@ -50,7 +50,8 @@ static long tt_ioctl_info(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 		.num_mem_types = TT_ALLOC_MEM_COUNT,
 		.client_id = tt_client_id(call->c),
 		.features = TT_ALLOC_FEATURE_CLIENTS_CURSOR |
-			    TT_ALLOC_FEATURE_ELEM_SIZE,
+			    TT_ALLOC_FEATURE_ELEM_SIZE |
+			    TT_ALLOC_FEATURE_CLIENT_OWNER,
 	};
 	return 0;
 }
@@ -222,7 +223,7 @@ static int tt_clients_put(u8 __user *dst, const struct tt_alloc_client *rows,
 }
 
 /*
- * Rows per pass of CLIENTS: the kernel's buffer is at most 21 KiB,
+ * Rows per pass of CLIENTS: the kernel's buffer is at most 23 KiB,
  * charged to the caller, whatever the number of rows asked for.
  */
 #define TT_CLIENTS_CHUNK	128

@@ -143,6 +143,8 @@ struct tt_recorder {
  * @id: client id, unique for the life of the module
  * @opener: thread group that opened the file
  * @comm: the opener's command name
+ * @uid: the opener's real uid
+ * @cgroup_id: the opener's cgroup v2 cgroup, 0 without %CONFIG_CGROUPS
  * @node: in &tt_core.clients, an RCU list
  * @ref: references, see below
  * @closed: the file was released; the client only waits for its walkers
@@ -156,7 +158,8 @@ struct tt_recorder {
  * @lock: protects everything below
  *
  * Lifetime and locks: "Locking and lifetime" in tt_alloc_priv.h. Lockless
- * readers read only @id, @opener, @comm, @closed and @dev; @opener is put
+ * readers read only @id, @opener, @comm, @uid, @cgroup_id, @closed and
+ * @dev, the first five never written after tt_client_create(); @opener is put
  * when the client is freed, after the grace period.
  * @buckets: hash table of &struct tt_entry, keyed by (device, type, id)
  * @bits: log2 of the number of @buckets
@@ -185,6 +188,8 @@ struct tt_client {
 	u64 id;
 	struct pid *opener;
 	char comm[TASK_COMM_LEN];
+	kuid_t uid;
+	u64 cgroup_id;
 	struct list_head node;
 	struct kref ref;
 	bool closed;

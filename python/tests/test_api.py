@@ -125,12 +125,14 @@ def test_flush_delay():
 
 def test_feature_bits():
     with ttalloc.open() as tt:
-        # the kernel has both, and the library knows both
+        # the kernel has all three, and the library knows them
         kernel = tt.info().features
         assert kernel & ttalloc.FEATURE_CLIENTS_CURSOR
         assert kernel & ttalloc.FEATURE_ELEM_SIZE
+        assert kernel & ttalloc.FEATURE_CLIENT_OWNER
         assert tt.features == (ttalloc.FEATURE_CLIENTS_CURSOR
-                               | ttalloc.FEATURE_ELEM_SIZE)
+                               | ttalloc.FEATURE_ELEM_SIZE
+                               | ttalloc.FEATURE_CLIENT_OWNER)
 
 
 def test_batch_size_threshold():
@@ -172,6 +174,15 @@ def test_clients(mon):
         assert (r.pid, r.device, r.comm) == (os.getpid(), 1, comm)
         assert r.used[ttalloc.MEM_TRACE] == 3 << 20
         assert r.allocations[ttalloc.MEM_TRACE] == 1
+        # whose: our uid, our cgroup v2 cgroup (its directory's inode)
+        assert r.uid == os.getuid()
+        with open("/proc/self/cgroup") as f:
+            path = [ln[3:].strip() for ln in f if ln.startswith("0::")][0]
+        with open("/proc/self/mounts") as f:
+            cg2 = any(ln.split()[1:3] == ["/sys/fs/cgroup", "cgroup2"] for ln in f)
+        if cg2:
+            assert r.cgroup_id == os.stat("/sys/fs/cgroup" + path).st_ino
+        assert r.cgroup_id != 0
         # the monitor holds nothing: one row, device NONE
         mine = [c for c in mon.clients() if c.client_id == mon.info().client_id]
         assert [c.device for c in mine] == [ttalloc.DEVICE_NONE]

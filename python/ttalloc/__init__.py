@@ -22,6 +22,9 @@ from ._uapi import *  # noqa: F401,F403  (the uapi constants)
 from ._uapi import (MEM_COUNT, SCOPE_FILE, tt_alloc_client, tt_alloc_info,
                     tt_alloc_usage)
 
+# libttalloc.h's TT_ALLOC_UID_UNKNOWN: the kernel does not report the owner
+UID_UNKNOWN = 0xFFFFFFFF
+
 __all__ = [
     "Error", "BatchError", "Context", "Batch", "Info", "Usage", "Client",
     "open", "monitor", "library_path", "library_version", "strerror", "mem_type_name",
@@ -118,6 +121,17 @@ def _load():
         f = getattr(lib, name)
         f.restype = res
         f.argtypes = args
+    # The client rows grew in libttalloc 1.1: take that version of the
+    # function by name, so that an older library is refused, not misread.
+    libc = ctypes.CDLL(None)
+    libc.dlvsym.restype = P
+    libc.dlvsym.argtypes = [P, ctypes.c_char_p, ctypes.c_char_p]
+    addr = libc.dlvsym(lib._handle, b"tt_alloc_get_clients", b"TTALLOC_1.1")
+    if not addr:
+        raise Error(_errno.ENOENT, "%s has no tt_alloc_get_clients@TTALLOC_1.1:"
+                    " libttalloc older than 1.1" % lib._name)
+    res, args = sigs["tt_alloc_get_clients"]
+    lib.tt_alloc_get_clients = ctypes.CFUNCTYPE(res, *args)(addr)
     _lib = lib
     return lib
 
@@ -167,9 +181,12 @@ Info = collections.namedtuple(
     "Info", "api_version num_devices num_mem_types flags client_id features")
 
 Client = collections.namedtuple(
-    "Client", "client_id pid device comm flags used allocations")
+    "Client", "client_id pid device comm flags used allocations uid cgroup_id")
 Client.__doc__ = """One row of the client list: a client on one device.
-``used`` and ``allocations`` are tuples indexed by MEM_*."""
+``used`` and ``allocations`` are tuples indexed by MEM_*; ``uid`` is the
+opener's uid as seen from this process's user namespace (None when the
+kernel does not report it), ``cgroup_id`` its cgroup v2 cgroup at open
+(the inode number of the cgroup's directory; 0 when not reported)."""
 
 
 class Usage(collections.namedtuple(
@@ -353,7 +370,9 @@ class Context:
                            bytes(r.comm).split(b"\0", 1)[0].decode(
                                errors="replace"),
                            r.flags, tuple(r.used[:n]),
-                           tuple(r.allocations[:n]))
+                           tuple(r.allocations[:n]),
+                           None if r.uid == UID_UNKNOWN else r.uid,
+                           r.cgroup_id)
                     for r in (rows[i] for i in range(count.value))]
         finally:
             self._lib.tt_alloc_clients_free(rows)

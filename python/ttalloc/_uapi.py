@@ -37,9 +37,11 @@ DEVICE_NONE = 0xFFFFFFFF
 CLIENT_OPENER_EXITED = 0x1
 FEATURE_CLIENTS_CURSOR = 1 << 0
 FEATURE_ELEM_SIZE = 1 << 1
+FEATURE_CLIENT_OWNER = 1 << 2
 
 OP_SIZE_VER0 = 40
 CLIENT_SIZE_VER0 = 168
+CLIENT_SIZE_VER1 = 184
 ELEM_SIZE_MAX = 4096
 
 _u32 = ctypes.c_uint32
@@ -77,7 +79,8 @@ class tt_alloc_usage(ctypes.Structure):
 class tt_alloc_client(ctypes.Structure):
     _fields_ = [("client_id", _u64), ("pid", _u32), ("device", _u32),
                 ("comm", _u8 * COMM_LEN), ("flags", _u32), ("reserved", _u32),
-                ("used", _u64 * MEM_MAX), ("allocations", _u64 * MEM_MAX)]
+                ("used", _u64 * MEM_MAX), ("allocations", _u64 * MEM_MAX),
+                ("uid", _u32), ("reserved2", _u32), ("cgroup_id", _u64)]
 
 
 class tt_alloc_clients(ctypes.Structure):
@@ -95,7 +98,7 @@ SIZES = {
     tt_alloc_op: 40,
     tt_alloc_batch: 24,
     tt_alloc_usage: 272,
-    tt_alloc_client: 168,
+    tt_alloc_client: 184,
     tt_alloc_clients: 48,
 }
 

@@ -12,6 +12,7 @@
 #include "tt_alloc_test.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <sys/resource.h>
 
 #define DBG_PATH	"/sys/kernel/debug/tt_alloc/allocations"
@@ -36,6 +37,7 @@ static int clients_at(int fd, struct tt_alloc_client *rows, __u32 room,
 	struct tt_alloc_clients c = {
 		.clients = (__u64)(uintptr_t)rows, .count = room,
 		.after_id = after_id, .after_device = after_device,
+		.row_size = sizeof(*rows),
 	};
 	int ret = tt_ioctl(fd, TT_ALLOC_IOC_CLIENTS, &c);
 
@@ -118,9 +120,12 @@ TEST(elem_size_feature)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, tt_info(fd, &info));
 	EXPECT_NE(0, info.features & TT_ALLOC_FEATURE_ELEM_SIZE);
-	/* This header's elements are still the first ones. */
+	EXPECT_NE(0, info.features & TT_ALLOC_FEATURE_CLIENT_OWNER);
+	/* This header's ops are still the first ones; its rows grew once. */
 	EXPECT_EQ(TT_ALLOC_OP_SIZE_VER0, sizeof(struct tt_alloc_op));
-	EXPECT_EQ(TT_ALLOC_CLIENT_SIZE_VER0, sizeof(struct tt_alloc_client));
+	EXPECT_EQ(TT_ALLOC_CLIENT_SIZE_VER1, sizeof(struct tt_alloc_client));
+	EXPECT_EQ(TT_ALLOC_CLIENT_SIZE_VER1,
+		  offsetof(struct tt_alloc_client, cgroup_id) + sizeof(__u64));
 	close(fd);
 }
 
@@ -361,13 +366,18 @@ static int clients_sized(int fd, void *rows, __u32 room, __u32 row_size,
 }
 
 /*
- * Longer rows: each row written is a row_size-0 row and a zeroed tail
- * (the buffer starts as 0xff), and nothing is written past the rows.
+ * Any row size: each row written is the first row_size bytes of the
+ * kernel's row (this header's) and a zeroed tail beyond it (the buffer
+ * starts as 0xff), and nothing is written past the rows. Row size 0 is
+ * the first one: rows without their owner.
  */
 TEST(clients_row_size_larger)
 {
-	static const __u32 strides[] = { TT_ALLOC_CLIENT_SIZE_VER0 + 1, 256,
-					 TT_ALLOC_ELEM_SIZE_MAX };
+	static const __u32 strides[] = { TT_ALLOC_CLIENT_SIZE_VER0,
+					 TT_ALLOC_CLIENT_SIZE_VER0 + 1,
+					 TT_ALLOC_CLIENT_SIZE_VER1 - 1,
+					 TT_ALLOC_CLIENT_SIZE_VER1, 256,
+					 TT_ALLOC_ELEM_SIZE_MAX, 0 };
 	const size_t ksz = sizeof(struct tt_alloc_client);
 	struct tt_alloc_client ref[32];
 	__u32 total, got, i, k;
@@ -379,24 +389,28 @@ TEST(clients_row_size_larger)
 		ASSERT_LE(0, fds[i]);
 		ASSERT_EQ(0, tt_alloc(fds[i], i, TT_ALLOC_MEM_L1, 1, 100 + i, 0));
 	}
-	ASSERT_EQ(0, clients_sized(fds[0], ref, 32, 0, &total));
+	ASSERT_EQ(0, clients_sized(fds[0], ref, 32, ksz, &total));
 	ASSERT_LE(4, total);
 	ASSERT_GE(30, total);
+	/* The owner is there to cut off: ours, root in the guest. */
+	EXPECT_EQ(getuid(), ref[0].uid);
+	EXPECT_NE(0, ref[0].cgroup_id);
 	for (k = 0; k < TT_ARRAY_SIZE(strides); k++) {
-		__u32 st = strides[k];
+		__u32 st = strides[k] ?: TT_ALLOC_CLIENT_SIZE_VER0;
+		size_t known = st < ksz ? st : ksz;
 		unsigned char *buf = malloc((size_t)(total + 2) * st);
 
 		ASSERT_NE(NULL, buf);
 		memset(buf, 0xff, (size_t)(total + 2) * st);
-		ASSERT_EQ(0, clients_sized(fds[0], buf, total + 2, st, &got))
-			TH_LOG("row_size %u", st);
+		ASSERT_EQ(0, clients_sized(fds[0], buf, total + 2, strides[k], &got))
+			TH_LOG("row_size %u", strides[k]);
 		ASSERT_EQ(total, got);
 		for (i = 0; i < total; i++) {
 			unsigned char *r = buf + (size_t)i * st;
 
-			EXPECT_EQ(0, memcmp(r, &ref[i], ksz))
+			EXPECT_EQ(0, memcmp(r, &ref[i], known))
 				TH_LOG("row_size %u row %u differs", st, i);
-			for (j = ksz; j < st; j++)
+			for (j = known; j < st; j++)
 				if (r[j])
 					break;
 			EXPECT_EQ(st, j) TH_LOG("row_size %u row %u byte %zu not zeroed", st, i, j);
@@ -406,15 +420,6 @@ TEST(clients_row_size_larger)
 				break;
 		EXPECT_EQ((size_t)(total + 2) * st, j) TH_LOG("row_size %u: written past the rows", st);
 		free(buf);
-	}
-	/* Our own size is the same as 0. */
-	{
-		struct tt_alloc_client own[32];
-
-		memset(own, 0xff, sizeof(own));
-		ASSERT_EQ(0, clients_sized(fds[0], own, 32, sizeof(own[0]), &got));
-		ASSERT_EQ(total, got);
-		EXPECT_EQ(0, memcmp(own, ref, total * ksz));
 	}
 	for (i = 0; i < 4; i++)
 		close(fds[i]);
@@ -468,7 +473,7 @@ TEST(clients_row_size_tail_faults)
 		fds[i] = tt_open();
 		ASSERT_LE(0, fds[i]);
 	}
-	/* Row 1 has its 168 known bytes and 8 of its tail's 88 mapped. */
+	/* Row 1 ends on the hole: 176 of its 184 known bytes mapped. */
 	ASSERT_EQ(-EFAULT, clients_sized(fds[0], p + pg - 256 - 176, 2, 256, &count));
 	for (i = 0; i < 2; i++)
 		close(fds[i]);

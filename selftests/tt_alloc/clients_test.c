@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tt_alloc client list (TT_ALLOC_IOC_CLIENTS): rows per client and device,
- * counting, the room protocol, errors, pid namespaces and the
- * opener-exited flag.
+ * counting, the room protocol, errors, pid namespaces, the
+ * opener-exited flag, and the owner (uid across user namespaces, cgroup).
  */
 #include "kselftest_harness.h"
 #include "tt_alloc_test.h"
 
+#include <grp.h>
 #include <sched.h>
+#include <sys/mount.h>
 
 /* All rows, in a malloc()ed array; returns how many. */
 static __u32 list_all(struct __test_metadata *_metadata, int fd,
@@ -57,6 +59,9 @@ static void check_row(struct __test_metadata *_metadata,
 	EXPECT_STREQ(comm, (const char *)r->comm);
 	EXPECT_EQ(flags, r->flags);
 	EXPECT_EQ(0, r->reserved);
+	EXPECT_EQ(0, r->reserved2);
+	/* Every file of these tests is opened by root, as the test runs. */
+	EXPECT_EQ(getuid(), r->uid);
 	for (t = 0; t < TT_ALLOC_MEM_MAX; t++) {
 		EXPECT_EQ(used ? used[t] : 0, r->used[t]) TH_LOG("used, type %d", t);
 		EXPECT_EQ(allocs ? allocs[t] : 0, r->allocations[t]) TH_LOG("allocations, type %d", t);
@@ -256,7 +261,8 @@ TEST_F(cl, count_max_accepted)
 TEST_F(cl, name)								\
 {										\
 	struct tt_alloc_client rows[8];						\
-	struct tt_alloc_clients c = { .clients = (uintptr_t)rows, .count = 8 };	\
+	struct tt_alloc_clients c = { .clients = (uintptr_t)rows, .count = 8,	\
+				      .row_size = sizeof(rows[0]) };		\
 	populate(_metadata, self);						\
 	mutate;									\
 	ASSERT_EQ(-(err), tt_ioctl(self->fd1, TT_ALLOC_IOC_CLIENTS, &c))	\
@@ -528,6 +534,224 @@ TEST_F(cl, pid_namespace)
 	ASSERT_EQ(1, write(self->cmd[1], "x", 1));
 	ASSERT_EQ(self->kids[0], waitpid(self->kids[0], NULL, 0));
 	self->kids[0] = 0;
+	munmap(v, sizeof(*v));
+}
+
+/* ---- the owner: uid and cgroup ----------------------------------------- */
+
+/* The decimal value of "key:\t<value>" in fdinfo text, -1 when absent. */
+static long long fdinfo_val(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, kl) && p[kl] == ':' && p[kl + 1] == '\t')
+			return strtoll(p + kl + 2, NULL, 10);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+static int read_fdinfo(pid_t pid, int fd, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	return tt_read_str(path, buf, len) < 0 ? -EIO : 0;
+}
+
+#define OWNER_UID	4321
+
+struct owner_view {
+	int fd;
+	__u32 n_out, n_in;	/* rows before and inside the user namespace */
+	struct tt_alloc_client out[8], in[8];
+	char fdinfo_in[512];
+};
+
+/*
+ * A file opened by uid 4321 shows 4321 to root, 0 inside a user namespace
+ * mapping 4321 to 0, and root's files show the overflow uid there (root
+ * has no mapping in it); fdinfo follows its reader's namespace the same
+ * way.
+ */
+TEST_F(cl, owner_uid_user_namespace)
+{
+	struct owner_view *v = mmap(NULL, sizeof(*v), PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char text[512], ovf[32];
+	struct tt_alloc_client *rows;
+	struct report r;
+	int i;
+	__u32 n;
+
+	ASSERT_NE(MAP_FAILED, v);
+	ASSERT_LT(0, tt_read_str("/proc/sys/kernel/overflowuid", ovf, sizeof(ovf)));
+	self->kids[0] = fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		struct tt_alloc_info info;
+		int st = 0;
+		char c;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (setgroups(0, NULL) || setgid(OWNER_UID) || setuid(OWNER_UID))
+			report(self->rep[1], 0, -errno), _exit(1);
+		/* Dumpable again after setuid(): our /proc files stay ours (uid_map). */
+		prctl(PR_SET_DUMPABLE, 1);
+		v->fd = tt_open();
+		if (v->fd < 0 || tt_info(v->fd, &info))
+			report(self->rep[1], 0, -EBADF), _exit(1);
+		v->n_out = 8;
+		st = tt_alloc(v->fd, 0, TT_ALLOC_MEM_L1, 1, 64, 0) ?:
+		     tt_clients(v->fd, v->out, &v->n_out);
+		if (!st && unshare(CLONE_NEWUSER))
+			st = -errno;
+		if (!st)
+			st = tt_write_str("/proc/self/uid_map", "0 4321 1");
+		v->n_in = 8;
+		if (!st)
+			st = tt_clients(v->fd, v->in, &v->n_in) ?:
+			     read_fdinfo(getpid(), v->fd, v->fdinfo_in,
+					 sizeof(v->fdinfo_in));
+		report(self->rep[1], info.client_id, st);
+		if (read(self->cmd[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	r = get_report(_metadata, self->rep[0]);
+	ASSERT_EQ(0, r.status) TH_LOG("child: %s", strerror(-r.status));
+
+	/* Root sees 4321 for the child's file, 0 for its own. */
+	n = list_all(_metadata, self->fd1, &rows);
+	i = find_row(rows, n, r.client_id, 0, NULL);
+	ASSERT_LE(0, i);
+	EXPECT_EQ(OWNER_UID, rows[i].uid);
+	EXPECT_EQ(self->kids[0], rows[i].pid);
+	i = find_row(rows, n, self->id1, TT_ALLOC_DEVICE_NONE, NULL);
+	ASSERT_LE(0, i);
+	EXPECT_EQ(0, rows[i].uid);
+	free(rows);
+	ASSERT_EQ(0, read_fdinfo(self->kids[0], v->fd, text, sizeof(text)));
+	EXPECT_EQ(OWNER_UID, fdinfo_val(text, "tt_alloc-uid")) TH_LOG("%s", text);
+
+	/* The child, before unshare(): the same. */
+	i = find_row(v->out, v->n_out, r.client_id, 0, NULL);
+	ASSERT_LE(0, i);
+	EXPECT_EQ(OWNER_UID, v->out[i].uid);
+	i = find_row(v->out, v->n_out, self->id1, TT_ALLOC_DEVICE_NONE, NULL);
+	ASSERT_LE(0, i);
+	EXPECT_EQ(0, v->out[i].uid);
+
+	/* Inside its user namespace: itself 0, root unmapped. */
+	i = find_row(v->in, v->n_in, r.client_id, 0, NULL);
+	ASSERT_LE(0, i);
+	EXPECT_EQ(0, v->in[i].uid);
+	i = find_row(v->in, v->n_in, self->id1, TT_ALLOC_DEVICE_NONE, NULL);
+	ASSERT_LE(0, i);
+	EXPECT_EQ(strtoul(ovf, NULL, 10), v->in[i].uid);
+	EXPECT_EQ(0, fdinfo_val(v->fdinfo_in, "tt_alloc-uid")) TH_LOG("%s", v->fdinfo_in);
+
+	ASSERT_EQ(1, write(self->cmd[1], "x", 1));
+	ASSERT_EQ(self->kids[0], waitpid(self->kids[0], NULL, 0));
+	self->kids[0] = 0;
+	munmap(v, sizeof(*v));
+}
+
+/* Inode number of a path, 0 if it cannot be read. */
+static __u64 path_ino(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+struct cg_view {
+	int fd[2];
+	__u64 id[2];
+};
+
+/*
+ * A file carries the cgroup its opener was in at open: the id is the
+ * inode number of the cgroup's directory in a cgroup2 mount, and stays
+ * when the opener moves on.
+ */
+TEST_F(cl, owner_cgroup_at_open)
+{
+	struct cg_view *v = mmap(NULL, sizeof(*v), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char mnt[] = "/tmp/tt-cg.XXXXXX", dir[96], text[512];
+	char self_cg[256], self_dir[400];
+	struct tt_alloc_client *rows;
+	__u64 root_ino, dir_ino;
+	struct report r;
+	int i;
+	__u32 n;
+
+	ASSERT_NE(MAP_FAILED, v);
+	ASSERT_NE(NULL, mkdtemp(mnt));
+	ASSERT_EQ(0, mount("none", mnt, "cgroup2", 0, NULL))
+		TH_LOG("mount cgroup2: %s", strerror(errno));
+	snprintf(dir, sizeof(dir), "%s/tt-owner-%d", mnt, (int)getpid());
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	root_ino = path_ino(mnt);
+	dir_ino = path_ino(dir);
+	EXPECT_EQ(1, root_ino) TH_LOG("the root cgroup's id");
+	EXPECT_LT(1, dir_ino);
+
+	self->kids[0] = fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		struct tt_alloc_info info = { 0 };
+		int k, st = 0;
+		char p[160], c;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* Into the new cgroup, open; back to the root, open again. */
+		for (k = 0; k < 2 && !st; k++) {
+			snprintf(p, sizeof(p), "%s/cgroup.procs", k ? mnt : dir);
+			st = tt_write_str(p, "0");
+			v->fd[k] = tt_open();
+			if (!st && (v->fd[k] < 0 || tt_info(v->fd[k], &info)))
+				st = -EBADF;
+			v->id[k] = info.client_id;
+		}
+		report(self->rep[1], v->id[0], st);
+		if (read(self->cmd[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	r = get_report(_metadata, self->rep[0]);
+	EXPECT_EQ(0, r.status) TH_LOG("child: %s", strerror(-r.status));
+
+	n = list_all(_metadata, self->fd1, &rows);
+	i = find_row(rows, n, v->id[0], TT_ALLOC_DEVICE_NONE, NULL);
+	ASSERT_LE(0, i);
+	EXPECT_EQ(dir_ino, rows[i].cgroup_id) TH_LOG("opened in the new cgroup, now back in the root");
+	i = find_row(rows, n, v->id[1], TT_ALLOC_DEVICE_NONE, NULL);
+	ASSERT_LE(0, i);
+	EXPECT_EQ(root_ino, rows[i].cgroup_id);
+	/* Ours: the cgroup /proc/self/cgroup names ("0::/path"). */
+	ASSERT_LT(0, tt_read_str("/proc/self/cgroup", self_cg, sizeof(self_cg)));
+	ASSERT_EQ(0, strncmp(self_cg, "0::", 3)) TH_LOG("%s", self_cg);
+	self_cg[strcspn(self_cg, "\n")] = 0;
+	snprintf(self_dir, sizeof(self_dir), "%s%s", mnt, self_cg + 3);
+	i = find_row(rows, n, self->id1, TT_ALLOC_DEVICE_NONE, NULL);
+	ASSERT_LE(0, i);
+	EXPECT_EQ(path_ino(self_dir), rows[i].cgroup_id) TH_LOG("%s", self_dir);
+	free(rows);
+	ASSERT_EQ(0, read_fdinfo(self->kids[0], v->fd[0], text, sizeof(text)));
+	EXPECT_EQ((long long)dir_ino, fdinfo_val(text, "tt_alloc-cgroup-id")) TH_LOG("%s", text);
+
+	ASSERT_EQ(1, write(self->cmd[1], "x", 1));
+	ASSERT_EQ(self->kids[0], waitpid(self->kids[0], NULL, 0));
+	self->kids[0] = 0;
+	EXPECT_EQ(0, rmdir(dir));
+	EXPECT_EQ(0, umount2(mnt, MNT_DETACH));
+	EXPECT_EQ(0, rmdir(mnt));
 	munmap(v, sizeof(*v));
 }
 

@@ -158,8 +158,13 @@ static inline int tt_clients(int fd, struct tt_alloc_client *rows,
 	struct tt_alloc_clients c = {
 		.clients = (__u64)(uintptr_t)rows, .count = *count,
 	};
-	int ret = tt_ioctl(fd, TT_ALLOC_IOC_CLIENTS, &c);
+	int ret;
 
+#ifdef TT_ALLOC_CLIENT_SIZE_VER1
+	/* This header's rows are longer than the first ones (abi_v1's are not). */
+	c.row_size = sizeof(*rows);
+#endif
+	ret = tt_ioctl(fd, TT_ALLOC_IOC_CLIENTS, &c);
 	*count = c.count;
 	return ret;
 }

@@ -115,6 +115,13 @@
  */
 #define TT_ALLOC_FEATURE_ELEM_SIZE	_BITULL(1)
 
+/**
+ * define TT_ALLOC_FEATURE_CLIENT_OWNER - bit of &tt_alloc_info.features,
+ * CLIENTS fills &tt_alloc_client.uid and &tt_alloc_client.cgroup_id (a
+ * kernel without it leaves them 0, which is not "root": test this bit)
+ */
+#define TT_ALLOC_FEATURE_CLIENT_OWNER	_BITULL(2)
+
 /*
  * Sizes of the first published version of each structure. A command whose
  * encoded size is below them is refused with EINVAL; a larger one is
@@ -140,6 +147,8 @@
 #define TT_ALLOC_OP_SIZE_VER0		40
 /** define TT_ALLOC_CLIENT_SIZE_VER0 - first &struct tt_alloc_client */
 #define TT_ALLOC_CLIENT_SIZE_VER0	168
+/** define TT_ALLOC_CLIENT_SIZE_VER1 - &struct tt_alloc_client with its owner */
+#define TT_ALLOC_CLIENT_SIZE_VER1	184
 /**
  * define TT_ALLOC_ELEM_SIZE_MAX - largest &tt_alloc_batch.op_size and
  * &tt_alloc_clients.row_size accepted, far above any size these elements
@@ -261,6 +270,16 @@ struct tt_alloc_usage {
  * @reserved: 0
  * @used: bytes this client holds on @device, per memory type
  * @allocations: entries this client holds on @device, per memory type
+ * @uid: real user id of the process that opened the file, at open, as seen
+ *	from the caller's user namespace (the overflow uid, 65534 by
+ *	default, when it has no mapping there) (since
+ *	%TT_ALLOC_CLIENT_SIZE_VER1, %TT_ALLOC_FEATURE_CLIENT_OWNER)
+ * @reserved2: 0
+ * @cgroup_id: id of the cgroup v2 cgroup the opener was in at open, the
+ *	inode number of its directory in a cgroup2 mount (and the handle
+ *	name_to_handle_at() gives for it); 1 is the root cgroup, 0 a kernel
+ *	without cgroups (since %TT_ALLOC_CLIENT_SIZE_VER1,
+ *	%TT_ALLOC_FEATURE_CLIENT_OWNER)
  *
  * A client holding entries on several devices gets one row per device.
  * May grow at its end: the caller tells its size in
@@ -275,6 +294,9 @@ struct tt_alloc_client {
 	__u32 reserved;
 	__u64 used[TT_ALLOC_MEM_MAX];
 	__u64 allocations[TT_ALLOC_MEM_MAX];
+	__u32 uid;
+	__u32 reserved2;
+	__u64 cgroup_id;
 };
 
 /**

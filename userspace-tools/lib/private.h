@@ -66,8 +66,23 @@ enum { FLUSHER_NONE, FLUSHER_RUNNING, FLUSHER_FAILED };
 	((uint32_t)(sizeof(type) == (ver0) ? 0 : sizeof(type)))
 #define TTA_OP_SIZE \
 	TTA_ELEM_SIZE(struct tt_alloc_op, TT_ALLOC_OP_SIZE_VER0)
-#define TTA_CLIENT_SIZE \
-	TTA_ELEM_SIZE(struct tt_alloc_client, TT_ALLOC_CLIENT_SIZE_VER0)
+
+/*
+ * The first client row, which tt_alloc_get_clients@TTALLOC_1 (libttalloc
+ * 1.0's, for programs built before the row grew) hands out.
+ */
+struct tta_client_ver0 {
+	uint64_t client_id;
+	uint32_t pid;
+	uint32_t device;
+	uint8_t comm[TT_ALLOC_COMM_LEN];
+	uint32_t flags;
+	uint32_t reserved;
+	uint64_t used[TT_ALLOC_MEM_MAX];
+	uint64_t allocations[TT_ALLOC_MEM_MAX];
+};
+_Static_assert(sizeof(struct tta_client_ver0) == TT_ALLOC_CLIENT_SIZE_VER0,
+	       "the first client row");
 
 /* setup.c */
 int tta_ctx_mine(const struct tt_alloc_ctx *ctx);

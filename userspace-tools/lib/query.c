@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,23 +46,43 @@ int tt_alloc_get_usage(struct tt_alloc_ctx *ctx, uint32_t device,
 }
 
 /*
- * A kernel without the cursor lists at most TT_ALLOC_CLIENTS_MAX rows in
- * one call of the first structure size; grow the buffer until they fit.
+ * Rows are read at the kernel's row size @ks (ours with
+ * TT_ALLOC_FEATURE_ELEM_SIZE, else the first one) and handed out at the
+ * caller's @size: widen them in place from the last, zeroing what the
+ * kernel did not write.
  */
-static int clients_no_cursor(struct tt_alloc_ctx *ctx,
-			     struct tt_alloc_client **rows, size_t *count)
+static int clients_widen(unsigned char **buf, size_t n, size_t ks, size_t size)
 {
+	unsigned char *nb;
+	size_t i;
+
+	if (ks == size || !n)
+		return 0;
+	nb = realloc(*buf, n * size);
+	if (!nb)
+		return -ENOMEM;
+	*buf = nb;
+	for (i = n; i-- > 0;) {
+		memmove(nb + i * size, nb + i * ks, ks);
+		memset(nb + i * size + ks, 0, size - ks);
+	}
+	return 0;
+}
+
+/*
+ * A kernel without the cursor lists at most TT_ALLOC_CLIENTS_MAX rows, of
+ * the first size, in one call of the first structure size; grow the
+ * buffer until they fit.
+ */
+static int clients_no_cursor(struct tt_alloc_ctx *ctx, unsigned char **rows,
+			     size_t *count)
+{
+	const size_t ks = TT_ALLOC_CLIENT_SIZE_VER0;
 	struct tt_alloc_clients req;
-	struct tt_alloc_client *buf = NULL;
+	unsigned char *buf = NULL;
 	uint32_t room = 0;
 	int ret, tries;
 
-	/*
-	 * The first structure has no row_size: the kernel writes rows of the
-	 * first size, which a library whose rows grew would misread.
-	 */
-	if (TTA_CLIENT_SIZE)
-		return -EOPNOTSUPP;
 	for (tries = 0; tries < 16; tries++) {
 		memset(&req, 0, sizeof(req));
 		req.clients = (uint64_t)(uintptr_t)buf;
@@ -85,7 +106,7 @@ static int clients_no_cursor(struct tt_alloc_ctx *ctx,
 		room = req.count + req.count / 4 + 8;
 		if (room > TT_ALLOC_CLIENTS_MAX)
 			room = TT_ALLOC_CLIENTS_MAX;
-		buf = calloc(room, sizeof(*buf));
+		buf = calloc(room, ks);
 		if (!buf)
 			return -ENOMEM;
 	}
@@ -93,19 +114,26 @@ static int clients_no_cursor(struct tt_alloc_ctx *ctx,
 	return -EAGAIN;
 }
 
+/* The cursor of a row: its client id and device, at the same offsets in every row size. */
+static void row_cursor(const unsigned char *row, __u64 *id, __u32 *device)
+{
+	memcpy(id, row + offsetof(struct tt_alloc_client, client_id), sizeof(*id));
+	memcpy(device, row + offsetof(struct tt_alloc_client, device), sizeof(*device));
+}
+
 /*
  * With the cursor: read from after the last row we have, as many as the
  * kernel says remain (at most TT_ALLOC_CLIENTS_MAX a call), until a call
  * returns every row left. Rows of clients that come and go meanwhile are
- * seen at most once; every client open throughout is seen.
+ * seen at most once; every client open throughout is seen. Rows of @size
+ * bytes: this header's, or the first ones for tt_alloc_get_clients@TTALLOC_1.
  */
-TT_ALLOC_EXPORT
-int tt_alloc_get_clients(struct tt_alloc_ctx *ctx,
-			 struct tt_alloc_client **rows, size_t *count)
+static int get_clients(struct tt_alloc_ctx *ctx, size_t size,
+		       unsigned char **rows, size_t *count)
 {
 	struct tt_alloc_clients req;
-	struct tt_alloc_client *buf = NULL, *nb;
-	size_t have = 0, cap = 0;
+	unsigned char *buf = NULL, *nb;
+	size_t have = 0, cap = 0, ks = TT_ALLOC_CLIENT_SIZE_VER0, i;
 	uint32_t room = 0, got;
 	int ret;
 
@@ -115,50 +143,91 @@ int tt_alloc_get_clients(struct tt_alloc_ctx *ctx,
 	*count = 0;
 	if (!tt_alloc_enabled(ctx))
 		return 0;
-	if (!(ctx->features & TT_ALLOC_FEATURE_CLIENTS_CURSOR))
-		return clients_no_cursor(ctx, rows, count);
-
-	for (;;) {
-		memset(&req, 0, sizeof(req));
-		req.clients = buf ? (uint64_t)(uintptr_t)(buf + have) : 0;
-		req.count = room;
-		req.row_size = TTA_CLIENT_SIZE;
-		if (have) {
-			req.after_id = buf[have - 1].client_id;
-			req.after_device = buf[have - 1].device;
-		}
-		ret = tta_ioctl(ctx->fd, TT_ALLOC_IOC_CLIENTS, &req);
-		if (ret) {
-			free(buf);
-			return ret;
-		}
-		got = req.count < room ? req.count : room;
-		have += got;
-		if (req.count <= room)
-			break;
-		/* More rows remain after the cursor: room for them, and some. */
-		room = req.count - got;
-		room += room / 4 + 8;
-		if (room > TT_ALLOC_CLIENTS_MAX)
-			room = TT_ALLOC_CLIENTS_MAX;
-		if (have + room > cap) {
-			cap = have + room;
-			nb = realloc(buf, cap * sizeof(*buf));
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
+	if (ctx->features & TT_ALLOC_FEATURE_ELEM_SIZE)
+		ks = size;
+	if (!(ctx->features & TT_ALLOC_FEATURE_CLIENTS_CURSOR)) {
+		ks = TT_ALLOC_CLIENT_SIZE_VER0;
+		ret = clients_no_cursor(ctx, &buf, &have);
+	} else {
+		for (;;) {
+			memset(&req, 0, sizeof(req));
+			req.clients = buf ? (uint64_t)(uintptr_t)(buf + have * ks) : 0;
+			req.count = room;
+			req.row_size = ks == TT_ALLOC_CLIENT_SIZE_VER0 ? 0 : ks;
+			if (have)
+				row_cursor(buf + (have - 1) * ks, &req.after_id,
+					   &req.after_device);
+			ret = tta_ioctl(ctx->fd, TT_ALLOC_IOC_CLIENTS, &req);
+			if (ret)
+				break;
+			got = req.count < room ? req.count : room;
+			have += got;
+			if (req.count <= room)
+				break;
+			/* More rows remain after the cursor: room for them, and some. */
+			room = req.count - got;
+			room += room / 4 + 8;
+			if (room > TT_ALLOC_CLIENTS_MAX)
+				room = TT_ALLOC_CLIENTS_MAX;
+			if (have + room > cap) {
+				cap = have + room;
+				nb = realloc(buf, cap * ks);
+				if (!nb) {
+					ret = -ENOMEM;
+					break;
+				}
+				buf = nb;
 			}
-			buf = nb;
+		}
+		if (!ret && !have) {
+			free(buf);
+			buf = NULL;
 		}
 	}
-	if (!have) {
+	if (!ret)
+		ret = clients_widen(&buf, have, ks, size);
+	if (ret) {
 		free(buf);
-		buf = NULL;
+		return ret;
 	}
+	/* A kernel that does not say whose a file is: no uid rather than root's. */
+	if (size >= TT_ALLOC_CLIENT_SIZE_VER1 &&
+	    !(ctx->features & TT_ALLOC_FEATURE_CLIENT_OWNER))
+		for (i = 0; i < have; i++)
+			((struct tt_alloc_client *)(void *)(buf + i * size))->uid =
+				TT_ALLOC_UID_UNKNOWN;
 	*rows = buf;
 	*count = have;
 	return 0;
 }
+
+/*
+ * Both versions are named by .symver, so that the static library gets a
+ * plain tt_alloc_get_clients (the default, @@) as well.
+ */
+TT_ALLOC_EXPORT
+int tta_get_clients_ver1(struct tt_alloc_ctx *ctx,
+			 struct tt_alloc_client **rows, size_t *count);
+int tta_get_clients_ver1(struct tt_alloc_ctx *ctx,
+			 struct tt_alloc_client **rows, size_t *count)
+{
+	return get_clients(ctx, sizeof(**rows), (unsigned char **)rows, count);
+}
+__asm__(".symver tta_get_clients_ver1, tt_alloc_get_clients@@TTALLOC_1.1");
+
+/*
+ * libttalloc 1.0's function, which programs built before the rows grew
+ * still call: the same list, in rows of the first size.
+ */
+TT_ALLOC_EXPORT
+int tta_get_clients_ver0(struct tt_alloc_ctx *ctx,
+			 struct tta_client_ver0 **rows, size_t *count);
+int tta_get_clients_ver0(struct tt_alloc_ctx *ctx,
+			 struct tta_client_ver0 **rows, size_t *count)
+{
+	return get_clients(ctx, sizeof(**rows), (unsigned char **)rows, count);
+}
+__asm__(".symver tta_get_clients_ver0, tt_alloc_get_clients@TTALLOC_1");
 
 TT_ALLOC_EXPORT
 void tt_alloc_clients_free(struct tt_alloc_client *rows)

@@ -86,8 +86,9 @@ int main()
 	ec = ctx.info(info);
 	ok(!ec && info.api_version == TT_ALLOC_API_VERSION && info.num_devices >= 1,
 	   "info: api %u, %u devices", info.api_version, info.num_devices);
-	ok(ctx.features() == (TT_ALLOC_FEATURE_CLIENTS_CURSOR | TT_ALLOC_FEATURE_ELEM_SIZE),
-	   "features in use: the clients cursor, the element sizes");
+	ok(ctx.features() == (TT_ALLOC_FEATURE_CLIENTS_CURSOR | TT_ALLOC_FEATURE_ELEM_SIZE |
+	    TT_ALLOC_FEATURE_CLIENT_OWNER),
+	   "features in use: the clients cursor, the element sizes, the client owner");
 
 	ok(!ctx.record(0, mem_type::dram, 0x1000, 4096), "record 4 KiB DRAM");
 	ec = ctx.record(0, mem_type::dram, 0x1000, 8192);

@@ -5,6 +5,7 @@
  * ioctl, the batch queue and its automatic flush, thread safety. TAP.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,12 +13,51 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tt_alloc/libttalloc.h"
 #include "../tap.h"
+
+/*
+ * libttalloc 1.0's tt_alloc_get_clients(), as a program linked before the
+ * rows grew calls it: rows of the first size. Bound to the old symbol
+ * version by name.
+ */
+int tt_get_clients_1_0(struct tt_alloc_ctx *ctx, void **rows, size_t *count);
+__asm__(".symver tt_get_clients_1_0, tt_alloc_get_clients@TTALLOC_1");
+
+/*
+ * Our cgroup v2 cgroup id: the inode of our directory under the cgroup2
+ * mount /sys/fs/cgroup; 0 when cgroup2 is not mounted there.
+ */
+static uint64_t own_cgroup_ino(void)
+{
+	char line[512], path[600];
+	struct statfs sfs;
+	struct stat st;
+	FILE *f;
+	uint64_t ino = 0;
+
+	if (statfs("/sys/fs/cgroup", &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return 0;
+	f = fopen("/proc/self/cgroup", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s", line + 3);
+			if (!stat(path, &st))
+				ino = st.st_ino;
+		}
+	if (f)
+		fclose(f);
+	return ino;
+}
 
 static const char *devpath(void)
 {
@@ -331,6 +371,33 @@ int main(void)
 		    !strncmp((const char *)rows[i].comm, "tt-alloc-lib-te", 15))
 			found = 1;
 	ok(ret == 0 && found, "clients lists this process (pid, comm, client id, kernel bytes)");
+	found = -1;
+	for (i = 0; i < count; i++)
+		if (rows[i].client_id == info.client_id && rows[i].device == 0)
+			found = (int)i;
+	ok(found >= 0 && (tt_alloc_features(ctx) & TT_ALLOC_FEATURE_CLIENT_OWNER) &&
+	   rows[found].uid == getuid() && rows[found].cgroup_id &&
+	   (!own_cgroup_ino() || rows[found].cgroup_id == own_cgroup_ino()),
+	   "our row says whose: uid %u, cgroup %llu (/sys/fs/cgroup: %llu)",
+	   found >= 0 ? rows[found].uid : 0,
+	   found >= 0 ? (unsigned long long)rows[found].cgroup_id : 0ULL,
+	   (unsigned long long)own_cgroup_ino());
+	{
+		unsigned char *old = NULL;
+		size_t n_old = 0, j;
+		int same = 1, r1;
+
+		r1 = tt_get_clients_1_0(ctx, (void **)&old, &n_old);
+		/* Same rows, the first TT_ALLOC_CLIENT_SIZE_VER0 bytes of each. */
+		for (j = 0; r1 == 0 && j < n_old && j < count; j++)
+			if (memcmp(old + j * TT_ALLOC_CLIENT_SIZE_VER0, &rows[j],
+				   offsetof(struct tt_alloc_client, used)))
+				same = 0;
+		ok(r1 == 0 && n_old == count && same,
+		   "tt_alloc_get_clients@TTALLOC_1 (libttalloc 1.0) gives the same %zu rows, %d bytes apart",
+		   n_old, TT_ALLOC_CLIENT_SIZE_VER0);
+		tt_alloc_clients_free((struct tt_alloc_client *)(void *)old);
+	}
 	tt_alloc_clients_free(rows);
 	ok(tt_alloc_free(ctx, 0, TT_ALLOC_MEM_KERNEL, 0xf000) == 0, "free the kernel");
 
@@ -389,8 +456,9 @@ int main(void)
 	ok(ret == 0 && done == 1000 && total_used(&u) == 0, "and all freed again");
 	tt_alloc_set_error_callback(ctx, NULL, NULL);
 
-	ok(tt_alloc_features(ctx) == (TT_ALLOC_FEATURE_CLIENTS_CURSOR | TT_ALLOC_FEATURE_ELEM_SIZE),
-	   "features in use: the clients cursor, the element sizes");
+	ok(tt_alloc_features(ctx) == (TT_ALLOC_FEATURE_CLIENTS_CURSOR | TT_ALLOC_FEATURE_ELEM_SIZE |
+	    TT_ALLOC_FEATURE_CLIENT_OWNER),
+	   "features in use: the clients cursor, the element sizes, the client owner");
 
 	idle_flush(ctx);
 	fork_child(ctx);

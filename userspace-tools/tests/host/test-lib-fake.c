@@ -153,6 +153,40 @@ static int fk_batch(struct tt_alloc_batch *batch)
 	return ret;
 }
 
+/*
+ * CLIENTS of FK_ROWS clients (ids 10.., pids 100.., one device-0 row
+ * each): rows of the first size unless the library passes row_size, which
+ * only a kernel with TT_ALLOC_FEATURE_ELEM_SIZE takes; the owner only with
+ * TT_ALLOC_FEATURE_CLIENT_OWNER.
+ */
+#define FK_ROWS	3
+static int fk_clients(struct tt_alloc_clients *c)
+{
+	size_t st = c->row_size ? c->row_size : TT_ALLOC_CLIENT_SIZE_VER0;
+	uint32_t i, k = 0, n = 0;
+
+	if (c->row_size && !(fk_features & TT_ALLOC_FEATURE_ELEM_SIZE))
+		return -EINVAL;
+	for (i = 0; i < FK_ROWS; i++) {
+		struct tt_alloc_client r = { .client_id = 10 + i, .pid = 100 + i };
+
+		if (c->after_id && r.client_id <= c->after_id)
+			continue;
+		n++;
+		if (k == c->count)
+			continue;
+		r.used[TT_ALLOC_MEM_DRAM] = 4096 * (i + 1);
+		if (fk_features & TT_ALLOC_FEATURE_CLIENT_OWNER) {
+			r.uid = 1000 + i;
+			r.cgroup_id = 77;
+		}
+		memcpy((char *)(uintptr_t)c->clients + k++ * st, &r,
+		       st < sizeof(r) ? st : sizeof(r));
+	}
+	c->count = n;
+	return 0;
+}
+
 int ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
@@ -180,6 +214,8 @@ int ioctl(int fd, unsigned long req, ...)
 		ret = fk_free(arg);
 	} else if (req == TT_ALLOC_IOC_BATCH) {
 		ret = fk_batch(arg);
+	} else if (req == TT_ALLOC_IOC_CLIENTS) {
+		ret = fk_clients(arg);
 	} else {
 		ret = -ENOTTY;
 	}
@@ -536,6 +572,44 @@ static void test_fork(void)
 	tt_alloc_close(ctx);
 }
 
+/*
+ * The rows are this header's whatever the kernel's: an older kernel's
+ * (first size, no owner) widened with the uid unknown; a newer one's as
+ * written.
+ */
+static void test_clients(void)
+{
+	static const uint64_t feats[2] = {
+		TT_ALLOC_FEATURE_CLIENTS_CURSOR,
+		TT_ALLOC_FEATURE_CLIENTS_CURSOR | TT_ALLOC_FEATURE_ELEM_SIZE |
+			TT_ALLOC_FEATURE_CLIENT_OWNER,
+	};
+	struct tt_alloc_client *rows;
+	struct tt_alloc_ctx *ctx;
+	size_t count, i;
+	int k, ret, good;
+
+	for (k = 0; k < 2; k++) {
+		fk_features = feats[k];
+		ctx = open_fake();
+		rows = NULL;
+		count = 0;
+		ret = tt_alloc_get_clients(ctx, &rows, &count);
+		good = ret == 0 && count == FK_ROWS;
+		for (i = 0; good && i < count; i++)
+			good = rows[i].client_id == 10 + i && rows[i].pid == 100 + i &&
+			       rows[i].used[TT_ALLOC_MEM_DRAM] == 4096 * (i + 1) &&
+			       rows[i].uid == (k ? 1000 + i : TT_ALLOC_UID_UNKNOWN) &&
+			       rows[i].cgroup_id == (k ? 77 : 0) && !rows[i].reserved2;
+		ok(good, "clients from a kernel %s: %zu rows of %zu bytes, %s (%d)",
+		   k ? "with the owner" : "of the first rows", count, sizeof(*rows),
+		   k ? "uid and cgroup as written" : "widened, uid unknown, cgroup 0", ret);
+		tt_alloc_clients_free(rows);
+		tt_alloc_close(ctx);
+	}
+	fk_features = TT_ALLOC_FEATURE_CLIENTS_CURSOR;
+}
+
 int main(void)
 {
 	table = calloc(SLOTS, sizeof(*table));
@@ -551,6 +625,7 @@ int main(void)
 	test_flush_delay();
 	test_threads();
 	test_fork();
+	test_clients();
 
 	free(table);
 	printf("1..%d\n", n);

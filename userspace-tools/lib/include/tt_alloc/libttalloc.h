@@ -57,7 +57,15 @@ struct tt_alloc_ctx;
  * knows; tt_alloc_features() is the kernel's bits masked with them
  */
 #define TT_ALLOC_LIB_FEATURES	\
-	(TT_ALLOC_FEATURE_CLIENTS_CURSOR | TT_ALLOC_FEATURE_ELEM_SIZE)
+	(TT_ALLOC_FEATURE_CLIENTS_CURSOR | TT_ALLOC_FEATURE_ELEM_SIZE | \
+	 TT_ALLOC_FEATURE_CLIENT_OWNER)
+
+/**
+ * define TT_ALLOC_UID_UNKNOWN - &tt_alloc_client.uid in the rows of
+ * tt_alloc_get_clients() when the kernel does not report the owner
+ * (no %TT_ALLOC_FEATURE_CLIENT_OWNER); its &tt_alloc_client.cgroup_id is 0
+ */
+#define TT_ALLOC_UID_UNKNOWN	0xffffffffU
 
 /**
  * define TT_ALLOC_FLUSH_DELAY_DEFAULT_MS - default bound, in milliseconds,
@@ -403,7 +411,11 @@ int tt_alloc_get_usage(struct tt_alloc_ctx *ctx, uint32_t device,
  * whole. A client that closes meanwhile may be missing, one that opens may
  * be present; every client open throughout is there exactly once. On a
  * kernel without the cursor it retries with more room until the list fits,
- * at most %TT_ALLOC_CLIENTS_MAX rows.
+ * at most %TT_ALLOC_CLIENTS_MAX rows. Rows are this header's &struct
+ * tt_alloc_client whatever the kernel's: what an older kernel does not
+ * fill is 0, and the uid %TT_ALLOC_UID_UNKNOWN. Since libttalloc 1.1
+ * (symbol version TTALLOC_1.1); programs linked against 1.0 keep its
+ * function, which hands out rows of %TT_ALLOC_CLIENT_SIZE_VER0 bytes.
  *
  * Return: 0 or a negative errno; a no-op context gives 0 rows.
  */
