@@ -243,7 +243,7 @@ static void json_types(struct jbuf *b, const uint64_t *v, const char *const *nam
 }
 
 static void json_process(struct jbuf *b, const struct tt_alloc_client *c,
-			 const char *const *names)
+			 const char *cgroup, const char *const *names)
 {
 	uint64_t v[TT_ALLOC_MEM_COUNT];
 	unsigned int t;
@@ -261,6 +261,22 @@ static void json_process(struct jbuf *b, const struct tt_alloc_client *c,
 		jb_u64(b, c->device);
 	JB_LIT(b, ", \"opener_exited\": ");
 	jb_bool(b, c->flags & TT_ALLOC_CLIENT_OPENER_EXITED);
+	/* Whose: null where the kernel (or a --sysroot snapshot) does not say. */
+	JB_LIT(b, ",\n     \"uid\": ");
+	if (c->uid == TT_ALLOC_UID_UNKNOWN)
+		JB_LIT(b, "null");
+	else
+		jb_u64(b, c->uid);
+	JB_LIT(b, ", \"cgroup_id\": ");
+	if (c->cgroup_id)
+		jb_u64(b, c->cgroup_id);
+	else
+		JB_LIT(b, "null");
+	JB_LIT(b, ", \"cgroup\": ");
+	if (cgroup)
+		jb_str(b, cgroup, strlen(cgroup));
+	else
+		JB_LIT(b, "null");
 	JB_LIT(b, ",\n     \"used_bytes\": {");
 	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
 		v[t] = c->used[t];
@@ -314,7 +330,7 @@ void render_json(FILE *f, const struct snapshot *s, const struct opts *o)
 			continue;
 		if (n++)
 			JB_LIT(b, ",");
-		json_process(b, c, names);
+		json_process(b, c, s->cgroups ? s->cgroups[j] : NULL, names);
 	}
 	if (n)
 		JB_LIT(b, "\n  ");

@@ -7,7 +7,8 @@
  * by the hardware (devices x memory types), per-process series are not
  * (every short-lived process would leave a series behind in the TSDB), so
  * only the top N (process, device) pairs by bytes get their own series and
- * the rest are summed into one series per memory type.
+ * the rest are summed into one series per memory type. The same for the
+ * (cgroup, device) pairs: a container per cgroup, as many as ever ran.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -169,6 +170,139 @@ static void render_processes(FILE *f, const struct snapshot *s, const struct opt
 	free(rows);
 }
 
+/* Rows of one cgroup on one device, every file opened there summed. */
+struct crow {
+	const char *path;	/* NULL: not under the tool's mount, see idbuf */
+	char idbuf[24];		/* "#ID" */
+	uint32_t device;
+	uint64_t used[TT_ALLOC_MEM_COUNT], allocs[TT_ALLOC_MEM_COUNT], total;
+};
+
+/* A row's cgroup label: its path, or "#ID" for one not under our mount. */
+static const char *crow_name(const struct crow *r)
+{
+	return r->path ? r->path : r->idbuf;
+}
+
+static int cmp_crow_key(const void *a, const void *b)
+{
+	const struct crow *x = a, *y = b;
+	int r = strcmp(crow_name(x), crow_name(y));
+
+	if (r)
+		return r;
+	return x->device < y->device ? -1 : x->device > y->device;
+}
+
+static int cmp_crow(const void *a, const void *b)
+{
+	const struct crow *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	return cmp_crow_key(a, b);
+}
+
+/* The labels of a cgroup series: the path, and what Kubernetes users join on. */
+static void crow_labels(FILE *f, const struct crow *r)
+{
+	char pod[40], ctr[16];
+
+	fputs("cgroup=", f);
+	prom_label(f, crow_name(r), strlen(crow_name(r)));
+	cgroup_k8s(r->path, pod, sizeof(pod), ctr, sizeof(ctr));
+	if (*pod)
+		fprintf(f, ",pod_uid=\"%s\"", pod);
+	if (*ctr)
+		fprintf(f, ",container_id=\"%s\"", ctr);
+	fprintf(f, ",device=\"%" PRIu32 "\"", r->device);
+}
+
+/*
+ * Per (cgroup, device), of the rows whose owner the kernel reported: the
+ * cgroup's path, or "#ID" when it is not under the tool's cgroup2 mount.
+ */
+static void render_cgroups(FILE *f, const struct snapshot *s, const struct opts *o)
+{
+	struct crow *rows = calloc(s->nclients ? s->nclients : 1, sizeof(*rows));
+	uint64_t other[2][TT_ALLOC_MEM_COUNT] = { { 0 } };
+	size_t n = 0, m = 0, i, keep;
+	unsigned int t, q;
+
+	if (!rows)
+		return;
+	for (i = 0; i < s->nclients; i++) {
+		const struct tt_alloc_client *c = &s->clients[i];
+		struct crow *r = &rows[n];
+
+		if (c->device == TT_ALLOC_DEVICE_NONE || !c->cgroup_id ||
+		    (o->device >= 0 && (long)c->device != o->device))
+			continue;
+		n++;
+		r->path = s->cgroups ? s->cgroups[i] : NULL;
+		snprintf(r->idbuf, sizeof(r->idbuf), "#%" PRIu64, (uint64_t)c->cgroup_id);
+		r->device = c->device;
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+			r->used[t] = c->used[t];
+			r->allocs[t] = c->allocations[t];
+			r->total += c->used[t];
+		}
+	}
+	/* Sorted by key and merged in one pass, as the process rows. */
+	qsort(rows, n, sizeof(*rows), cmp_crow_key);
+	for (i = 0; i < n; i++) {
+		if (m && !cmp_crow_key(&rows[m - 1], &rows[i])) {
+			for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+				rows[m - 1].used[t] += rows[i].used[t];
+				rows[m - 1].allocs[t] += rows[i].allocs[t];
+			}
+			rows[m - 1].total += rows[i].total;
+		} else {
+			rows[m++] = rows[i];
+		}
+	}
+	qsort(rows, m, sizeof(*rows), cmp_crow);
+	keep = (size_t)o->prom_top < m ? (size_t)o->prom_top : m;
+	for (i = keep; i < m; i++)
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+			other[0][t] += rows[i].used[t];
+			other[1][t] += rows[i].allocs[t];
+		}
+
+	prom_head(f, "tt_alloc_cgroups", "gauge",
+		  "(cgroup, device) pairs holding device memory, all of them.");
+	fprintf(f, "tt_alloc_cgroups %zu\n", m);
+	for (q = 0; q < 2; q++) {
+		const char *name = q ? "tt_alloc_cgroup_allocations" : "tt_alloc_cgroup_used_bytes";
+
+		prom_head(f, name, "gauge", q ?
+			  "Allocations the processes of a cgroup hold, for the top cgroups by bytes." :
+			  "Device memory the processes of a cgroup hold, for the top cgroups by bytes.");
+		for (i = 0; i < keep; i++)
+			for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+				fprintf(f, "%s{", name);
+				crow_labels(f, &rows[i]);
+				fprintf(f, ",type=\"%s\"} %" PRIu64 "\n", tt_alloc_mem_type_name(t),
+					q ? rows[i].allocs[t] : rows[i].used[t]);
+			}
+	}
+	prom_head(f, "tt_alloc_cgroup_other_cgroups", "gauge",
+		  "(cgroup, device) pairs beyond the top ones, summed below.");
+	fprintf(f, "tt_alloc_cgroup_other_cgroups %zu\n", m - keep);
+	for (q = 0; q < 2; q++) {
+		const char *name = q ? "tt_alloc_cgroup_other_allocations" :
+				       "tt_alloc_cgroup_other_used_bytes";
+
+		prom_head(f, name, "gauge", q ?
+			  "Allocations of the cgroups beyond the top ones, summed." :
+			  "Device memory of the cgroups beyond the top ones, summed.");
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
+			fprintf(f, "%s{type=\"%s\"} %" PRIu64 "\n", name,
+				tt_alloc_mem_type_name(t), other[q][t]);
+	}
+	free(rows);
+}
+
 enum devfield { F_USED, F_PEAK, F_CAP, F_ALLOCS };
 
 void render_prom(FILE *f, const struct snapshot *s, const struct opts *o)
@@ -246,8 +380,10 @@ void render_prom(FILE *f, const struct snapshot *s, const struct opts *o)
 	prom_head(f, "tt_alloc_processes_available", "gauge",
 		  "1 when the process list could be read from the device node.");
 	fprintf(f, "tt_alloc_processes_available %d\n", !s->clients_err);
-	if (!s->clients_err)
+	if (!s->clients_err) {
 		render_processes(f, s, o);
+		render_cgroups(f, s, o);
+	}
 }
 
 struct prom_args {

@@ -57,6 +57,7 @@ struct snapshot {
 	struct devstat *devs;
 	size_t ndev;
 	struct tt_alloc_client *clients;
+	char **cgroups;		/* parallel to clients: path or NULL; NULL: none resolved */
 	size_t nclients;
 	int clients_err;	/* 0: list valid */
 };
@@ -100,6 +101,15 @@ int configure(const char *output);
 /* snapshot.c */
 void snapshot_take(struct snapshot *s);
 void snapshot_free(struct snapshot *s);
+
+/* cgroup.c */
+const char *cgroup_root(void);
+void cgroup_resolve(struct snapshot *s);
+int cgroup_set_filter(const char *tree);
+void cgroup_filter_rows(struct snapshot *s);
+int cgroup_in(const char *path, const char *tree);
+void cgroup_k8s(const char *path, char *pod, size_t podlen, char *ctr, size_t ctrlen);
+const char *cgroup_short(const char *path, uint64_t id, char *buf, size_t len);
 
 /* sysroot.c */
 int sysroot_set(const char *dir);

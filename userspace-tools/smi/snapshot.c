@@ -269,7 +269,12 @@ static size_t read_devices_ioctl(struct tt_alloc_ctx *ctx, struct devstat **devs
 
 void snapshot_free(struct snapshot *s)
 {
+	size_t i;
+
 	free(s->devs);
+	for (i = 0; s->cgroups && i < s->nclients; i++)
+		free(s->cgroups[i]);
+	free(s->cgroups);
 	tt_alloc_clients_free(s->clients);
 	memset(s, 0, sizeof(*s));
 }
@@ -306,6 +311,11 @@ void snapshot_take(struct snapshot *s)
 				s->nclients = j;
 			}
 		}
+	}
+
+	if (!s->clients_err) {
+		cgroup_resolve(s);
+		cgroup_filter_rows(s);
 	}
 
 	s->ndev = read_devices_sysfs(&s->devs, ctx);

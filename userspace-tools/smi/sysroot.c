@@ -11,10 +11,11 @@
  * /dev/tt_alloc. When DIR/dev/tt_alloc is a regular file, it is read as
  * that list instead, one row a line ('#' starts a comment):
  *
- *   PID CLIENT DEVICE|- EXITED COMM USED*N ALLOCS*N
+ *   PID CLIENT DEVICE|- EXITED COMM USED*N ALLOCS*N [uid=UID cgroup=ID]
  *
  * N = TT_ALLOC_MEM_COUNT numbers each, in TT_ALLOC_MEM_* order; COMM may
- * hold \xNN escapes (\x20 for a space). Documented in tt-alloc-smi(8).
+ * hold \xNN escapes (\x20 for a space); without the owner the uid is
+ * unknown. Documented in tt-alloc-smi(8).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -145,6 +146,12 @@ int sysroot_read_clients(struct tt_alloc_client **rows, size_t *count)
 				c->used[t] = x;
 			else
 				c->allocations[t - TT_ALLOC_MEM_COUNT] = x;
+		}
+		/* Optional owner: " uid=N cgroup=N". */
+		if (sscanf(p, " uid=%" SCNu32 " cgroup=%" SCNu64, &c->uid,
+			   (uint64_t *)&c->cgroup_id) != 2) {
+			c->uid = TT_ALLOC_UID_UNKNOWN;
+			c->cgroup_id = 0;
 		}
 		n++;
 	}

@@ -21,6 +21,7 @@
 #include <wchar.h>
 
 #include <libsmartcols.h>
+#include <pwd.h>
 
 #include "smi.h"
 
@@ -180,7 +181,8 @@ out:
 
 enum pcol {
 	PC_PID, PC_NAME, PC_DEV, PC_CLIENT, PC_DRAM, PC_L1, PC_SYSTEM, PC_L1_SMALL,
-	PC_TRACE, PC_CB, PC_KERNELS, PC_TOTAL, PC_ALLOCS, PC_EXITED, PC_COUNT
+	PC_TRACE, PC_CB, PC_KERNELS, PC_TOTAL, PC_ALLOCS, PC_EXITED, PC_USER,
+	PC_CGROUP, PC_COUNT
 };
 
 static const struct colspec pcols[PC_COUNT] = {
@@ -198,6 +200,8 @@ static const struct colspec pcols[PC_COUNT] = {
 	[PC_TOTAL] = { "TOTAL", 1, 7, 0 },
 	[PC_ALLOCS] = { "ALLOCS", 1, 3, 0 },
 	[PC_EXITED] = { "EXITED", 0, 2, 0 },
+	[PC_USER] = { "USER", 0, 3, 1 },
+	[PC_CGROUP] = { "CGROUP", 0, 2, 1 },
 };
 
 static const unsigned int pcol_type[PC_COUNT] = {
@@ -211,6 +215,22 @@ static const enum pcol pcol_default[] = {
 	PC_PID, PC_NAME, PC_DEV, PC_DRAM, PC_L1, PC_L1_SMALL, PC_TRACE, PC_CB, PC_KERNELS,
 };
 
+/* The default with the owner, when the rows have one (a kernel that says). */
+static const enum pcol pcol_default_owner[] = {
+	PC_PID, PC_USER, PC_CGROUP, PC_NAME, PC_DEV, PC_DRAM, PC_L1, PC_L1_SMALL, PC_TRACE,
+	PC_CB, PC_KERNELS,
+};
+
+static int has_owner(const struct snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nclients; i++)
+		if (s->clients[i].uid != TT_ALLOC_UID_UNKNOWN)
+			return 1;
+	return 0;
+}
+
 static int pcol_find(const char *name, size_t len)
 {
 	int c;
@@ -221,12 +241,19 @@ static int pcol_find(const char *name, size_t len)
 	return -1;
 }
 
-/* -o LIST into column numbers; returns how many, -1 on an unknown name. */
-static int parse_columns(const char *list, enum pcol *out, size_t max)
+/*
+ * -o LIST into column numbers; returns how many, -1 on an unknown name.
+ * No list: the default, with USER and CGROUP when @owner.
+ */
+static int parse_columns(const char *list, enum pcol *out, size_t max, int owner)
 {
 	size_t n = 0;
 	const char *p = list;
 
+	if (!list && owner) {
+		memcpy(out, pcol_default_owner, sizeof(pcol_default_owner));
+		return (int)(sizeof(pcol_default_owner) / sizeof(pcol_default_owner[0]));
+	}
 	if (!list) {
 		memcpy(out, pcol_default, sizeof(pcol_default));
 		return (int)(sizeof(pcol_default) / sizeof(pcol_default[0]));
@@ -271,6 +298,13 @@ static uint64_t callocs(const struct tt_alloc_client *c)
 }
 
 static int sort_key = PC_DRAM;
+static const struct snapshot *sort_snap;
+
+/* The cgroup path of a row of @s, NULL when unresolved. */
+static const char *row_cgroup(const struct snapshot *s, const struct tt_alloc_client *c)
+{
+	return s->cgroups ? s->cgroups[c - s->clients] : NULL;
+}
 
 static uint64_t pcol_num(const struct tt_alloc_client *c, int col)
 {
@@ -281,6 +315,8 @@ static uint64_t pcol_num(const struct tt_alloc_client *c, int col)
 	case PC_TOTAL: return ctotal(c);
 	case PC_ALLOCS: return callocs(c);
 	case PC_EXITED: return !!(c->flags & TT_ALLOC_CLIENT_OPENER_EXITED);
+	case PC_USER: return c->uid;
+	case PC_CGROUP: return c->cgroup_id;
 	default: return c->used[pcol_type[col]];
 	}
 }
@@ -297,11 +333,21 @@ static int cmp_client(const void *a, const void *b)
 		r = strncmp((const char *)x->comm, (const char *)y->comm, TT_ALLOC_COMM_LEN);
 		if (r)
 			return r;
+	} else if (sort_key == PC_CGROUP) {
+		const char *p = row_cgroup(sort_snap, x), *q = row_cgroup(sort_snap, y);
+
+		/* By path, unresolved ones last by id. */
+		r = p && q ? strcmp(p, q) : !p - !q;
+		if (r)
+			return r;
+		if (!p && x->cgroup_id != y->cgroup_id)
+			return x->cgroup_id < y->cgroup_id ? -1 : 1;
 	} else {
 		u = pcol_num(x, sort_key);
 		v = pcol_num(y, sort_key);
 		if (u != v) {
-			int asc = sort_key == PC_PID || sort_key == PC_DEV || sort_key == PC_CLIENT;
+			int asc = sort_key == PC_PID || sort_key == PC_DEV ||
+				  sort_key == PC_CLIENT || sort_key == PC_USER;
 
 			return (u < v) == asc ? -1 : 1;
 		}
@@ -315,7 +361,7 @@ int table_check_opts(const struct opts *o)
 {
 	enum pcol cols[32];
 
-	if (parse_columns(o->columns, cols, 32) < 0)
+	if (parse_columns(o->columns, cols, 32, 0) < 0)
 		return -1;
 	if (o->sort && pcol_find(o->sort, strlen(o->sort)) < 0) {
 		fprintf(stderr, "%s: unknown --sort key '%s' (a column name, see -o)\n", prog, o->sort);
@@ -338,14 +384,36 @@ static const struct tt_alloc_client **sorted_clients(const struct snapshot *s,
 		if (o->device < 0 || (long)s->clients[i].device == o->device)
 			v[(*n)++] = &s->clients[i];
 	sort_key = o->sort ? pcol_find(o->sort, strlen(o->sort)) : PC_DRAM;
+	sort_snap = s;
 	qsort(v, *n, sizeof(*v), cmp_client);
 	return v;
 }
 
-static void proc_cells(struct grid *g, const enum pcol *cols, size_t nc,
-		       const struct tt_alloc_client *c, int bytes)
+/* A user name for @uid, its number when it has none; one lookup per change of uid. */
+static const char *user_name(uint32_t uid, char *buf, size_t len)
 {
-	char a[32], name[3 * TT_ALLOC_COMM_LEN + 1];
+	static uint32_t last_uid = TT_ALLOC_UID_UNKNOWN;
+	static char last[64];
+	struct passwd pw, *res = NULL;
+	char pwbuf[1024];
+
+	if (uid == TT_ALLOC_UID_UNKNOWN)
+		return "-";
+	if (uid != last_uid) {
+		if (!*sysroot_dir() && !getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) && res)
+			snprintf(last, sizeof(last), "%s", pw.pw_name);
+		else
+			snprintf(last, sizeof(last), "%" PRIu32, uid);
+		last_uid = uid;
+	}
+	snprintf(buf, len, "%s", last);
+	return buf;
+}
+
+static void proc_cells(struct grid *g, const enum pcol *cols, size_t nc,
+		       const struct snapshot *s, const struct tt_alloc_client *c, int bytes)
+{
+	char a[80], name[3 * TT_ALLOC_COMM_LEN + 1];
 	size_t k;
 
 	for (k = 0; k < nc; k++) {
@@ -373,6 +441,17 @@ static void proc_cells(struct grid *g, const enum pcol *cols, size_t nc,
 			break;
 		case PC_EXITED:
 			grid_set(g, k, "%s", bytes ? (v ? "1" : "0") : (v ? "yes" : "no"));
+			break;
+		case PC_USER:
+			grid_set(g, k, "%s", user_name(c->uid, a, sizeof(a)));
+			break;
+		case PC_CGROUP:
+			/* Scripts get the whole path; people the short name. */
+			if (bytes && row_cgroup(s, c))
+				grid_set(g, k, "%s", row_cgroup(s, c));
+			else
+				grid_set(g, k, "%s", cgroup_short(row_cgroup(s, c), c->cgroup_id,
+								  a, sizeof(a)));
 			break;
 		default:
 			if (bytes)
@@ -418,7 +497,7 @@ int render_list(FILE *f, const struct snapshot *s, const struct opts *o)
 	const struct tt_alloc_client **v;
 	struct grid g;
 	size_t n, i, k;
-	int nc = parse_columns(o->columns, cols, 32), ret = 0;
+	int nc = parse_columns(o->columns, cols, 32, 0), ret = 0;
 
 	if (nc < 0)
 		return -1;
@@ -427,7 +506,7 @@ int render_list(FILE *f, const struct snapshot *s, const struct opts *o)
 	for (i = 0; i < n; i++) {
 		if (grid_row(&g))
 			break;
-		proc_cells(&g, cols, (size_t)nc, v[i], 1);
+		proc_cells(&g, cols, (size_t)nc, s, v[i], 1);
 	}
 	if (o->fmt == OUT_CSV) {
 		/* RFC 4180; libsmartcols has no CSV output mode. */
@@ -614,7 +693,7 @@ static int render_processes(FILE *f, const struct snapshot *s, const struct opts
 	struct tt_alloc_client total;
 	struct grid g;
 	size_t n, i, show, k;
-	int nc = parse_columns(o->columns, pc, 32), any_exited = 0;
+	int nc = parse_columns(o->columns, pc, 32, has_owner(s)), any_exited = 0;
 	unsigned int t;
 
 	if (nc < 0)
@@ -644,7 +723,7 @@ static int render_processes(FILE *f, const struct snapshot *s, const struct opts
 		if (v[i]->flags & TT_ALLOC_CLIENT_OPENER_EXITED)
 			any_exited = 1;
 		if (i < show && !grid_row(&g))
-			proc_cells(&g, pc, (size_t)nc, v[i], 0);
+			proc_cells(&g, pc, (size_t)nc, s, v[i], 0);
 	}
 	if (!grid_row(&g)) {
 		char a[32];

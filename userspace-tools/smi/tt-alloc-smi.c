@@ -33,7 +33,9 @@ static void usage(FILE *f)
 "  -v, --verbose          add the parameters and every device's breakdown\n"
 "  -o, --output LIST      process table columns, comma-separated, from\n"
 "                         PID,NAME,DEV,CLIENT,DRAM,L1,SYSTEM,L1_SMALL,TRACE,\n"
-"                         CB,KERNELS,TOTAL,ALLOCS,EXITED\n"
+"                         CB,KERNELS,TOTAL,ALLOCS,EXITED,USER,CGROUP\n"
+"      --cgroup PATH      only the processes of the cgroup PATH (from the\n"
+"                         cgroup2 root, e.g. /system.slice) and below\n"
 "      --sort COLUMN      order of the process table (default DRAM; sizes\n"
 "                         biggest first, PID/NAME/DEV/CLIENT ascending)\n"
 "  -r, --raw              process table only, raw (space-separated, bytes)\n"
@@ -41,7 +43,8 @@ static void usage(FILE *f)
 "  -j, --json             print one JSON document (schema_version %d)\n"
 "  -p, --prometheus       print Prometheus text exposition format\n"
 "      --prometheus-top N per-process Prometheus series for the N biggest\n"
-"                         (process, device) pairs, the rest summed (default 10)\n"
+"                         (process, device) pairs, the rest summed (default 10);\n"
+"                         the same for the (cgroup, device) pairs\n"
 "      --prometheus-file PATH\n"
 "                         write the exposition to PATH atomically (for the\n"
 "                         node_exporter textfile collector)\n"
@@ -67,6 +70,7 @@ static void usage(FILE *f)
 enum {
 	OPT_LOAD = 256, OPT_UNLOAD, OPT_DEVICES, OPT_ARCH, OPT_MODPATH,
 	OPT_SORT, OPT_CSV, OPT_PTOP, OPT_PFILE, OPT_SYSROOT, OPT_CONFIGURE,
+	OPT_CGROUP,
 };
 
 static int parse_long(const char *arg, long min, long max, long *v)
@@ -100,6 +104,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "raw", no_argument, NULL, 'r' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, 'j' },
@@ -121,6 +126,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .device = -1, .interval = 1.0, .prom_top = 10 };
 	const char *devices = NULL, *arch = NULL, *modpath = NULL, *sysroot = NULL;
+	const char *cgroup = NULL;
 	int load = 0, unload = 0, conf = 0, c, status, nfmt = 0;
 	struct snapshot s;
 	struct layout lay;
@@ -147,6 +153,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SORT:
 			o.sort = optarg;
+			break;
+		case OPT_CGROUP:
+			cgroup = optarg;
 			break;
 		case 'r':
 			o.fmt = OUT_RAW;
@@ -248,7 +257,7 @@ int main(int argc, char **argv)
 	if (conf) {
 		/* --output names the file written here, not table columns */
 		if (load || unload || nfmt || o.watch || o.prom_file || o.device >= 0 || o.all ||
-		    o.verbose || o.sort || o.count || devices || arch || modpath) {
+		    o.verbose || o.sort || o.count || devices || arch || modpath || cgroup) {
 			fprintf(stderr, "%s: --configure goes with --sysroot and --output only\n", prog);
 			return 2;
 		}
@@ -282,6 +291,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (table_check_opts(&o))
+		return 2;
+	if (cgroup && (load || unload)) {
+		fprintf(stderr, "%s: --cgroup does not go with --load or --unload\n", prog);
+		return 2;
+	}
+	/* After --sysroot, wherever it came: the cgroup tree is under it. */
+	if (cgroup && cgroup_set_filter(cgroup))
 		return 2;
 	if (load)
 		return kmod_load(devices, arch, modpath);

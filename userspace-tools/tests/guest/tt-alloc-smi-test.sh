@@ -91,13 +91,22 @@ jq -e --argjson p $pid '[.processes[] | select(.pid == $p and .name == "tt-alloc
 	.used_bytes.dram == 83886080 and .used_bytes.kernel == 208896 and .used_bytes.l1 == 524288 and
 	.allocations.kernel == 4 and .opener_exited == false)] | length == 1' $T/smi.json > /dev/null
 ok $? "process row for pid $pid on device 0 with its bytes"
+# Its cgroup's directory inode where cgroup2 is mounted, else the root's id, 1.
+cg=1
+if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
+	cg=$(stat -c %i "/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/$pid/cgroup)")
+fi
+jq -e --argjson p $pid --argjson u "$(id -u)" --argjson cg "$cg" \
+	'[.processes[] | select(.pid == $p and .uid == $u and .cgroup_id == $cg)] | length == 2' \
+	$T/smi.json > /dev/null
+ok $? "its rows say whose: uid $(id -u), cgroup id $cg"
 jq -e --argjson p $pid '[.processes[] | select(.pid == $p and .device == 1 and .used_bytes.dram == 1048576)] | length == 1' $T/smi.json > /dev/null
 ok $? "second row for the same process on device 1"
 
 $BIN/tt-alloc-smi -v > $T/smi.txt 2>&1
 rc=$?
-grep -q "^ *$pid  *tt-alloc-replay  *0  *80\.0 MiB  *512\.0 KiB  *32\.0 KiB  *4\.0 MiB  *64\.0 KiB  *204\.0 KiB" $T/smi.txt
-ok $(( rc | $? )) "text view: process row with pid, name and sizes"
+grep -q "^ *$pid  *root  *[^ ]*  *tt-alloc-replay  *0  *80\.0 MiB  *512\.0 KiB  *32\.0 KiB  *4\.0 MiB  *64\.0 KiB  *204\.0 KiB" $T/smi.txt
+ok $(( rc | $? )) "text view: process row with pid, user, cgroup, name and sizes"
 grep -q "^ *0  *[a-z_0-9]*  *\[" $T/smi.txt && grep -q "(system kernels: 204\.0 KiB)" $T/smi.txt
 r=$?
 ok $r "text view: device 0 row and its breakdown"
@@ -130,6 +139,27 @@ fi
 
 $BIN/tt-alloc-smi --json -d 1 > $T/d1.json && jq -e '[.devices[].device] == [1] and ([.processes[].device] | unique) == [1]' $T/d1.json > /dev/null
 ok $? "-d 1 restricts devices and processes"
+
+# The owner on the real kernel: a holder started in a cgroup of its own.
+CG=/sys/fs/cgroup
+[ "$(stat -f -c %T $CG 2>/dev/null)" = cgroup2fs ] || mount -t cgroup2 none $CG
+mkdir -p $CG/tt-smi-test.service
+printf 'alloc 0 dram - 0x1 1M\n' > $T/cg.trace
+sh -c "echo \$\$ > $CG/tt-smi-test.service/cgroup.procs &&
+	TT_ALLOC_TRACKING_ENABLED=1 exec $BIN/tt-alloc-replay --hold $T/cg.trace" > $T/cg.out 2>&1 &
+cgpid=$!
+wait_for $T/cg.out holding
+$BIN/tt-alloc-smi --csv -o PID,USER,CGROUP --cgroup /tt-smi-test.service > $T/cg.csv 2>&1
+[ "$(tr -d '\r' < $T/cg.csv | tr '\n' ' ')" = "PID,USER,CGROUP $cgpid,root,/tt-smi-test.service " ]
+r=$?
+ok $r "--cgroup on the real kernel: only the holder of /tt-smi-test.service, its user and path"
+[ $r -ne 0 ] && sed 's/^/# /' $T/cg.csv $T/cg.out
+$BIN/tt-alloc-smi -o PID,CGROUP > $T/cg.txt 2>&1
+grep -q "^ *$cgpid  *tt-smi-test\.service *$" $T/cg.txt && grep -q "^ *$pid  */ *$" $T/cg.txt
+ok $? "CGROUP column: the unit's name for it, / for the holder in the root cgroup"
+kill $cgpid
+wait $cgpid
+rmdir $CG/tt-smi-test.service
 
 kill -TERM $pid
 wait $pid

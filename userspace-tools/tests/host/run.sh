@@ -85,13 +85,13 @@ only=" $* "
 # wanted NAME: NAME is one of the tests asked for (all without a list)
 wanted() { [ "$only" = "  " ] || [ "${only#* $1 }" != "$only" ]; }
 for t in "$@"; do
-	case " test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh test-smi-chip.sh test-smi-configure.sh test-record-args.sh lib-abi doc-example tt-metal " in
+	case " test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh test-smi-chip.sh test-smi-owner.sh test-smi-configure.sh test-record-args.sh lib-abi doc-example tt-metal " in
 	*" $t "*) ;;
 	*) result "not ok" "no host test named $t" ;;
 	esac
 done
 
-for p in test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh test-smi-chip.sh test-smi-configure.sh test-record-args.sh; do
+for p in test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh test-smi-chip.sh test-smi-owner.sh test-smi-configure.sh test-record-args.sh; do
 	wanted "$p" || continue
 	name=${p%.sh}
 	run_one asan "$p"
