@@ -35,6 +35,7 @@
 struct dentry;
 struct device;
 struct file;
+struct dmem_cgroup_region;
 struct pid;
 struct pid_namespace;
 struct seq_file;
@@ -92,6 +93,10 @@ struct tt_counter {
  * @chip: the chip this device stands for, "<pci-bus-id>/<index-on-card>"
  *	from chips=, empty when not given
  * @sysfs: its /sys/class/tt_alloc/device<N>
+ * @index: N
+ * @dmem: the dmem cgroup region of each memory type, "tt_alloc/<N>/<type>",
+ *	for the types whose capacity was known at load; NULL for the others
+ *	and without %CONFIG_CGROUP_DMEM (tt_core_dmem_register())
  */
 struct tt_device {
 	spinlock_t lock;	/* guards the byte counters */
@@ -103,6 +108,8 @@ struct tt_device {
 	const char *arch;
 	char chip[TT_ALLOC_CHIP_LEN];
 	struct device *sysfs;
+	unsigned int index;
+	struct dmem_cgroup_region *dmem[TT_ALLOC_MEM_COUNT];
 } ____cacheline_aligned_in_smp;
 
 /**
@@ -152,6 +159,7 @@ struct tt_limits {
  * @users_lock: serialises the creation and removal of @users entries; a
  *	leaf lock, taken under a &tt_client.lock only to find or create one
  * @users: &struct tt_user by the kuid's value in the initial namespace
+ * @nr_dmem: dmem regions registered, 0 when nothing is charged to cgroups
  * @devs: per-device counters
  */
 struct tt_core {
@@ -162,6 +170,7 @@ struct tt_core {
 	u64 next_client_id;
 	struct mutex users_lock;	/* guards users' insert/erase */
 	struct xarray users;
+	unsigned int nr_dmem;
 	struct tt_device devs[];
 };
 
@@ -187,6 +196,8 @@ void tt_core_exit_cache(void);
 
 struct tt_core *tt_core_create(unsigned int ndev, const struct tt_limits *limits);
 void tt_core_destroy(struct tt_core *core);
+int tt_core_dmem_register(struct tt_core *core);
+void tt_core_dmem_unregister(struct tt_core *core);
 int tt_device_set_arch(struct tt_device *d, const char *name);
 int tt_device_set_chip(struct tt_device *d, const char *name);
 void tt_device_reset_peak(struct tt_device *d, unsigned int type);

@@ -278,10 +278,61 @@ struct tt_core *tt_core_create(unsigned int ndev, const struct tt_limits *limits
 	for (i = 0; i < ndev; i++) {
 		spin_lock_init(&core->devs[i].lock);
 		core->devs[i].arch = "unknown";
+		core->devs[i].index = i;
 	}
 	return core;
 }
 EXPORT_SYMBOL_IF_KUNIT(tt_core_create);
+
+/**
+ * tt_core_dmem_register() - a dmem cgroup region per known capacity
+ * @core: the instance, its capacities set (arch=), no entry recorded yet
+ *
+ * One region "tt_alloc/<device>/<type>" of the capacity's size for each
+ * device and memory type whose capacity is known now; a capacity set
+ * later through sysfs gets none (a region's size is fixed). Without
+ * %CONFIG_CGROUP_DMEM there are none, and nothing is charged.
+ *
+ * Return: 0, or a negative errno with no region left registered.
+ */
+int tt_core_dmem_register(struct tt_core *core)
+{
+	struct dmem_cgroup_region *r;
+	unsigned int i, t;
+	u64 cap;
+
+	for (i = 0; i < core->ndev; i++) {
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+			cap = atomic64_read(&core->devs[i].mem[t].capacity);
+			if (!cap)
+				continue;
+			r = tt_dmem_register(cap, i, tt_mem_names[t]);
+			if (IS_ERR(r)) {
+				tt_core_dmem_unregister(core);
+				return PTR_ERR(r);
+			}
+			core->devs[i].dmem[t] = r;
+			core->nr_dmem += !!r;
+		}
+	}
+	return 0;
+}
+
+/**
+ * tt_core_dmem_unregister() - unregister the regions, nothing charged
+ * @core: the instance, its clients all gone
+ */
+void tt_core_dmem_unregister(struct tt_core *core)
+{
+	unsigned int i, t;
+
+	for (i = 0; i < core->ndev; i++)
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+			tt_dmem_unregister(core->devs[i].dmem[t]);
+			core->devs[i].dmem[t] = NULL;
+		}
+	core->nr_dmem = 0;
+}
 
 /**
  * tt_core_destroy() - free an instance whose clients are all gone

@@ -329,6 +329,9 @@ void tt_entry_unlink(struct tt_client *c, struct tt_entry *e)
 
 	lockdep_assert_held(&c->lock);
 	hlist_del(&e->node);
+	/* The pool it was charged to, whoever removes it and wherever. */
+	tt_dmem_uncharge(tt_entry_pool(e), e->size);
+	tt_entry_set_pool(e, NULL);
 	tt_totals_begin(c);
 	fd->used[e->type] -= e->size;
 	fd->entries[e->type]--;

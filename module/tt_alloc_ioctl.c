@@ -51,7 +51,9 @@ static long tt_ioctl_info(struct tt_ioctl_call *call, union tt_ioctl_arg *arg)
 		.client_id = tt_client_id(call->c),
 		.features = TT_ALLOC_FEATURE_CLIENTS_CURSOR |
 			    TT_ALLOC_FEATURE_ELEM_SIZE |
-			    TT_ALLOC_FEATURE_CLIENT_OWNER,
+			    TT_ALLOC_FEATURE_CLIENT_OWNER |
+			    (tt_client_core(call->c)->nr_dmem ?
+			     TT_ALLOC_FEATURE_DMEM : 0),
 	};
 	return 0;
 }

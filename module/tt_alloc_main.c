@@ -337,9 +337,14 @@ static int __init tt_alloc_init(void)
 			    "not <pci-bus-id>/<index-on-card> of at most 31 characters");
 	if (ret)
 		goto err_core;
+	ret = tt_core_dmem_register(td->core);
+	if (ret) {
+		pr_err("cannot register the dmem cgroup regions: %d\n", ret);
+		goto err_core;
+	}
 	ret = tt_sysfs_init(td->core);
 	if (ret)
-		goto err_core;
+		goto err_dmem;
 	ret = misc_register(&td->misc);
 	if (ret)
 		goto err_sysfs;
@@ -351,11 +356,14 @@ static int __init tt_alloc_init(void)
 			   msecs_to_jiffies(sweep_interval_ms));
 	kernel_param_unlock(THIS_MODULE);
 	tt_alloc_dev = td;
-	pr_info("tracking %u devices (version %s)\n", devices, TT_ALLOC_VERSION);
+	pr_info("tracking %u devices (version %s), %u dmem cgroup regions\n",
+		devices, TT_ALLOC_VERSION, td->core->nr_dmem);
 	return 0;
 
 err_sysfs:
 	tt_sysfs_exit(td->core);
+err_dmem:
+	tt_core_dmem_unregister(td->core);
 err_core:
 	tt_core_destroy(td->core);
 err_cache:
@@ -385,6 +393,7 @@ static void __exit tt_alloc_exit(void)
 	tt_debugfs_exit(td->debugfs);
 	misc_deregister(&td->misc);
 	tt_sysfs_exit(td->core);
+	tt_core_dmem_unregister(td->core);
 	tt_core_destroy(td->core);
 	tt_core_exit_cache();
 	destroy_workqueue(td->wq);

@@ -202,6 +202,7 @@ static int __tt_client_record_alloc(struct tt_client *c, struct tt_bulk *bulk,
 				    struct pid *tgid, const char *comm)
 {
 	struct tt_alloc_buffer nb = *ub, *b = &nb;
+	struct dmem_cgroup_pool_state *pool;
 	struct tt_core *core = c->core;
 	struct tt_recorder *rec;
 	struct tt_defer *df;
@@ -247,6 +248,11 @@ static int __tt_client_record_alloc(struct tt_client *c, struct tt_bulk *bulk,
 	ret = tt_entry_own(c, e, rec);
 	if (ret)
 		goto err_holding;
+	/* The recorder's cgroup, now: a dmem.max there or above is EDQUOT. */
+	ret = tt_dmem_charge(core->devs[b->device].dmem[b->type], b->size,
+			     &pool);
+	if (ret)
+		goto err_own;
 
 	/* Last, so that nothing above can leave a transient peak behind. */
 	df = tt_defer_slot(c, bulk, b->device, b->type);
@@ -258,7 +264,7 @@ static int __tt_client_record_alloc(struct tt_client *c, struct tt_bulk *bulk,
 		ret = tt_charge(core, &core->devs[b->device], b->type, b->kind,
 				b->size);
 		if (ret)
-			goto err_own;
+			goto err_dmem;
 	}
 
 	e->id = b->id;
@@ -267,10 +273,13 @@ static int __tt_client_record_alloc(struct tt_client *c, struct tt_bulk *bulk,
 	e->device = b->device;
 	e->type = b->type;
 	e->kind = b->kind;
+	tt_entry_set_pool(e, pool);
 	tt_entry_insert(c, e);
 	trace_alloc(c->id, tgid, e->device, e->type, e->kind, e->id, e->size, 1);
 	return 0;
 
+err_dmem:
+	tt_dmem_uncharge(pool, b->size);
 err_own:
 	tt_entry_disown(c, e);
 	goto err_rec;

@@ -23,6 +23,10 @@
  *   &tt_core.clients_lock    list insertions and removals only; never
  *                            held with a &tt_client.lock
  *
+ * A new entry's dmem cgroup charge is taken under its client's lock and
+ * may sleep (the controller makes a cgroup's pool on first use); it is
+ * dropped when the entry is unlinked, from whatever context unlinks it.
+ *
  * Readers take neither a client's lock nor the list's: the client list,
  * fdinfo and USAGE read &tt_core.clients under rcu_read_lock() and a
  * client's totals under &tt_client.totals_seq (written under its lock,
@@ -59,6 +63,7 @@
 #include <linux/workqueue.h>
 
 #include "tt_alloc.h"
+#include "tt_alloc_compat.h"
 
 /**
  * struct tt_tally - what a recorder left behind, for the reclaim log line
@@ -248,10 +253,14 @@ struct tt_holder {
  * @device: device number
  * @type: TT_ALLOC_MEM_*
  * @kind: TT_ALLOC_KERNEL_* for kernels
+ * @pool: the dmem cgroup pool its size is charged to, NULL when none
+ *	(with %CONFIG_CGROUP_DMEM only): the one of the recorder's cgroup
+ *	when it was recorded, uncharged when it is unlinked, whoever does it
  *
- * Kept at 48 bytes: there can be a million of these per file; holders
- * cost memory only for the references of other processes than the
- * opener (fork children, a file passed on), counted against the caps.
+ * Kept at 48 bytes (56 with the dmem controller): there can be a million
+ * of these per file; holders cost memory only for the references of
+ * other processes than the opener (fork children, a file passed on),
+ * counted against the caps.
  */
 struct tt_entry {
 	struct hlist_node node;
@@ -262,7 +271,27 @@ struct tt_entry {
 	u16 device;
 	u8 type;
 	u8 kind;
+#if TT_HAVE_DMEM
+	struct dmem_cgroup_pool_state *pool;
+#endif
 };
+
+static inline void tt_entry_set_pool(struct tt_entry *e,
+				     struct dmem_cgroup_pool_state *pool)
+{
+#if TT_HAVE_DMEM
+	e->pool = pool;
+#endif
+}
+
+static inline struct dmem_cgroup_pool_state *tt_entry_pool(const struct tt_entry *e)
+{
+#if TT_HAVE_DMEM
+	return e->pool;
+#else
+	return NULL;
+#endif
+}
 
 /* A client's hash table: 2^4 buckets when new, at most 2^24. */
 #define TT_HASH_MIN_BITS	4

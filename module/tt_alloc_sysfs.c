@@ -4,7 +4,7 @@
  *
  * Each memory type is a named attribute group (a subdirectory) whose
  * attributes carry the type and counter they show, so one show() serves
- * all 28 of them.
+ * all 35 of them.
  */
 #include <linux/device.h>
 #include <linux/kernel.h>
@@ -13,7 +13,7 @@
 
 #include "tt_alloc.h"
 
-enum tt_field { TT_USED, TT_ENTRIES, TT_PEAK, TT_CAPACITY };
+enum tt_field { TT_USED, TT_ENTRIES, TT_PEAK, TT_CAPACITY, TT_DMEM };
 
 struct tt_type_attr {
 	struct device_attribute attr;
@@ -27,10 +27,17 @@ static ssize_t tt_counter_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
 	struct tt_type_attr *ta = to_tt_type_attr(attr);
+	struct tt_device *d = dev_get_drvdata(dev);
 	struct tt_counter_snap snap;
 	u64 v;
 
-	tt_device_read(dev_get_drvdata(dev), ta->type, &snap);
+	/* The dmem cgroup region charged for this type, an empty line if none. */
+	if (ta->field == TT_DMEM)
+		return d->dmem[ta->type] ?
+		       sysfs_emit(buf, "tt_alloc/%u/%s\n", d->index,
+				  tt_mem_names[ta->type]) :
+		       sysfs_emit(buf, "\n");
+	tt_device_read(d, ta->type, &snap);
 	switch (ta->field) {
 	case TT_USED:
 		v = snap.used;
@@ -102,11 +109,13 @@ static DEVICE_ATTR_RO(system_bytes);
 	TT_TYPE_ATTR(type, peak_bytes, TT_PEAK, 0644, tt_peak_store);	\
 	TT_TYPE_ATTR(type, capacity_bytes, TT_CAPACITY, 0644,		\
 		     tt_capacity_store);				\
+	TT_TYPE_ATTR(type, dmem_region, TT_DMEM, 0444, NULL);		\
 	static struct attribute *tt_##type##_attrs[] = {		\
 		&tt_attr_##type##_used_bytes.attr.attr,			\
 		&tt_attr_##type##_allocations.attr.attr,		\
 		&tt_attr_##type##_peak_bytes.attr.attr,			\
 		&tt_attr_##type##_capacity_bytes.attr.attr,		\
+		&tt_attr_##type##_dmem_region.attr.attr,		\
 		##__VA_ARGS__,						\
 		NULL							\
 	};								\

@@ -87,6 +87,7 @@ TEST_F(ioc, info_values)
 	EXPECT_EQ(TT_DEF_DEVICES, self->info.num_devices);
 	EXPECT_EQ(TT_ALLOC_MEM_COUNT, self->info.num_mem_types);
 	EXPECT_EQ(0, self->info.flags);
+	/* Loaded with no capacity known: no dmem regions, nothing charged. */
 	EXPECT_EQ(TT_ALLOC_FEATURE_CLIENTS_CURSOR | TT_ALLOC_FEATURE_ELEM_SIZE |
 		  TT_ALLOC_FEATURE_CLIENT_OWNER, self->info.features);
 	/* Stable for the file. */

@@ -122,6 +122,14 @@
  */
 #define TT_ALLOC_FEATURE_CLIENT_OWNER	_BITULL(2)
 
+/**
+ * define TT_ALLOC_FEATURE_DMEM - bit of &tt_alloc_info.features, each new
+ * entry is charged to the recorder's cgroup in the cgroup dmem controller
+ * (regions "tt_alloc/<device>/<type>" for the capacities known at load);
+ * an ALLOC that a dmem.max refuses fails with EDQUOT
+ */
+#define TT_ALLOC_FEATURE_DMEM		_BITULL(3)
+
 /*
  * Sizes of the first published version of each structure. A command whose
  * encoded size is below them is refused with EINVAL; a larger one is

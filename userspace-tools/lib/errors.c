@@ -85,7 +85,7 @@ const char *tt_alloc_strerror(int err)
 	case ENOENT:
 		return "allocation not recorded by this file, or device node missing (ENOENT)";
 	case EDQUOT:
-		return "per-file allocation limit reached (max_allocations_per_file) (EDQUOT)";
+		return "allocation limit reached: max_allocations_per_file, max_bytes_per_file, max_allocations_per_user or a cgroup's dmem.max (EDQUOT)";
 	case ENOSPC:
 		return "allocation exceeds the device's capacity (enforce_capacity) (ENOSPC)";
 	case EOVERFLOW:
