@@ -97,7 +97,7 @@ cp $BIN/tt-alloc-replay $D/newcomer
 printf 'alloc 0 dram - 0x10000000 64M\nalloc 0 l1 - 0x100000 256K\n' >$D/new.trace
 TT_ALLOC_TRACKING_ENABLED=1 $D/newcomer -q --hold $D/new.trace >$D/new.log 2>&1 &
 hold=$!
-wait_screen "^ *$hold  *newcomer .*64\.0 MiB"
+wait_screen "^ *$hold  *\(root  *[^ ]*  *\)\{0,1\}newcomer .*64\.0 MiB"
 ok $? "a process records: its row (pid $hold, newcomer, 64.0 MiB DRAM) appears"
 kill -TERM $hold; wait $hold; hold=
 wait_screen "newcomer" absent
