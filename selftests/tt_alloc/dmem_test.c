@@ -4,7 +4,8 @@
  * (CONFIG_CGROUP_DMEM): the module's regions, EDQUOT exactly at a
  * dmem.max, dmem.current equal to what is held, a sibling unaffected, a
  * parent's limit binding its children, BATCH, SIGKILL, an entry freed
- * from another cgroup, a recorder that moves.
+ * from another cgroup, a recorder that moves, a crash storm across two
+ * cgroups, a delegated subtree.
  *
  * Reloads the module with two wormhole_b0 devices (capacities, hence regions)
  * and restores the default one at the end. A kernel without the
@@ -14,6 +15,7 @@
 #include "kselftest_harness.h"
 #include "tt_alloc_test.h"
 
+#include <grp.h>
 #include <sys/mount.h>
 
 #define REGION	"tt_alloc/0/dram"
@@ -310,6 +312,118 @@ TEST_F(dm, charges_stay_where_made)
 	EXPECT_EQ(0, st);
 	EXPECT_EQ(0, dmem_val(self->b, "dmem.current", REGION));
 	EXPECT_EQ(0, dmem_val(self->top, "dmem.current", REGION));
+}
+
+/*
+ * Crash storm across two cgroups: processes in a and b recording as fast
+ * as they can are killed mid-stream; after every round both cgroups'
+ * dmem.current is 0 as soon as the last waitpid() returned.
+ */
+TEST_F(dm, crash_storm_two_cgroups)
+{
+	enum { KIDS = 4, ROUNDS = 5 };
+	pid_t kids[KIDS];
+	int round, k;
+
+	for (round = 0; round < ROUNDS; round++) {
+		for (k = 0; k < KIDS; k++) {
+			kids[k] = fork();
+			ASSERT_LE(0, kids[k]);
+			if (kids[k] == 0) {
+				struct tt_alloc_op ops[16];
+				__u64 id = 1;
+				int fd, i, r = 0;
+
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				if (cg_enter(k & 1 ? self->b : self->a))
+					_exit(1);
+				fd = tt_open();
+				for (;;) {
+					for (i = 0; i < 16; i++)
+						ops[i] = tt_op(TT_ALLOC_OP_ALLOC, 0,
+							       TT_ALLOC_MEM_DRAM, id++, 4096, 0);
+					tt_batch(fd, ops, 16, NULL);
+					if (!r++ && write(self->rep[1], "r", 1) != 1)
+						_exit(1);
+				}
+			}
+		}
+		for (k = 0; k < KIDS; k++) {
+			char c;
+
+			ASSERT_EQ(1, read(self->rep[0], &c, 1));
+		}
+		usleep(1000 * (round + 1));
+		for (k = 0; k < KIDS; k++)
+			kill(kids[k], SIGKILL);
+		for (k = 0; k < KIDS; k++)
+			ASSERT_EQ(kids[k], waitpid(kids[k], NULL, 0));
+		EXPECT_EQ(0, dmem_val(self->a, "dmem.current", REGION)) TH_LOG("round %d", round);
+		EXPECT_EQ(0, dmem_val(self->b, "dmem.current", REGION)) TH_LOG("round %d", round);
+	}
+}
+
+#define DELEGATE_UID	4321
+
+/*
+ * A subtree delegated to an unprivileged user (cgroup-v2.rst,
+ * "Delegation"): the user cannot raise the limit set on the delegated
+ * cgroup itself, may set its own below it, and that limit still binds.
+ */
+TEST_F(dm, delegated_user_cannot_raise_own_limit)
+{
+	static const char *const owned[] = { "", "/cgroup.procs", "/cgroup.subtree_control",
+					     "/cgroup.threads" };
+	char p[256], sub[160];
+	pid_t kid;
+	size_t i;
+	int st;
+
+	ASSERT_EQ(0, dmem_set_max(self->a, "1048576"));
+	for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", self->a, owned[i]);
+		ASSERT_EQ(0, chown(p, DELEGATE_UID, DELEGATE_UID)) TH_LOG("chown %s", p);
+	}
+	/* The test process's own cgroup stays root's: move the child first. */
+	snprintf(sub, sizeof(sub), "%s/sub", self->a);
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (kid == 0) {
+		int fd;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (cg_enter(self->a) || setgroups(0, NULL) || setgid(DELEGATE_UID) ||
+		    setuid(DELEGATE_UID))
+			_exit(10);
+		fd = tt_open();
+		if (fd < 0)
+			_exit(11);
+		/* Its own limit is the parent's to set. */
+		if (dmem_set_max(self->a, "max") != -EACCES)
+			_exit(12);
+		/*
+		 * A child cgroup of its own, with a higher limit of its own
+		 * (into it first: a cgroup with processes cannot enable a
+		 * controller for its children).
+		 */
+		snprintf(p, sizeof(p), "%s/cgroup.subtree_control", self->a);
+		if (mkdir(sub, 0755) || cg_enter(sub) || tt_write_str(p, "+dmem"))
+			_exit(13);
+		if (dmem_set_max(sub, "2097152"))
+			_exit(14);
+		/* a's 1 MiB still binds below it. */
+		if (tt_alloc(fd, 0, TT_ALLOC_MEM_DRAM, 1, 1536 * K, 0) != -EDQUOT)
+			_exit(15);
+		if (tt_alloc(fd, 0, TT_ALLOC_MEM_DRAM, 1, 512 * K, 0))
+			_exit(16);
+		_exit(dmem_val(sub, "dmem.current", REGION) == 512 * K ? 0 : 17);
+	}
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("step %d failed (see the exits above)", WEXITSTATUS(st));
+	EXPECT_EQ(1048576, dmem_val(self->a, "dmem.max", REGION));
+	EXPECT_EQ(0, dmem_val(self->a, "dmem.current", REGION));
+	rmdir(sub);
 }
 
 /* Without the controller: no feature bit, no region named in sysfs. */

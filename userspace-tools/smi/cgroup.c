@@ -170,6 +170,40 @@ void cgroup_filter_rows(struct snapshot *s)
 	s->nclients = j;
 }
 
+/*
+ * The dmem.max of cgroup @path for the regions of device @device: @max[t]
+ * for "tt_alloc/<device>/<type>", UINT64_MAX where there is no limit (max,
+ * no such line, no controller, a cgroup not under the mount).
+ */
+void cgroup_dmem_max(const char *path, uint32_t device, uint64_t max[TT_ALLOC_MEM_COUNT])
+{
+	char file[8192], line[256], name[64];
+	unsigned int t;
+	FILE *f;
+
+	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
+		max[t] = UINT64_MAX;
+	if (!path || !cgroup_root())
+		return;
+	snprintf(file, sizeof(file), "%s%s/dmem.max", cg_root, strcmp(path, "/") ? path : "");
+	f = fopen(file, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' ');
+
+		if (!sp)
+			continue;
+		*sp++ = 0;
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+			snprintf(name, sizeof(name), "tt_alloc/%" PRIu32 "/%s", device,
+				 tt_alloc_mem_type_name(t));
+			if (!strcmp(line, name) && *sp >= '0' && *sp <= '9')
+				max[t] = strtoull(sp, NULL, 10);
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
 /* Is @path @tree or inside it? Both relative to the root, "/" the root. */
 int cgroup_in(const char *path, const char *tree)
 {

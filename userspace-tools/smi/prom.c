@@ -286,6 +286,21 @@ static void render_cgroups(FILE *f, const struct snapshot *s, const struct opts 
 					q ? rows[i].allocs[t] : rows[i].used[t]);
 			}
 	}
+	/* The limits beside the use, for "near its dmem.max" alerts. */
+	prom_head(f, "tt_alloc_cgroup_dmem_max_bytes", "gauge",
+		  "dmem.max of a top cgroup for a tt_alloc region, where it sets one.");
+	for (i = 0; i < keep; i++) {
+		uint64_t max[TT_ALLOC_MEM_COUNT];
+
+		cgroup_dmem_max(rows[i].path, rows[i].device, max);
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+			if (max[t] == UINT64_MAX)
+				continue;
+			fputs("tt_alloc_cgroup_dmem_max_bytes{", f);
+			crow_labels(f, &rows[i]);
+			fprintf(f, ",type=\"%s\"} %" PRIu64 "\n", tt_alloc_mem_type_name(t), max[t]);
+		}
+	}
 	prom_head(f, "tt_alloc_cgroup_other_cgroups", "gauge",
 		  "(cgroup, device) pairs beyond the top ones, summed below.");
 	fprintf(f, "tt_alloc_cgroup_other_cgroups %zu\n", m - keep);

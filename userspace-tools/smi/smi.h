@@ -108,6 +108,7 @@ void cgroup_resolve(struct snapshot *s);
 int cgroup_set_filter(const char *tree);
 void cgroup_filter_rows(struct snapshot *s);
 int cgroup_in(const char *path, const char *tree);
+void cgroup_dmem_max(const char *path, uint32_t device, uint64_t max[TT_ALLOC_MEM_COUNT]);
 void cgroup_k8s(const char *path, char *pod, size_t podlen, char *ctr, size_t ctrlen);
 const char *cgroup_short(const char *path, uint64_t id, char *buf, size_t len);
 

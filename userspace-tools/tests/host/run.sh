@@ -85,7 +85,7 @@ only=" $* "
 # wanted NAME: NAME is one of the tests asked for (all without a list)
 wanted() { [ "$only" = "  " ] || [ "${only#* $1 }" != "$only" ]; }
 for t in "$@"; do
-	case " test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh test-smi-chip.sh test-smi-owner.sh test-smi-configure.sh test-record-args.sh lib-abi doc-example tt-metal " in
+	case " test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-parse.sh test-smi-format.sh test-smi-prom.sh test-smi-views.sh test-smi-tty.sh test-smi-chip.sh test-smi-owner.sh test-smi-configure.sh test-record-args.sh lib-abi doc-example tt-metal fleet " in
 	*" $t "*) ;;
 	*) result "not ok" "no host test named $t" ;;
 	esac
@@ -119,9 +119,10 @@ for p in test-lib-noop test-lib-fake test-lib-cxx test-python.sh test-replay-par
 	fi
 done
 
-# Checks run once, outside the sanitizers: the library's ABI, and the C++
-# example of the documentation compiled as pasted.
-for c in lib-abi doc-example tt-metal; do
+# Checks run once, outside the sanitizers: the library's ABI, the C++
+# example of the documentation compiled as pasted, the tt-metal
+# integration, and the fleet path (prometheus, node_exporter, the rules).
+for c in lib-abi doc-example tt-metal fleet; do
 	wanted "$c" || continue
 	sh "$SRC/tests/host/$c.sh" "$OUT" "$SRC" >"$tmp/$c.tap" 2>"$tmp/err"
 	sed -n "s/^#/# $c:/p" "$tmp/$c.tap"

@@ -103,6 +103,11 @@ $RUN "$S" --sysroot "$F" --prometheus --prometheus-top 2 > "$X" 2>&1 &&
 	grep -q '^tt_alloc_cgroup_used_bytes{cgroup="/system.slice/foo.service",device="0",type="dram"} 12288$' "$X" &&
 	promtool check metrics < "$X" > /dev/null 2>&1
 ok $? "--prometheus-top 2: the two biggest (cgroup, device) pairs, the other 4 summed"
+printf 'tt_alloc/0/dram 16384\ntt_alloc/0/l1 max\ntt_alloc/1/dram 5\n' > "$C/system.slice/foo.service/dmem.max"
+$RUN "$S" --sysroot "$F" --prometheus > "$X" 2>&1 &&
+	[ "$(grep '^tt_alloc_cgroup_dmem_max_bytes' "$X")" = 'tt_alloc_cgroup_dmem_max_bytes{cgroup="/system.slice/foo.service",device="0",type="dram"} 16384' ] &&
+	promtool check metrics < "$X" > /dev/null 2>&1
+ok $? "dmem.max beside the use: the cgroup's own limit for its device, none for max"
 
 [ -n "${KEEP:-}" ] || rm -rf "$F" "$X"
 echo "1..$n"
