@@ -46,20 +46,74 @@ static void prom_head(FILE *f, const char *name, const char *type, const char *h
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* What a series row sums: v[0] bytes and v[1] allocations, per memory type. */
+struct usage {
+	uint64_t v[2][TT_ALLOC_MEM_COUNT], total;
+};
+
+static void usage_set(struct usage *u, const struct tt_alloc_client *c)
+{
+	unsigned int t;
+
+	u->total = 0;
+	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+		u->v[0][t] = c->used[t];
+		u->v[1][t] = c->allocations[t];
+		u->total += c->used[t];
+	}
+}
+
+static void usage_add(struct usage *u, const struct usage *x)
+{
+	unsigned int t;
+
+	for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
+		u->v[0][t] += x->v[0][t];
+		u->v[1][t] += x->v[1][t];
+	}
+	u->total += x->total;
+}
+
+/*
+ * The rows beyond the top ones, as tt_alloc_<one>_other_<many> (how many)
+ * and tt_alloc_<one>_other_{used_bytes,allocations} (their sum per type).
+ */
+static void prom_other(FILE *f, const char *one, const char *many, size_t count,
+		       const struct usage *sum)
+{
+	char name[64], help[96];
+	unsigned int t, q;
+
+	snprintf(name, sizeof(name), "tt_alloc_%s_other_%s", one, many);
+	snprintf(help, sizeof(help), "(%s, device) pairs beyond the top ones, summed below.", one);
+	prom_head(f, name, "gauge", help);
+	fprintf(f, "%s %zu\n", name, count);
+	for (q = 0; q < 2; q++) {
+		snprintf(name, sizeof(name), "tt_alloc_%s_other_%s", one,
+			 q ? "allocations" : "used_bytes");
+		snprintf(help, sizeof(help), "%s of the %s beyond the top ones, summed.",
+			 q ? "Allocations" : "Device memory", many);
+		prom_head(f, name, "gauge", help);
+		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
+			fprintf(f, "%s{type=\"%s\"} %" PRIu64 "\n", name,
+				tt_alloc_mem_type_name(t), sum->v[q][t]);
+	}
+}
+
 /* Rows of one process on one device, several open files merged so that no
  * two samples carry the same label set. */
 struct prow {
 	uint32_t pid, device;
 	char comm[TT_ALLOC_COMM_LEN];
-	uint64_t used[TT_ALLOC_MEM_COUNT], allocs[TT_ALLOC_MEM_COUNT], total;
+	struct usage u;
 };
 
 static int cmp_prow(const void *a, const void *b)
 {
 	const struct prow *x = a, *y = b;
 
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
+	if (x->u.total != y->u.total)
+		return x->u.total > y->u.total ? -1 : 1;
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
 	return x->device < y->device ? -1 : x->device > y->device;
@@ -80,7 +134,6 @@ static int cmp_prow_key(const void *a, const void *b)
 static size_t merge_rows(const struct snapshot *s, const struct opts *o, struct prow *rows)
 {
 	size_t n = 0, i, m;
-	unsigned int t;
 
 	for (i = 0; i < s->nclients; i++) {
 		const struct tt_alloc_client *c = &s->clients[i];
@@ -95,23 +148,14 @@ static size_t merge_rows(const struct snapshot *s, const struct opts *o, struct 
 		r->pid = c->pid;
 		r->device = c->device;
 		memcpy(r->comm, c->comm, TT_ALLOC_COMM_LEN);
-		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-			r->used[t] = c->used[t];
-			r->allocs[t] = c->allocations[t];
-			r->total += c->used[t];
-		}
+		usage_set(&r->u, c);
 	}
 	qsort(rows, n, sizeof(*rows), cmp_prow_key);
 	for (i = 0, m = 0; i < n; i++) {
-		if (m && !cmp_prow_key(&rows[m - 1], &rows[i])) {
-			for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-				rows[m - 1].used[t] += rows[i].used[t];
-				rows[m - 1].allocs[t] += rows[i].allocs[t];
-			}
-			rows[m - 1].total += rows[i].total;
-		} else {
+		if (m && !cmp_prow_key(&rows[m - 1], &rows[i]))
+			usage_add(&rows[m - 1].u, &rows[i].u);
+		else
 			rows[m++] = rows[i];
-		}
 	}
 	qsort(rows, m, sizeof(*rows), cmp_prow);
 	return m;
@@ -120,7 +164,7 @@ static size_t merge_rows(const struct snapshot *s, const struct opts *o, struct 
 static void render_processes(FILE *f, const struct snapshot *s, const struct opts *o)
 {
 	struct prow *rows = calloc(s->nclients ? s->nclients : 1, sizeof(*rows));
-	uint64_t other[2][TT_ALLOC_MEM_COUNT] = { { 0 } };
+	struct usage other = { 0 };
 	size_t n, j, keep;
 	unsigned int t, q;
 
@@ -129,10 +173,7 @@ static void render_processes(FILE *f, const struct snapshot *s, const struct opt
 	n = merge_rows(s, o, rows);
 	keep = (size_t)o->prom_top < n ? (size_t)o->prom_top : n;
 	for (j = keep; j < n; j++)
-		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-			other[0][t] += rows[j].used[t];
-			other[1][t] += rows[j].allocs[t];
-		}
+		usage_add(&other, &rows[j].u);
 
 	prom_head(f, "tt_alloc_processes", "gauge",
 		  "(process, device) pairs holding device memory, all of them.");
@@ -149,24 +190,11 @@ static void render_processes(FILE *f, const struct snapshot *s, const struct opt
 				prom_label(f, rows[j].comm, TT_ALLOC_COMM_LEN);
 				fprintf(f, ",device=\"%" PRIu32 "\",type=\"%s\"} %" PRIu64 "\n",
 					rows[j].device, tt_alloc_mem_type_name(t),
-					q ? rows[j].allocs[t] : rows[j].used[t]);
+					rows[j].u.v[q][t]);
 			}
 		}
 	}
-	prom_head(f, "tt_alloc_process_other_processes", "gauge",
-		  "(process, device) pairs beyond the top ones, summed below.");
-	fprintf(f, "tt_alloc_process_other_processes %zu\n", n - keep);
-	for (q = 0; q < 2; q++) {
-		const char *name = q ? "tt_alloc_process_other_allocations" :
-				       "tt_alloc_process_other_used_bytes";
-
-		prom_head(f, name, "gauge", q ?
-			  "Allocations of the processes beyond the top ones, summed." :
-			  "Device memory of the processes beyond the top ones, summed.");
-		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
-			fprintf(f, "%s{type=\"%s\"} %" PRIu64 "\n", name,
-				tt_alloc_mem_type_name(t), other[q][t]);
-	}
+	prom_other(f, "process", "processes", n - keep, &other);
 	free(rows);
 }
 
@@ -175,7 +203,7 @@ struct crow {
 	const char *path;	/* NULL: not under the tool's mount, see idbuf */
 	char idbuf[24];		/* "#ID" */
 	uint32_t device;
-	uint64_t used[TT_ALLOC_MEM_COUNT], allocs[TT_ALLOC_MEM_COUNT], total;
+	struct usage u;
 };
 
 /* A row's cgroup label: its path, or "#ID" for one not under our mount. */
@@ -198,8 +226,8 @@ static int cmp_crow(const void *a, const void *b)
 {
 	const struct crow *x = a, *y = b;
 
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
+	if (x->u.total != y->u.total)
+		return x->u.total > y->u.total ? -1 : 1;
 	return cmp_crow_key(a, b);
 }
 
@@ -225,7 +253,7 @@ static void crow_labels(FILE *f, const struct crow *r)
 static void render_cgroups(FILE *f, const struct snapshot *s, const struct opts *o)
 {
 	struct crow *rows = calloc(s->nclients ? s->nclients : 1, sizeof(*rows));
-	uint64_t other[2][TT_ALLOC_MEM_COUNT] = { { 0 } };
+	struct usage other = { 0 };
 	size_t n = 0, m = 0, i, keep;
 	unsigned int t, q;
 
@@ -242,32 +270,20 @@ static void render_cgroups(FILE *f, const struct snapshot *s, const struct opts 
 		r->path = s->cgroups ? s->cgroups[i] : NULL;
 		snprintf(r->idbuf, sizeof(r->idbuf), "#%" PRIu64, (uint64_t)c->cgroup_id);
 		r->device = c->device;
-		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-			r->used[t] = c->used[t];
-			r->allocs[t] = c->allocations[t];
-			r->total += c->used[t];
-		}
+		usage_set(&r->u, c);
 	}
 	/* Sorted by key and merged in one pass, as the process rows. */
 	qsort(rows, n, sizeof(*rows), cmp_crow_key);
 	for (i = 0; i < n; i++) {
-		if (m && !cmp_crow_key(&rows[m - 1], &rows[i])) {
-			for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-				rows[m - 1].used[t] += rows[i].used[t];
-				rows[m - 1].allocs[t] += rows[i].allocs[t];
-			}
-			rows[m - 1].total += rows[i].total;
-		} else {
+		if (m && !cmp_crow_key(&rows[m - 1], &rows[i]))
+			usage_add(&rows[m - 1].u, &rows[i].u);
+		else
 			rows[m++] = rows[i];
-		}
 	}
 	qsort(rows, m, sizeof(*rows), cmp_crow);
 	keep = (size_t)o->prom_top < m ? (size_t)o->prom_top : m;
 	for (i = keep; i < m; i++)
-		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++) {
-			other[0][t] += rows[i].used[t];
-			other[1][t] += rows[i].allocs[t];
-		}
+		usage_add(&other, &rows[i].u);
 
 	prom_head(f, "tt_alloc_cgroups", "gauge",
 		  "(cgroup, device) pairs holding device memory, all of them.");
@@ -283,7 +299,7 @@ static void render_cgroups(FILE *f, const struct snapshot *s, const struct opts 
 				fprintf(f, "%s{", name);
 				crow_labels(f, &rows[i]);
 				fprintf(f, ",type=\"%s\"} %" PRIu64 "\n", tt_alloc_mem_type_name(t),
-					q ? rows[i].allocs[t] : rows[i].used[t]);
+					rows[i].u.v[q][t]);
 			}
 	}
 	/* The limits beside the use, for "near its dmem.max" alerts. */
@@ -301,20 +317,7 @@ static void render_cgroups(FILE *f, const struct snapshot *s, const struct opts 
 			fprintf(f, ",type=\"%s\"} %" PRIu64 "\n", tt_alloc_mem_type_name(t), max[t]);
 		}
 	}
-	prom_head(f, "tt_alloc_cgroup_other_cgroups", "gauge",
-		  "(cgroup, device) pairs beyond the top ones, summed below.");
-	fprintf(f, "tt_alloc_cgroup_other_cgroups %zu\n", m - keep);
-	for (q = 0; q < 2; q++) {
-		const char *name = q ? "tt_alloc_cgroup_other_allocations" :
-				       "tt_alloc_cgroup_other_used_bytes";
-
-		prom_head(f, name, "gauge", q ?
-			  "Allocations of the cgroups beyond the top ones, summed." :
-			  "Device memory of the cgroups beyond the top ones, summed.");
-		for (t = 0; t < TT_ALLOC_MEM_COUNT; t++)
-			fprintf(f, "%s{type=\"%s\"} %" PRIu64 "\n", name,
-				tt_alloc_mem_type_name(t), other[q][t]);
-	}
+	prom_other(f, "cgroup", "cgroups", m - keep, &other);
 	free(rows);
 }
 
