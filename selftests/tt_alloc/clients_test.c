@@ -755,4 +755,93 @@ TEST_F(cl, owner_cgroup_at_open)
 	munmap(v, sizeof(*v));
 }
 
+/* What the child of owner_cgroup_namespace saw from inside its namespace. */
+struct cgns_view {
+	__u64 id;		/* its client id */
+	__u64 row_cg;		/* its row's cgroup_id, listed from inside */
+	__u64 ns_root;		/* inode of the root of a cgroup2 mount made inside */
+	char proc_cg[64];	/* its /proc/self/cgroup, inside */
+};
+
+/*
+ * The id is the same in every cgroup namespace (it is the cgroup's kernfs
+ * inode), so a caller inside one resolves it against its own cgroup2 mount,
+ * whose root is the namespace's root: the path relative to that root, as
+ * item 7 of the container issue asks, without the ABI carrying a path.
+ */
+TEST_F(cl, owner_cgroup_namespace)
+{
+	struct cgns_view *v = mmap(NULL, sizeof(*v), PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char mnt[] = "/tmp/tt-cg.XXXXXX", inner[] = "/tmp/tt-cgns.XXXXXX";
+	struct tt_alloc_client *rows;
+	char dir[96];
+	__u64 dir_ino;
+	struct report r;
+	int i;
+	__u32 n;
+
+	ASSERT_NE(MAP_FAILED, v);
+	ASSERT_NE(NULL, mkdtemp(mnt));
+	ASSERT_NE(NULL, mkdtemp(inner));
+	ASSERT_EQ(0, mount("none", mnt, "cgroup2", 0, NULL))
+		TH_LOG("mount cgroup2: %s", strerror(errno));
+	snprintf(dir, sizeof(dir), "%s/tt-cgns-%d", mnt, (int)getpid());
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	dir_ino = path_ino(dir);
+
+	self->kids[0] = fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		struct tt_alloc_client mine[64];
+		struct tt_alloc_info info = { 0 };
+		__u32 k, room = 64;
+		char p[160], c;
+		int fd, st;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+		st = tt_write_str(p, "0");
+		/* A mount namespace too, so that the inner mount dies with us. */
+		if (!st && (unshare(CLONE_NEWCGROUP | CLONE_NEWNS) ||
+			    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+			    mount("none", inner, "cgroup2", 0, NULL)))
+			st = -errno;
+		if (!st && tt_read_str("/proc/self/cgroup", v->proc_cg, sizeof(v->proc_cg)) <= 0)
+			st = -EIO;
+		fd = st ? -1 : tt_open();
+		if (!st && (fd < 0 || tt_info(fd, &info) || tt_clients(fd, mine, &room)))
+			st = -EBADF;
+		v->id = info.client_id;
+		v->ns_root = path_ino(inner);
+		for (k = 0; !st && k < room && k < 64; k++)
+			if (mine[k].client_id == v->id)
+				v->row_cg = mine[k].cgroup_id;
+		report(self->rep[1], v->id, st);
+		if (read(self->cmd[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	r = get_report(_metadata, self->rep[0]);
+	ASSERT_EQ(0, r.status) TH_LOG("child: %s", strerror(-r.status));
+
+	EXPECT_STREQ("0::/\n", v->proc_cg) TH_LOG("inside its namespace, its cgroup is the root");
+	EXPECT_EQ(dir_ino, v->ns_root) TH_LOG("a cgroup2 mount inside shows the namespace root");
+	EXPECT_EQ(dir_ino, v->row_cg) TH_LOG("its row, listed from inside");
+	n = list_all(_metadata, self->fd1, &rows);
+	i = find_row(rows, n, v->id, TT_ALLOC_DEVICE_NONE, NULL);
+	ASSERT_LE(0, i);
+	EXPECT_EQ(dir_ino, rows[i].cgroup_id) TH_LOG("its row, listed from outside");
+	free(rows);
+
+	ASSERT_EQ(1, write(self->cmd[1], "x", 1));
+	ASSERT_EQ(self->kids[0], waitpid(self->kids[0], NULL, 0));
+	self->kids[0] = 0;
+	EXPECT_EQ(0, rmdir(dir));
+	EXPECT_EQ(0, umount2(mnt, MNT_DETACH));
+	EXPECT_EQ(0, rmdir(mnt));
+	EXPECT_EQ(0, rmdir(inner));
+	munmap(v, sizeof(*v));
+}
+
 TEST_HARNESS_MAIN
