@@ -8,11 +8,15 @@
 #                      warning
 #   lint/w1            module build with W=1 against the debug kernel: no
 #                      warning
+#   lint/dmem-6.18-api the 6.14-6.18 dmem API branch, W=1 and sparse against
+#                      the 6.18 tree with CONFIG_CGROUP_DMEM defined for the
+#                      compiler: no warning, the dmem symbols referenced
 #   lint/uapi-header   the uapi header alone in userspace with
 #                      gcc -std=c99 -Wall -Wextra -Werror
 #   lint/uapi-layout   pahole on every struct of the header: no hole, no
 #                      padding
-# Needs the debug kernel (scripts/kernels/build-kernel.sh) for sparse and W=1.
+# Needs the debug kernel (scripts/kernels/build-kernel.sh) for sparse and W=1,
+# and the 6.18 tree (scripts/kernels/fetch-kernel.sh 6.18) for dmem-6.18-api.
 # Exit status 1 if any check failed.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
@@ -60,6 +64,31 @@ for check in sparse:C=2 w1:W=1; do
 		record FAIL "lint/$name" "$work/$name.out"
 	fi
 done
+
+# The dmem API of 6.14 to 6.18 (dmem_cgroup_register_region(size, fmt))
+# is compiled by no kernel we boot: Debian's 6.18 has the controller off
+# and the debug kernel (7.x) has the later struct dmem_cgroup_init. Build
+# that branch against 6.18's tree with CONFIG_CGROUP_DMEM defined for the
+# compiler (and sparse) only; modpost must name the four dmem symbols as
+# undefined (the branch was compiled), and nothing else may warn.
+dmem_syms='dmem_cgroup_register_region dmem_cgroup_unregister_region dmem_cgroup_try_charge dmem_cgroup_uncharge'
+if "$TT_ROOT/scripts/kernels/build-module.sh" --strict --name lint-dmem-6.18 6.18 -- \
+	KCFLAGS=-DCONFIG_CGROUP_DMEM=1 KBUILD_MODPOST_WARN=1 >"$work/dmem.out" 2>&1; then
+	log=$TT_OUT/kbuild/lint-dmem-6.18.log
+	: >"$work/dmem.log"
+	for sym in $dmem_syms; do
+		grep -q "modpost: \"$sym\" .* undefined" "$log" ||
+			echo "the module does not call $sym: was the 6.18 branch compiled?" >>"$work/dmem.log"
+	done
+	grep -E 'warning:|error:|WARNING:' "$log" | grep -vE "modpost: \"dmem_cgroup_[a-z_]+\" .* undefined!" >>"$work/dmem.log" || true
+	if [ -s "$work/dmem.log" ]; then
+		record FAIL lint/dmem-6.18-api "$work/dmem.log"
+	else
+		record PASS lint/dmem-6.18-api
+	fi
+else
+	record FAIL lint/dmem-6.18-api "$work/dmem.out"
+fi
 
 # the uapi header compiles standalone in userspace
 echo '#include <linux/tt_alloc.h>' >"$work/uapi.c"
