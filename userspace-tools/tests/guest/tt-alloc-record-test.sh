@@ -165,13 +165,19 @@ sh -c "read x <$T/go2; exec $REPLAY -q --hold $T/small.trace" >$T/p2.log 2>&1 &
 p2=$!
 "$REC" -q -o $T/rec2 --pid $p1 >$T/rec2.out 2>$T/rec2.err &
 rpid=$!
-# -q: no "recording" line to wait for; the instance's tracing_on is the sign
+# -q: no "recording" line to wait for. The sign is the instance's
+# tracing_on at 1 with the filter in place: a new instance starts with
+# tracing_on 1 (so that alone can be seen before the recorder has done
+# anything), which the recorder turns off at once, then it sets the
+# filter, and turns tracing on last.
+inst=$tracefs/instances/tt_alloc_record.$rpid
 i=0
-until [ "$(cat $tracefs/instances/tt_alloc_record.$rpid/tracing_on 2>/dev/null)" = 1 ]; do
+until grep -qs "pid == $p1" $inst/events/tt_alloc/alloc/filter &&
+	[ "$(cat $inst/tracing_on 2>/dev/null)" = 1 ]; do
 	i=$((i + 1)); [ $i -gt 1200 ] && break; sleep 0.05
 done
-grep -q "pid == $p1" $tracefs/instances/tt_alloc_record.$rpid/events/tt_alloc/alloc/filter
-ok $? "--pid $p1: a tracefs event filter 'pid == $p1'"
+grep -q "pid == $p1" $inst/events/tt_alloc/alloc/filter && [ "$(cat $inst/tracing_on)" = 1 ]
+ok $? "--pid $p1: a tracefs event filter 'pid == $p1', then tracing on"
 echo >$T/go1; echo >$T/go2
 wait_for $T/p1.log holding && wait_for $T/p2.log holding
 kill -TERM $p1 $p2; wait $p1; wait $p2
