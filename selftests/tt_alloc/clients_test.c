@@ -669,6 +669,24 @@ static __u64 path_ino(const char *path)
 	return stat(path, &st) ? 0 : st.st_ino;
 }
 
+/* A cgroup2 mount at the mkdtemp() template mnt, a new cgroup dir in it. */
+static void cg_make(struct __test_metadata *_metadata, char *mnt, char *dir,
+		    size_t len, const char *name)
+{
+	ASSERT_NE(NULL, mkdtemp(mnt));
+	ASSERT_EQ(0, mount("none", mnt, "cgroup2", 0, NULL))
+		TH_LOG("mount cgroup2: %s", strerror(errno));
+	snprintf(dir, len, "%s/%s-%d", mnt, name, (int)getpid());
+	ASSERT_EQ(0, mkdir(dir, 0755));
+}
+
+static void cg_remove(struct __test_metadata *_metadata, const char *mnt, const char *dir)
+{
+	EXPECT_EQ(0, rmdir(dir));
+	EXPECT_EQ(0, umount2(mnt, MNT_DETACH));
+	EXPECT_EQ(0, rmdir(mnt));
+}
+
 struct cg_view {
 	int fd[2];
 	__u64 id[2];
@@ -692,11 +710,7 @@ TEST_F(cl, owner_cgroup_at_open)
 	__u32 n;
 
 	ASSERT_NE(MAP_FAILED, v);
-	ASSERT_NE(NULL, mkdtemp(mnt));
-	ASSERT_EQ(0, mount("none", mnt, "cgroup2", 0, NULL))
-		TH_LOG("mount cgroup2: %s", strerror(errno));
-	snprintf(dir, sizeof(dir), "%s/tt-owner-%d", mnt, (int)getpid());
-	ASSERT_EQ(0, mkdir(dir, 0755));
+	cg_make(_metadata, mnt, dir, sizeof(dir), "tt-owner");
 	root_ino = path_ino(mnt);
 	dir_ino = path_ino(dir);
 	EXPECT_EQ(1, root_ino) TH_LOG("the root cgroup's id");
@@ -749,9 +763,7 @@ TEST_F(cl, owner_cgroup_at_open)
 	ASSERT_EQ(1, write(self->cmd[1], "x", 1));
 	ASSERT_EQ(self->kids[0], waitpid(self->kids[0], NULL, 0));
 	self->kids[0] = 0;
-	EXPECT_EQ(0, rmdir(dir));
-	EXPECT_EQ(0, umount2(mnt, MNT_DETACH));
-	EXPECT_EQ(0, rmdir(mnt));
+	cg_remove(_metadata, mnt, dir);
 	munmap(v, sizeof(*v));
 }
 
@@ -782,12 +794,8 @@ TEST_F(cl, owner_cgroup_namespace)
 	__u32 n;
 
 	ASSERT_NE(MAP_FAILED, v);
-	ASSERT_NE(NULL, mkdtemp(mnt));
 	ASSERT_NE(NULL, mkdtemp(inner));
-	ASSERT_EQ(0, mount("none", mnt, "cgroup2", 0, NULL))
-		TH_LOG("mount cgroup2: %s", strerror(errno));
-	snprintf(dir, sizeof(dir), "%s/tt-cgns-%d", mnt, (int)getpid());
-	ASSERT_EQ(0, mkdir(dir, 0755));
+	cg_make(_metadata, mnt, dir, sizeof(dir), "tt-cgns");
 	dir_ino = path_ino(dir);
 
 	self->kids[0] = fork();
@@ -837,9 +845,7 @@ TEST_F(cl, owner_cgroup_namespace)
 	ASSERT_EQ(1, write(self->cmd[1], "x", 1));
 	ASSERT_EQ(self->kids[0], waitpid(self->kids[0], NULL, 0));
 	self->kids[0] = 0;
-	EXPECT_EQ(0, rmdir(dir));
-	EXPECT_EQ(0, umount2(mnt, MNT_DETACH));
-	EXPECT_EQ(0, rmdir(mnt));
+	cg_remove(_metadata, mnt, dir);
 	EXPECT_EQ(0, rmdir(inner));
 	munmap(v, sizeof(*v));
 }
