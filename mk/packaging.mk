@@ -12,6 +12,12 @@
 #   make uninstall     remove exactly what `make install` put there
 #   make dkms-install  sources to /usr/src/tt_alloc-$(VERSION), dkms
 #                      add/build/install for KVER
+#   make dkms-source   only the module sources (Kbuild VERSION module uapi,
+#                      no dkms.conf) to $(DESTDIR)/usr/src/tt_alloc-$(VERSION):
+#                      what debian/rules puts in tt-alloc-dkms
+#   make deb           the Debian packages (debian/) into out/deb, built in
+#                      a copy of the tree, then lintian (scripts/deb.sh;
+#                      DEB_SUITE=trixie: in the Debian 13 build root)
 #   make dkms-remove   dkms remove --all, sources removed
 #   make htmldocs      Sphinx HTML of Documentation/ into out/htmldocs (-W:
 #                      warnings are errors; -E: every page re-read)
@@ -79,7 +85,7 @@ TT_PKG_HTMLDIR	:= $(OUT)/htmldocs
 # Does userspace-tools/Makefile provide an install target?
 TT_PKG_UT_INSTALL := $(shell grep -qs '^install:' $(TT_PKG_ROOT)/userspace-tools/Makefile && echo 1)
 
-.PHONY: install uninstall dkms-install dkms-remove htmldocs \
+.PHONY: install uninstall dkms-install dkms-source dkms-remove deb htmldocs \
 	tt-pkg-check-version tt-pkg-module tt-pkg-stage tt-pkg-stage-tools
 
 tt-pkg-check-version:
@@ -197,11 +203,15 @@ uninstall:
 	if [ -z "$$dest" ]; then for k in $$mods; do echo "depmod -a $$k"; depmod -a $$k; done; fi
 
 # ---- DKMS -----------------------------------------------------------------------
+# the sources DKMS builds from; debian/rules: DESTDIR=debian/tt-alloc-dkms
+dkms-source: tt-pkg-check-version
+	rm -rf $(DESTDIR)$(TT_PKG_DKMS_SRC)
+	mkdir -p $(DESTDIR)$(TT_PKG_DKMS_SRC)
+	cd $(TT_PKG_ROOT) && cp -R $(TT_PKG_MODSRC) $(DESTDIR)$(TT_PKG_DKMS_SRC)/
+
 dkms-install: tt-pkg-check-version
 	@command -v dkms >/dev/null || { echo "error: dkms missing (apt-get install dkms)" >&2; exit 1; }
-	rm -rf $(TT_PKG_DKMS_SRC)
-	mkdir -p $(TT_PKG_DKMS_SRC)
-	cd $(TT_PKG_ROOT) && cp -a $(TT_PKG_MODSRC) $(TT_PKG_DKMS_SRC)/
+	$(MAKE) -f $(TT_PKG_ROOT)/mk/packaging.mk dkms-source DESTDIR=
 	sed 's/#MODULE_VERSION#/$(TT_PKG_VERSION)/' $(TT_PKG_ROOT)/dkms.conf >$(TT_PKG_DKMS_SRC)/dkms.conf
 	dkms add tt_alloc/$(TT_PKG_VERSION)
 	dkms build tt_alloc/$(TT_PKG_VERSION) -k $(KVER)
@@ -212,6 +222,10 @@ dkms-remove: tt-pkg-check-version
 	if dkms status tt_alloc/$(TT_PKG_VERSION) 2>/dev/null | grep -q .; then \
 	  dkms remove tt_alloc/$(TT_PKG_VERSION) --all; fi
 	rm -rf $(TT_PKG_DKMS_SRC)
+
+# ---- Debian packages (debian/): built in a copy of the tree -----------------
+deb:
+	$(TT_PKG_ROOT)/scripts/deb.sh
 
 # ---- documentation ----------------------------------------------------------------
 htmldocs:

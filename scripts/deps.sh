@@ -36,6 +36,10 @@ pkgs=(
 	# Debian 13 build root (scripts/kernels/buildroot.sh), source packages and
 	# their images (stock-tree.sh: dpkg-source, extract-vmlinux's unzstd)
 	mmdebstrap dpkg-dev zstd
+	# the Debian packages (make deb, debian/): debhelper, its dkms and
+	# python3 add-ons, lintian; python3-all for dh_python3
+	# (scripts/tests/deb-test.sh installs them in a chroot)
+	debhelper dh-dkms dh-python python3-all lintian fakeroot
 )
 
 missing=()
