@@ -130,7 +130,7 @@ mapfile -t kunit_suites < <(sed -n 's/^[[:space:]]*\.name = "\(tt_alloc[a-z0-9_]
 [ ${#guest_tests[@]} -gt 0 ] || record check FAIL check/list-tests
 [ ${#kunit_suites[@]} -gt 0 ] || record check FAIL check/kunit-suites
 host_suites=(host-tests packaging lint bench-quick demo readme)
-[ ${#deb13[@]} -gt 0 ] && host_suites+=(dkms-deb13)
+[ ${#deb13[@]} -gt 0 ] && host_suites+=(dkms-deb13 deb)
 [ "${TT_CHECK_HARNESS:-1}" = 1 ] && host_suites+=(harness)
 expect host "${host_suites[@]}"
 # kernel_tests KERNEL: the guest programs run on KERNEL
@@ -343,6 +343,9 @@ done
 # have long packed theirs.
 tap_stage demo 60 scripts/tests/demo-test.sh
 tap_stage readme 180 scripts/tests/readme-test.sh
+# make deb and lintian, then the packages installed with apt into the
+# Debian 13 build root (DKMS for each header set there) and purged.
+[ ${#deb13[@]} -gt 0 ] && tap_stage deb 90 scripts/tests/deb-test.sh "${deb13[@]}"
 if [ -n "$dpid" ]; then
 	wait "$dpid"
 	cat "$logs/vm-debug.out"
