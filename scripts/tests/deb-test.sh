@@ -167,7 +167,7 @@ inroot /bin/sh -c '
 	done </tt-files
 	for f in /var/lib/dkms/tt_alloc /usr/src/tt_alloc-* /lib/modules/*/updates/dkms/tt_alloc.ko* \
 		/etc/systemd/system/*/tt-alloc-configure.service /etc/modprobe.d/tt_alloc*.conf \
-		/etc/modules-load.d/tt_alloc.conf; do
+		/etc/modules-load.d/tt_alloc.conf /usr/lib/modules-load.d/tt_alloc.conf; do
 		[ -e "$f" ] || continue
 		echo "left behind: $f"; left=1
 	done
