@@ -225,7 +225,7 @@ dkms-remove: tt-pkg-check-version
 
 # ---- Debian packages (debian/): built in a copy of the tree -----------------
 deb:
-	$(TT_PKG_ROOT)/scripts/deb.sh
+	DEB_SUITE="$(DEB_SUITE)" $(TT_PKG_ROOT)/scripts/deb.sh
 
 # ---- documentation ----------------------------------------------------------------
 htmldocs:

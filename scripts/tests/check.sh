@@ -345,7 +345,7 @@ tap_stage demo 60 scripts/tests/demo-test.sh
 tap_stage readme 180 scripts/tests/readme-test.sh
 # make deb and lintian, then the packages installed with apt into the
 # Debian 13 build root (DKMS for each header set there) and purged.
-[ ${#deb13[@]} -gt 0 ] && tap_stage deb 90 scripts/tests/deb-test.sh "${deb13[@]}"
+[ ${#deb13[@]} -gt 0 ] && tap_stage deb 120 scripts/tests/deb-test.sh "${deb13[@]}"
 if [ -n "$dpid" ]; then
 	wait "$dpid"
 	cat "$logs/vm-debug.out"

@@ -3,7 +3,9 @@
 # Debian packages test (`make check`'s "deb" stage; needs root and the
 # network: apt reaches the Debian 13 archive from inside the build root):
 #   1. make deb (scripts/deb.sh): the packages of debian/ build on this
-#      host and lintian reports no error and no warning not overridden
+#      host (Debian 12) and lintian reports no error and no warning not
+#      overridden; the same with DEB_SUITE=trixie, in the Debian 13 build
+#      root, whose packages are the ones installed below
 #   2. apt install ./*.deb (with python3-pytest and pkg-config) into the
 #      Debian 13 build root (scripts/kernels/buildroot.sh), seen through a
 #      throwaway overlay so the cached root is not changed; a TAG whose
@@ -31,24 +33,30 @@ set +e # (the sourced scripts set -e) a failed check is one failed test
 [ $# -gt 0 ] || die "usage: $0 TAG... (Debian 13 stock kernels: 6.12-deb13 6.18 7.x)"
 version=$(cat "$TT_ROOT/VERSION")
 logs=$TT_OUT/logs
-debs=$TT_OUT/deb
+debs=$TT_OUT/deb-trixie
 mkdir -p "$logs"
 n=0 failed=0
 pkgs=(tt-alloc-dkms tt-alloc-tools libttalloc1 libttalloc-dev python3-ttalloc)
 
-# ---- 1. make deb ---------------------------------------------------------------
-log=$logs/deb-build.log
-start=$(now)
-TT_DEB_OUT=$debs "$TT_ROOT/scripts/deb.sh" >"$log" 2>&1
-rc=$?
-missing_debs=
-for p in "${pkgs[@]}"; do
-	compgen -G "$debs/${p}_${version}_*.deb" >/dev/null || missing_debs="$missing_debs $p"
-done
-[ "$rc" = 0 ] && [ -z "$missing_debs" ]
-tap_ok $? "make deb: ${#pkgs[@]} packages built, lintian clean${missing_debs:+ (missing:$missing_debs)} ($(( $(now) - start ))s)" "$log"
+# make_deb SUITE OUT NAME: one case, scripts/deb.sh built every package
+# and lintian passed
+make_deb() {
+	local suite=$1 out=$2 name=$3 log=$logs/deb-build-$1.log start rc p missing=''
+	start=$(now)
+	DEB_SUITE=$suite TT_DEB_OUT=$out TT_DEB_ROOT=${root:-} "$TT_ROOT/scripts/deb.sh" >"$log" 2>&1
+	rc=$?
+	for p in "${pkgs[@]}"; do
+		compgen -G "$out/${p}_${version}_*.deb" >/dev/null || missing="$missing $p"
+	done
+	[ "$rc" = 0 ] && [ -z "$missing" ]
+	tap_ok $? "$name: ${#pkgs[@]} packages built, lintian clean${missing:+ (missing:$missing)} ($(( $(now) - start ))s)" "$log"
+}
+
+# ---- 1. make deb on this host ----------------------------------------------------
+make_deb host "$TT_OUT/deb" "make deb on this host (Debian $(cat /etc/debian_version 2>/dev/null))"
 
 # ---- the build root and its kernels ------------------------------------------
+log=$logs/deb-build-host.log
 root='' binds="$debs:/tt-debs" links=''
 for tag in "$@"; do
 	if ! (load_kernel "$tag") >>"$log" 2>&1; then
@@ -77,6 +85,9 @@ if [ -z "$root" ]; then
 	exit 1
 fi
 
+# ---- 1b. make deb in the Debian 13 build root ---------------------------------
+make_deb trixie "$debs" "make deb DEB_SUITE=trixie in the Debian 13 build root"
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tt-deb.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 # in ROOT through the overlay $tmp/ovl, kept between the calls: each call
@@ -103,7 +114,7 @@ inroot /bin/sh -c '
 		./libttalloc-dev_*_amd64.deb ./python3-ttalloc_*.deb python3-pytest pkg-config
 	dpkg -L tt-alloc-dkms tt-alloc-tools libttalloc1 libttalloc-dev python3-ttalloc >/tt-files
 ' deb-install "$links" >>"$log" 2>&1
-tap_ok $? "apt install ./*.deb into the Debian 13 build root ($(( $(now) - start ))s)" "$log"
+tap_ok $? "apt install ./*.deb (built on Debian 13) into the Debian 13 build root ($(( $(now) - start ))s)" "$log"
 kernels=$(tr '\n' ' ' <"$tmp/ovl/upper/tt-kernels" 2>/dev/null)
 [ -n "$kernels" ]
 tap_ok $? "header sets in the build root: $kernels" "$log"
