@@ -15,6 +15,8 @@
 #   make install         module, tools, library, udev/modprobe files
 #                        (PREFIX, DESTDIR); make uninstall
 #   make dkms-install    register with DKMS; make dkms-remove
+#   make deb             Debian packages of debian/ into out/deb, lintian
+#                        (DEB_SUITE=trixie: in the Debian 13 build root)
 #   make htmldocs        Documentation/ as HTML into out/htmldocs
 #   make abi-check       libttalloc.so against its ABI baseline (abidiff)
 #   make abi-baseline    rewrite that baseline, for a deliberate ABI change
@@ -85,4 +87,4 @@ include mk/packaging.mk
 include mk/bench.mk
 
 help:
-	@sed -n '3,22s/^# \{0,1\}//p' Makefile
+	@sed -n '3,24s/^# \{0,1\}//p' Makefile
