@@ -343,9 +343,11 @@ done
 # have long packed theirs.
 tap_stage demo 60 scripts/tests/demo-test.sh
 tap_stage readme 180 scripts/tests/readme-test.sh
-# make deb and lintian, then the packages installed with apt into the
-# Debian 13 build root (DKMS for each header set there) and purged.
-[ ${#deb13[@]} -gt 0 ] && tap_stage deb 120 scripts/tests/deb-test.sh "${deb13[@]}"
+# make deb and lintian (host and Debian 13), then the packages installed
+# with apt into the Debian 13 build root (DKMS for each header set there),
+# the DKMS-built module booted in its stock guest running the demo, and
+# the packages purged. Needs the network (apt in the root).
+[ ${#deb13[@]} -gt 0 ] && tap_stage deb 240 scripts/tests/deb-test.sh "${deb13[@]}"
 if [ -n "$dpid" ]; then
 	wait "$dpid"
 	cat "$logs/vm-debug.out"

@@ -15,6 +15,9 @@
 #      for every header set there (/lib/modules/*/build): one case each,
 #      version and vermagic checked (no depmod check: dkms skips depmod
 #      for a release whose image, so modules.dep, is not installed)
+#      The module DKMS built for the last TAG (TT_DEB_GUEST=TAG: another)
+#      boots in that stock kernel's guest (selftests/vm/run --modules, the
+#      tools of `make tools`) and runs the demo (make demo's script)
 #   3. tt-alloc-smi --version, python3 -c 'import ttalloc', pytest --help
 #      listing the plugin's --tt-alloc-leak-check, pkg-config --libs
 #      libttalloc, the "tenstorrent" group
@@ -130,6 +133,41 @@ for k in $kernels; do
 	' deb-dkms "$version" "$k" >>"$log" 2>&1
 	tap_ok $? "tt-alloc-dkms's postinst: DKMS built and installed tt_alloc $version for $k" "$log"
 done
+
+# ---- 2b. the DKMS-built module in its stock guest, running the demo ---------------
+# one guest (TT_DEB_GUEST, default the last TAG): each boot takes minutes
+# under TCG
+gtag=${TT_DEB_GUEST:-${*: -1}}
+log=$logs/deb-guest.log
+: >"$log"
+gkrel=$( (load_kernel "$gtag" && echo "$KREL") 2>>"$log")
+gmods=$tmp/guest-modules
+mkdir -p "$gmods"
+start=$(now)
+if [ -z "$gkrel" ]; then
+	tap_ok 1 "deb $gtag: kernel not prepared (scripts/kernels/fetch-kernel.sh $gtag)" "$log"
+elif [ ! -x "$TT_OUT/bin/tt-alloc-smi" ] || [ ! -f "$TT_OUT/share/demo.sh" ]; then
+	echo "no $TT_OUT/bin/tt-alloc-smi or $TT_OUT/share/demo.sh: run make tools" >>"$log"
+	tap_ok 1 "the DKMS-built module in the $gtag guest: the guest's tools are not built (make tools)" "$log"
+else
+	# the overlay's upper layer holds what the install wrote (/lib is
+	# /usr/lib in Debian 13)
+	kos=("$tmp"/ovl/upper/{usr/,}lib/modules/"$gkrel"/updates/dkms/tt_alloc.ko*)
+	ko=${kos[0]}
+	[ -e "$ko" ] || ko=''
+	case $ko in
+	*.xz) xz -dc "$ko" >"$gmods/tt_alloc.ko" ;;
+	*.zst) zstd -qdc "$ko" >"$gmods/tt_alloc.ko" ;;
+	?*) cp "$ko" "$gmods/tt_alloc.ko" ;;
+	esac
+	echo "module: ${ko:-none}" >>"$log"
+	[ -s "$gmods/tt_alloc.ko" ] &&
+		"$TT_ROOT/selftests/vm/run" --kernel "$gtag" --modules "$gmods" --timeout 900 \
+			-- sh /opt/tt_alloc/share/demo.sh >>"$log" 2>&1 &&
+		grep -q '==> No polling, no daemon' "$log" &&
+		grep -q '^    kernel: tt_alloc: pid [0-9]* (tt-alloc-replay) left [0-9]* allocations: reclaimed' "$log"
+	tap_ok $? "the DKMS-built module boots in the stock $gtag guest ($gkrel) and runs the demo ($(( $(now) - start ))s)" "$log"
+fi
 
 # ---- 3. what the packages provide ----------------------------------------------------
 log=$logs/deb-use.log
