@@ -126,6 +126,7 @@ if [ "$do_install" = 1 ]; then
 		$p/lib/libttalloc.so.1.0.0
 		$p/lib/pkgconfig/libttalloc.pc
 		$p/share/man/man8/tt-alloc-record.8
+		$p/share/man/man8/tt-alloc-replay.8
 		$p/share/man/man8/tt-alloc-smi.8
 		$p/share/tt_alloc/install-manifest
 		$py/ttalloc/__init__.py
