@@ -63,14 +63,20 @@ if [ -n "$(stock_line "$tag")" ]; then
 		note "downloading $img ($pkgver)"
 		tmp=$(mktemp -d)
 		trap 'rm -rf "$tmp"' EXIT
-		# the image, and the package holding the kernel binary if split
+		# the image, and the package holding the kernel binary if split.
+		# The dependencies are read once, in full: `apt-cache ... | grep -q`
+		# under pipefail fails when grep's early exit gets apt-cache a
+		# SIGPIPE, and a run here once lost both packages that way or
+		# another (a fresh-clone CI run died on 7.x's missing vmlinuz).
+		deps=$(dapt apt-cache depends "$img") || die "apt-cache depends $img failed"
 		pkgs=("$img")
 		for p in linux-binary-"$krel" linux-base-"$krel"; do
-			dapt apt-cache depends "$img" 2>/dev/null | grep -q "Depends: $p\$" && pkgs+=("$p")
+			[[ $'\n'$deps$'\n' == *$'\n'"  Depends: $p"$'\n'* ]] && pkgs+=("$p")
 		done
 		(cd "$tmp" && dapt apt-get download -q "${pkgs[@]}" >/dev/null) ||
 			die "apt-get download ${pkgs[*]} failed"
-		extract_image "$dir" "$krel" "$tmp"/*.deb || die "no boot/vmlinuz-$krel nor usr/lib/modules/$krel/vmlinuz in ${pkgs[*]}"
+		extract_image "$dir" "$krel" "$tmp"/*.deb ||
+			die "no boot/vmlinuz-$krel nor usr/lib/modules/$krel/vmlinuz in ${pkgs[*]} (apt-cache depends $img:$(printf '\n%s' "$deps"))"
 		rm -rf "$tmp"
 	fi
 	ksrc=

@@ -146,7 +146,7 @@ if [ "$do_install" = 1 ]; then
 	tap_ok $? "sample traces in $p/share/tt_alloc/traces" "$log"
 	[ "$(readlink "$dest$p/lib/libttalloc.so")" = libttalloc.so.1 ] &&
 		[ "$(readlink "$dest$p/lib/libttalloc.so.1")" = libttalloc.so.1.0.0 ] &&
-		objdump -p "$dest$p/lib/libttalloc.so.1.0.0" | grep -q 'SONAME *libttalloc.so.1$'
+		grep -q 'SONAME *libttalloc.so.1$' <<<"$(objdump -p "$dest$p/lib/libttalloc.so.1.0.0")"
 	tap_ok $? "library symlinks and soname" "$log"
 	[ "$(PKG_CONFIG_SYSROOT_DIR="" PKG_CONFIG_LIBDIR="$dest$p/lib/pkgconfig" pkg-config --modversion libttalloc 2>>"$log")" = "$version" ] &&
 		PKG_CONFIG_LIBDIR="$dest$p/lib/pkgconfig" pkg-config --cflags --libs libttalloc 2>>"$log" | grep -q -- "-I$p/include .*-lttalloc"
