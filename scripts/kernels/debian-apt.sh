@@ -50,7 +50,7 @@ host_mirror() {
 
 dapt_mirror() {
 	local m=${TT_DEBIAN_MIRROR:-}
-	[ -n "$m" ] || m=$(host_mirror | head -1)
+	[ -n "$m" ] || m=$(host_mirror | sed -n 1p)
 	[ -n "$m" ] || die "cannot find the Debian archive in the host's apt sources: set TT_DEBIAN_MIRROR"
 	echo "${m%/}"
 }

@@ -53,7 +53,7 @@ if [ -n "$(stock_line "$tag")" ]; then
 	dapt_update
 	krel=$(stock_krel "$tag")
 	img=linux-image-$krel
-	pkgver=$(dapt apt-cache show "$img" | sed -n 's/^Version: //p' | head -1)
+	pkgver=$(dapt apt-cache show "$img" | sed -n 's/^Version: //p' | sed -n 1p)
 	dir=$TT_CACHE/stock/$krel
 	vmlinuz=$dir/vmlinuz-$krel
 	if [ -f "$vmlinuz" ]; then

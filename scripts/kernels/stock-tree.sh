@@ -33,7 +33,7 @@ grep -q '^CONFIG_MODVERSIONS=y' "$config" &&
 
 dapt_update
 # the linux source of the image's version (linux-signed-amd64 keeps it)
-ver=$(dapt apt-cache show "linux-image-$krel" | sed -n 's/^Version: //p' | head -1)
+ver=$(dapt apt-cache show "linux-image-$krel" | sed -n 's/^Version: //p' | sed -n 1p)
 [ -n "$ver" ] || die "linux-image-$krel is not in the Debian lists"
 root=$(buildroot_path)
 cc=$(buildroot_run "$root" gcc --version | head -1)
