@@ -26,20 +26,32 @@
  * @tgid: the thread group
  *
  * True once the group is reaped, and also while its leader is an unreaped
- * zombie with no live thread left: the memory it recorded is no longer in
- * use either way. This is how the sweep finds the recorders whose exit
- * closed no fd of the file (see tt_flush()).
+ * zombie: the memory it recorded is no longer in use either way. This is
+ * how the sweep finds the recorders whose exit closed no fd of the file
+ * (see tt_flush()). A group whose live count is 0 is not done yet while a
+ * thread has still to reach exit_notify(): that thread's exit_files(),
+ * which comes before, may still close an fd of the file and reclaim by
+ * its exit; the sweep must not take that for an exit that closed nothing.
  *
- * Return: true if no thread of the group is alive.
+ * Return: true if every thread of the group has finished exiting.
  */
 bool tt_pid_exited(struct pid *tgid)
 {
-	struct task_struct *task;
-	bool exited;
+	struct task_struct *task, *t;
+	bool exited = true;
 
 	rcu_read_lock();
 	task = pid_task(tgid, PIDTYPE_TGID);
-	exited = !task || !atomic_read(&task->signal->live);
+	if (task && atomic_read(&task->signal->live)) {
+		exited = false;
+	} else if (task) {
+		for_each_thread(task, t) {
+			if (!READ_ONCE(t->exit_state)) {
+				exited = false;
+				break;
+			}
+		}
+	}
 	rcu_read_unlock();
 	return exited;
 }

@@ -580,6 +580,21 @@ static int tt_idle_thread(void *unused)
 	return 0;
 }
 
+/*
+ * Stops a tt_idle_thread() and waits, bounded, until tt_pid_exited() says
+ * so: kthread_stop() returns before the thread reaches exit_notify().
+ */
+static void tt_stop_exited(struct kunit *test, struct task_struct *k,
+			   struct pid *pid)
+{
+	int i;
+
+	kthread_stop(k);
+	for (i = 0; i < 500 && !tt_pid_exited(pid); i++)
+		msleep(20);
+	KUNIT_ASSERT_TRUE(test, tt_pid_exited(pid));
+}
+
 /* A real thread group records, then exits; the sweep must notice. */
 /* The sweep shrinks a table its entries left, after FREEs or a reclaim. */
 static void tt_test_table_shrinks(struct kunit *test)
@@ -616,7 +631,7 @@ static void tt_test_table_shrinks(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, bad, 0);
 	KUNIT_EXPECT_GE(test, t->c->bits, 13);
-	kthread_stop(k);
+	tt_stop_exited(test, k, dead);
 	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), n);
 	KUNIT_EXPECT_EQ(test, t->c->bits, 5);
 	KUNIT_EXPECT_EQ(test, t->c->nr_entries, 10);
@@ -646,7 +661,7 @@ static void tt_test_sweep_dead_recorder(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 0);
 	KUNIT_EXPECT_FALSE(test, tt_pid_exited(dead));
 
-	kthread_stop(k);
+	tt_stop_exited(test, k, dead);
 	KUNIT_EXPECT_TRUE(test, tt_pid_exited(dead));
 	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 1);
 	KUNIT_EXPECT_EQ(test, dev_used(t->core, 0, TT_ALLOC_MEM_DRAM), 444);
@@ -685,7 +700,7 @@ static void tt_test_two_recorders(struct kunit *test)
 		}
 		KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_DRAM, 1),
 				order ? 3 : 2);
-		kthread_stop(k);
+		tt_stop_exited(test, k, dead);
 		/* Only the dead recorder's references go; no entry is removed. */
 		KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 0);
 		KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_DRAM, 1), 1);
@@ -873,7 +888,7 @@ static void tt_test_edquot_shared(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->c->nr_holdings, 2);
 	KUNIT_EXPECT_EQ(test, tt_client_refs(t->c, 0, TT_ALLOC_MEM_L1, 0), 2);
 	/* The child's death takes its holding back. */
-	kthread_stop(k);
+	tt_stop_exited(test, k, child);
 	KUNIT_EXPECT_EQ(test, tt_core_sweep(t->core), 1);
 	KUNIT_EXPECT_EQ(test, t->c->nr_holdings, 1);
 	KUNIT_EXPECT_EQ(test, alloc(t->c, buf(0, TT_ALLOC_MEM_L1, 2, 8)), 0);

@@ -42,25 +42,36 @@ static __u64 total_bytes(void)
 	return sum;
 }
 
+/* In a child: records the workload on DEV in @fd; 0 or a negative errno. */
+static int record_on(int fd)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < N_ENTRIES; i++) {
+		r = tt_alloc(fd, DEV, TT_ALLOC_MEM_DRAM, ID_BASE + i,
+			     entry_size(i), 0);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /*
  * In a child: opens the device and records the workload on DEV. Returns
  * the fd, or a negative errno. No ASSERTs (it runs in children).
  */
 static int record_workload(void)
 {
-	unsigned int i;
 	int fd, r;
 
 	fd = tt_open();
 	if (fd < 0)
 		return fd;
-	for (i = 0; i < N_ENTRIES; i++) {
-		r = tt_alloc(fd, DEV, TT_ALLOC_MEM_DRAM, ID_BASE + i,
-			     entry_size(i), 0);
-		if (r) {
-			close(fd);
-			return r;
-		}
+	r = record_on(fd);
+	if (r) {
+		close(fd);
+		return r;
 	}
 	return fd;
 }
@@ -312,6 +323,79 @@ TEST_F_TIMEOUT(gaps, scm_in_flight_sender_holding_fd_reclaimed_at_exit, 60)
 {
 	scm_sender_exits(_metadata, self, false);
 	assert_state(_metadata, self, false);
+}
+
+/*
+ * The contrast to every gap: a process killed while it holds its own fd
+ * is reclaimed by its exit, and its log line says so, even with the sweep
+ * running every jiffy. Its exit_mm() of a big address space, between the
+ * group's live count reaching 0 and exit_files(), is a window in which a
+ * sweep that took "no live thread" for "exited" reclaimed first and
+ * logged "exited with its file still open".
+ */
+#define KILL_ROUNDS	8
+#define KILL_UID	62000	/* + round: each its own log rate limit */
+#define KILL_MAP_BYTES	(64UL << 20)
+
+TEST_F_TIMEOUT(gaps, killed_holder_reclaimed_by_its_exit_not_the_sweep, 180)
+{
+	pid_t kids[KILL_ROUNDS];
+	int kmsg, i, ws, status, found = 0;
+	char rec[1024], want[64];
+
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	ASSERT_EQ(0, tt_param_write("sweep_interval_ms", "1"));
+	for (i = 0; i < KILL_ROUNDS; i++) {
+		self->kid = fork();
+		ASSERT_LE(0, self->kid);
+		if (!self->kid) {
+			int fd = tt_open();
+
+			if (fd < 0)
+				child_report(self->rep[1], fd);
+			if (mmap(NULL, KILL_MAP_BYTES, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+				 -1, 0) == MAP_FAILED ||
+			    setresuid(KILL_UID + i, KILL_UID + i, KILL_UID + i))
+				child_report(self->rep[1], -errno);
+			status = record_on(fd);
+			if (tt_write_full(self->rep[1], &status, sizeof(status)))
+				_exit(2);
+			for (;;)
+				pause();
+		}
+		ASSERT_EQ(0, tt_read_full(self->rep[0], &status, sizeof(status)));
+		ASSERT_EQ(0, status) TH_LOG("child: %s", strerror(-status));
+		assert_state(_metadata, self, true);
+		ASSERT_EQ(0, kill(self->kid, SIGKILL));
+		ASSERT_EQ(self->kid, waitpid(self->kid, &ws, 0));
+		kids[i] = self->kid;
+		self->kid = 0;
+		ASSERT_TRUE(WIFSIGNALED(ws));
+		assert_state(_metadata, self, false);
+		tt_snapshot(_metadata, self->fd, DEV, &self->base);
+	}
+	for (;;) {
+		ssize_t n = read(kmsg, rec, sizeof(rec) - 1);
+
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		for (i = 0; i < KILL_ROUNDS; i++) {
+			snprintf(want, sizeof(want), "tt_alloc: pid %d (", kids[i]);
+			if (!strstr(rec, want))
+				continue;
+			found++;
+			EXPECT_EQ(NULL, strstr(rec, "exited with its file still open"))
+				TH_LOG("round %d: %s", i, rec);
+		}
+	}
+	close(kmsg);
+	EXPECT_EQ(KILL_ROUNDS, found);
 }
 
 TEST_HARNESS_MAIN
