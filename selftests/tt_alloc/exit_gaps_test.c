@@ -343,9 +343,8 @@ TEST_F_TIMEOUT(gaps, killed_holder_reclaimed_by_its_exit_not_the_sweep, 180)
 	int kmsg, i, ws, status, found = 0;
 	char rec[1024], want[64];
 
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	kmsg = tt_kmsg_open();
 	ASSERT_LE(0, kmsg);
-	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
 	ASSERT_EQ(0, tt_param_write("sweep_interval_ms", "1"));
 	for (i = 0; i < KILL_ROUNDS; i++) {
 		self->kid = fork();
@@ -377,14 +376,7 @@ TEST_F_TIMEOUT(gaps, killed_holder_reclaimed_by_its_exit_not_the_sweep, 180)
 		assert_state(_metadata, self, false);
 		tt_snapshot(_metadata, self->fd, DEV, &self->base);
 	}
-	for (;;) {
-		ssize_t n = read(kmsg, rec, sizeof(rec) - 1);
-
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = 0;
+	while (tt_kmsg_next(kmsg, rec, sizeof(rec))) {
 		for (i = 0; i < KILL_ROUNDS; i++) {
 			snprintf(want, sizeof(want), "tt_alloc: pid %d (", kids[i]);
 			if (!strstr(rec, want))

@@ -136,21 +136,13 @@ static int lc_kmsg_of(const char *params, char *buf, size_t len, int *st)
 	char rec[1024];
 	size_t off = 0;
 	ssize_t n;
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = tt_kmsg_open();
 
 	if (fd < 0)
 		return -errno;
-	lseek(fd, 0, SEEK_END);
 	*st = tt_sh("modprobe tt_alloc %s", params);
 	buf[0] = 0;
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = 0;
-		/* "prio,seq,ts,flags;message" */
+	while ((n = tt_kmsg_next(fd, rec, sizeof(rec)))) {
 		if (off + n + 1 < len) {
 			char *msg = strchr(rec, ';');
 

@@ -226,9 +226,8 @@ TEST_F_TIMEOUT(perm, reclaim_log_rate_is_per_user, 120)
 	char rec[1024], other[64];
 	pid_t kids[FLOOD_N], kid;
 
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	kmsg = tt_kmsg_open();
 	ASSERT_LE(0, kmsg);
-	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
 	ASSERT_EQ(0, pipe(go));
 	for (i = 0; i < FLOOD_N; i++) {
 		kids[i] = perm_record_and_die(UNPRIV + 1, "tt-flood", go);
@@ -245,14 +244,7 @@ TEST_F_TIMEOUT(perm, reclaim_log_rate_is_per_user, 120)
 	ASSERT_EQ(kid, waitpid(kid, &st, 0));
 	ASSERT_EQ(0, st);
 	snprintf(other, sizeof(other), "tt_alloc: pid %d (tt-other) left", kid);
-	for (;;) {
-		ssize_t n = read(kmsg, rec, sizeof(rec) - 1);
-
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = 0;
+	while (tt_kmsg_next(kmsg, rec, sizeof(rec))) {
 		flood += !!strstr(rec, "(tt-flood) left");
 		other_seen |= !!strstr(rec, other);
 	}

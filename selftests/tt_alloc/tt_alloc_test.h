@@ -435,6 +435,40 @@ static inline int tt_reload(const char *params)
 }
 
 /* ------------------------------------------------------------------ */
+/* kernel log                                                          */
+/* ------------------------------------------------------------------ */
+
+/* /dev/kmsg past its last record: what the kernel logs from now on. */
+static inline int tt_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The next record of @fd ("prio,seq,ts,flags;message") into @buf,
+ * NUL-terminated; records the ring overwrote before they were read are
+ * skipped. Returns its length, 0 when there is none.
+ */
+static inline ssize_t tt_kmsg_next(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len - 1);
+	while (n < 0 && errno == EPIPE);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
 /* time                                                                */
 /* ------------------------------------------------------------------ */
 
