@@ -212,6 +212,35 @@ def runner_reason(rc, lines, runner_log):
     return 'not run: the guest finished without running it (runner exit %s)' % rc
 
 
+KERNEL_LINE_RE = re.compile(r'\[ *\d+\.\d+\] ')
+
+
+def join_split_markers(lines, complete):
+    """The serial console interleaves the kernel's lines with the guest's
+    output character by character: a kernel line printed while the shell
+    writes a marker cuts it in two ("# tt-suite-begin[  112.3] tt_alloc:
+    ...", then ": NAME" on the next line). A marker line that a kernel
+    line interrupts and that is not complete (complete(prefix) is false)
+    is joined with the guest's text after the kernel's lines."""
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        m = KERNEL_LINE_RE.search(line, 1)
+        if not (m and line.startswith('# tt-suite-') and not complete(line[:m.start()])):
+            out.append(line)
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and KERNEL_LINE_RE.match(lines[j]):
+            j += 1
+        if j == len(lines):
+            out.append(line)
+            break
+        out.append(line[:m.start()] + lines[j])
+        i = j + 1
+    return out
+
+
 def parse_run(args):
     tag = args.tag
     res = Results(tag)
@@ -226,11 +255,19 @@ def parse_run(args):
     end_re = re.compile(r'^# tt-suite-end: ' + name + r' rc=(\d+)(?: secs=(\d+))?')
     note_re = re.compile(r'^# tt-suite-(modprobe|rmmod): ' + name + r' FAILED(.*)$')
     missing_re = re.compile(r'^# tt-suite-missing: ' + name)
+    expected = list(args.expect or []) + ['kunit/' + k for k in (args.expect_kunit or [])]
+
+    def complete(prefix):
+        m = begin_re.fullmatch(prefix) or missing_re.fullmatch(prefix)
+        if m:
+            return not expected or m.group(1) in expected
+        return bool(end_re.fullmatch(prefix) or note_re.fullmatch(prefix))
+
     suites = []
     missing = set()
     times = {}
     cur, block = None, []
-    for line in lines:
+    for line in join_split_markers(lines, complete):
         m = begin_re.match(line)
         if m:
             if cur:
@@ -269,7 +306,6 @@ def parse_run(args):
 
     seen = set(s[0] for s in suites)
     rc = args.runner_rc
-    expected = list(args.expect or []) + ['kunit/' + k for k in (args.expect_kunit or [])]
     for name in expected:
         if name in seen:
             continue
