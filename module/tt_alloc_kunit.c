@@ -595,7 +595,6 @@ static void tt_stop_exited(struct kunit *test, struct task_struct *k,
 	KUNIT_ASSERT_TRUE(test, tt_pid_exited(pid));
 }
 
-/* A real thread group records, then exits; the sweep must notice. */
 /* The sweep shrinks a table its entries left, after FREEs or a reclaim. */
 static void tt_test_table_shrinks(struct kunit *test)
 {
@@ -638,6 +637,7 @@ static void tt_test_table_shrinks(struct kunit *test)
 	put_pid(dead);
 }
 
+/* A real thread group records, then exits; the sweep must notice. */
 static void tt_test_sweep_dead_recorder(struct kunit *test)
 {
 	struct tt_test *t = test->priv;
