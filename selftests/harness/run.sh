@@ -29,6 +29,11 @@
 #                              runner picks TCG after its probe, and reruns
 #                              a failed KVM guest under TCG (cached
 #                              verdict planted as "kvm")
+#   harness/vm/int3-boot-rerun   with a fake QEMU whose guest oopses on a
+#                              stale int3 while booting, once: the runner
+#                              boots it again and the command passes
+#   harness/vm/int3-after-start-fails  the same oops after the command
+#                              started: no second boot, exit 125
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/common.sh"
@@ -172,6 +177,38 @@ kvm_fallback() {
 	fi
 }
 
+# int3_rerun: a fake QEMU whose guest oopses on a stale int3 while
+# booting (once) is booted again and passes; one whose guest oopses after
+# the command started is not rerun and fails.
+int3_rerun() {
+	local d=$work/int3 rc=0 real
+	real=$(command -v qemu-system-x86_64)
+	mkdir -p "$d"
+	(export PATH="$here/fake-qemu:$PATH" TT_FAKE_QEMU_REAL="$real" TT_VM_ACCEL=tcg \
+		TT_FAKE_QEMU_INT3="boot:$d/once"
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 --log "$d/boot.console" \
+		-- true) >"$d/boot.out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ] && grep -q '^run: the kernel oopsed on a stale int3 while booting, before the command started .*: rebooting once$' "$d/boot.out" &&
+		grep -q '^run: command exited 0' "$d/boot.out" &&
+		grep -q 'Oops: int3' "$d/boot.console.first-boot" && ! grep -q 'Oops: int3' "$d/boot.console"; then
+		record PASS harness/vm/int3-boot-rerun
+	else
+		echo "runner exit $rc" >>"$d/boot.out"
+		record FAIL harness/vm/int3-boot-rerun "$d/boot.out"
+	fi
+	rc=0
+	(export PATH="$here/fake-qemu:$PATH" TT_FAKE_QEMU_REAL="$real" TT_VM_ACCEL=tcg \
+		TT_FAKE_QEMU_INT3=command
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 -- true) >"$d/cmd.out" 2>&1 || rc=$?
+	if [ "$rc" = 125 ] && ! grep -q 'rebooting once' "$d/cmd.out" &&
+		grep -q "did not report the command's exit status" "$d/cmd.out"; then
+		record PASS harness/vm/int3-after-start-fails
+	else
+		echo "runner exit $rc" >>"$d/cmd.out"
+		record FAIL harness/vm/int3-after-start-fails "$d/cmd.out"
+	fi
+}
+
 # (a) the aggregator on canned input
 for log in "$here"/cases/*.log; do
 	c=$(basename "$log" .log)
@@ -241,6 +278,7 @@ for l in open(sys.argv[1]):
 	vm_stock
 	vm_timeout_group
 	kvm_fallback
+	int3_rerun
 fi
 red_runner_failed
 red_parser_error
