@@ -4,7 +4,10 @@
 #   1. make dkms-install / dkms build+install for every stock kernel whose
 #      headers are installed (/usr/src/linux-headers-*-cloud-amd64), checks
 #      the installed tt_alloc.ko's version, then make dkms-remove leaves no
-#      trace (dkms status, /usr/src, /lib/modules/*/updates/dkms)
+#      trace (dkms status, /usr/src, /lib/modules/*/updates/dkms).
+#      That state is the host's, not this tree's: the whole step holds
+#      an exclusive flock on TT_DKMS_LOCK, so a second make check on the
+#      host waits for the first one's step instead of removing its tree.
 #   2. make install DESTDIR=$tmp: the exact file list; the pkg-config file;
 #      the ttalloc Python package imports from there; pip installs it
 #      offline from python/ into a venv;
@@ -13,6 +16,8 @@
 # Nothing is loaded into the host kernel. Prints TAP; exits 1 on failure.
 #   scripts/tests/packaging-test.sh [--no-dkms] [--no-install] [--no-docs]
 #   TT_PKG_KERNELS="6.1.0-56-cloud-amd64 ..."  kernels for the DKMS test
+#   TT_DKMS_LOCK=/run/lock/tt_alloc-dkms.lock   the host-wide lock of step 1
+#   TT_DKMS_LOCK_WAIT=900   seconds step 1 waits for it, then fails
 set -uo pipefail
 . "$(dirname "$0")/../common.sh"
 cd "$TT_ROOT" || exit 1
@@ -46,6 +51,22 @@ run() { # LOG CMD...: run with output to LOG
 }
 
 # ---- 1. DKMS -------------------------------------------------------------------
+# /usr/src/tt_alloc-<version>, /var/lib/dkms and /lib/modules/*/updates are
+# one per host: another make check's dkms-remove would take this one's
+# tree away mid-build. Holds the lock on fd dkms_fd until step 1 ends.
+dkms_lock=${TT_DKMS_LOCK:-/run/lock/tt_alloc-dkms.lock}
+dkms_wait=${TT_DKMS_LOCK_WAIT:-900}
+take_dkms_lock() {
+	if ! exec {dkms_fd}>>"$dkms_lock"; then
+		dkms_why="cannot open $dkms_lock"
+		return 1
+	fi
+	flock -n "$dkms_fd" && return 0
+	echo "# waiting up to ${dkms_wait}s for $dkms_lock: another run's DKMS test holds it"
+	flock -w "$dkms_wait" "$dkms_fd" && return 0
+	dkms_why="$dkms_lock still held by another run after ${dkms_wait}s"
+	return 1
+}
 if [ "$do_dkms" = 1 ]; then
 	kernels=${TT_PKG_KERNELS:-$(for d in /usr/src/linux-headers-*-cloud-amd64; do
 		[ -f "$d/Makefile" ] && echo "${d#/usr/src/linux-headers-}"; done)}
@@ -56,6 +77,8 @@ if [ "$do_dkms" = 1 ]; then
 		skip "dkms" "needs root"
 	elif [ -z "$kernels" ]; then
 		skip "dkms" "no /usr/src/linux-headers-*-cloud-amd64"
+	elif ! take_dkms_lock; then
+		tap_ok 1 "dkms: $dkms_why: the DKMS test did not run"
 	else
 		log=$logs/packaging-dkms.log
 		: >"$log"
@@ -85,6 +108,7 @@ if [ "$do_dkms" = 1 ]; then
 			/lib/modules/*/updates/dkms/tt_alloc.ko* 2>/dev/null) | head -5)
 		[ -z "$left" ]
 		tap_ok $? "nothing left after dkms-remove${left:+: $(echo $left)}" "$log"
+		exec {dkms_fd}>&-
 	fi
 fi
 

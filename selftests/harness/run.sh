@@ -34,6 +34,11 @@
 #                              boots it again and the command passes
 #   harness/vm/int3-after-start-fails  the same oops after the command
 #                              started: no second boot, exit 125
+#   harness/packaging/dkms-lock-held  while another run holds the host's
+#                              DKMS lock, packaging-test.sh's DKMS step
+#                              waits, then fails naming the lock, and runs
+#                              no make or dkms command (needs root and
+#                              dkms, as that step does)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/common.sh"
@@ -209,6 +214,31 @@ int3_rerun() {
 	fi
 }
 
+# dkms_lock_held: the DKMS step of the packaging test, with its lock held
+# here and one second to wait for it.
+dkms_lock_held() {
+	local d=$work/dkms-lock c=harness/packaging/dkms-lock-held rc=0 hold
+	mkdir -p "$d"
+	if [ "$(id -u)" != 0 ] || ! command -v dkms >/dev/null; then
+		echo "needs root and dkms, as the packaging test's DKMS step does" >"$d/why"
+		record SKIP "$c" "$d/why"
+		return
+	fi
+	exec {hold}>>"$d/lock"
+	flock -n "$hold"
+	TT_OUT=$d/out TT_DKMS_LOCK=$d/lock TT_DKMS_LOCK_WAIT=1 TT_PKG_KERNELS=harness-no-such-kernel \
+		"$TT_ROOT/scripts/tests/packaging-test.sh" --no-install --no-docs >"$d/tap" 2>&1 || rc=$?
+	exec {hold}>&-
+	echo "packaging-test.sh exit $rc" >>"$d/tap"
+	if [ "$rc" = 1 ] && grep -qx "# waiting up to 1s for $d/lock: another run's DKMS test holds it" "$d/tap" &&
+		grep -qx "not ok 1 dkms: $d/lock still held by another run after 1s: the DKMS test did not run" "$d/tap" &&
+		[ ! -e "$d/out/logs/packaging-dkms.log" ]; then
+		record PASS "$c"
+	else
+		record FAIL "$c" "$d/tap"
+	fi
+}
+
 # (a) the aggregator on canned input
 for log in "$here"/cases/*.log; do
 	c=$(basename "$log" .log)
@@ -280,6 +310,7 @@ for l in open(sys.argv[1]):
 	kvm_fallback
 	int3_rerun
 fi
+dkms_lock_held
 red_runner_failed
 red_parser_error
 [ "$vm" = 1 ] && red_deadline
