@@ -19,6 +19,21 @@ pkg_version() {
 		awk '$1 == "install" && $3 == "installed" { print $4 }'
 }
 
+# host_apt ARGS...: apt-get on the host's apt, whose package lists and
+# dpkg database are one per machine. Two make check starting together on
+# a fresh host both install packages and headers, and apt fails at once on
+# a lock the other holds: runs of this project queue on TT_APT_LOCK, and
+# apt itself waits for anyone else holding dpkg's lock (unattended-upgrades).
+# flock -o: a daemon a postinst starts must not inherit, so keep, the lock.
+host_apt() {
+	local lock=${TT_APT_LOCK:-/run/lock/tt_alloc-apt.lock} wait=${TT_APT_LOCK_WAIT:-900} rc=0
+	flock -n "$lock" true 2>/dev/null ||
+		note "waiting up to ${wait}s for $lock: another run is using the host's apt"
+	flock -o -w "$wait" -E 75 "$lock" apt-get -o DPkg::Lock::Timeout="$wait" "$@" || rc=$?
+	[ "$rc" = 75 ] && echo "error: $lock still held by another run after ${wait}s" >&2
+	return "$rc"
+}
+
 # kernel_env TAG: path of the env file describing a prepared kernel.
 kernel_env() { echo "$TT_OUT/kernels/$1.env"; }
 

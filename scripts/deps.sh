@@ -49,8 +49,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run 'make deps' as root)"
 	note "installing: ${missing[*]}"
-	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+	host_apt update -q
+	DEBIAN_FRONTEND=noninteractive host_apt install -y -q --no-install-recommends "${missing[@]}"
 else
 	echo "deps: all ${#pkgs[@]} packages present" >&2
 fi

@@ -117,7 +117,7 @@ retry_stale() { # WHAT_FAILED
 	[ "${TT_FETCH_RETRIED:-0}" = 0 ] && [ "$install" = 1 ] || die "$1"
 	note "$1: refreshing the package lists (apt-get update) and trying once more"
 	rm -rf "${tmp:-}"
-	apt-get update -qq || die "$1, and apt-get update failed"
+	host_apt update -qq || die "$1, and apt-get update failed"
 	TT_FETCH_RETRIED=1 exec "$0" "$tag"
 }
 
@@ -129,7 +129,7 @@ resolve() {
 img=$(resolve)
 if [ -z "$img" ] && [ "$install" = 1 ]; then
 	note "apt-cache does not know $meta: running apt-get update"
-	apt-get update -qq
+	host_apt update -qq
 	img=$(resolve)
 fi
 [ -n "$img" ] || die "cannot resolve $meta through apt-cache (run apt-get update?)"
@@ -159,7 +159,7 @@ fi
 if [ ! -f "$kdir/Makefile" ] || [ -z "$(pkg_version "$hdr")" ]; then
 	[ "$install" = 1 ] || die "$hdr not installed: run 'make deps'"
 	note "installing $hdr"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$hdr" >/dev/null ||
+	DEBIAN_FRONTEND=noninteractive host_apt install -y -q --no-install-recommends "$hdr" >/dev/null ||
 		retry_stale "apt-get install $hdr failed"
 fi
 [ -f "$kdir/Makefile" ] || die "$kdir missing after installing $hdr"

@@ -39,6 +39,11 @@
 #                              waits, then fails naming the lock, and runs
 #                              no make or dkms command (needs root and
 #                              dkms, as that step does)
+#   harness/deps/apt-lock-queues  host_apt (scripts/common.sh), with a fake
+#                              apt-get and its lock held here: gives up
+#                              after TT_APT_LOCK_WAIT naming the lock
+#                              (exit 75), runs apt-get only once the lock
+#                              is released, with DPkg::Lock::Timeout
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/common.sh"
@@ -239,6 +244,34 @@ dkms_lock_held() {
 	fi
 }
 
+# apt_lock_queues: two make check on a fresh host both run apt-get; the
+# second must queue behind the first, not fail on apt's own locks.
+apt_lock_queues() {
+	local d=$work/apt-lock c=harness/deps/apt-lock-queues hold pid rc=0 rc2=0 early=no
+	mkdir -p "$d/bin"
+	printf '#!/bin/sh\necho "apt-get $*" >>"%s/ran"\n' "$d" >"$d/bin/apt-get"
+	chmod +x "$d/bin/apt-get"
+	exec {hold}>>"$d/lock"
+	flock -n "$hold"
+	(PATH=$d/bin:$PATH TT_APT_LOCK=$d/lock TT_APT_LOCK_WAIT=1 host_apt update) >"$d/out" 2>&1 || rc=$?
+	# the waiter must not share this shell's hold on the lock
+	(exec {hold}>&-; PATH=$d/bin:$PATH TT_APT_LOCK=$d/lock TT_APT_LOCK_WAIT=120 host_apt install x) >>"$d/out" 2>&1 &
+	pid=$!
+	sleep 1
+	[ -e "$d/ran" ] && early=yes
+	exec {hold}>&-
+	wait "$pid" || rc2=$?
+	echo "exit $rc, then $rc2; apt-get ran while the lock was held: $early; it ran: $(cat "$d/ran" 2>/dev/null)" >>"$d/out"
+	if [ "$rc" = 75 ] && [ "$rc2" = 0 ] && [ "$early" = no ] &&
+		grep -qx "error: $d/lock still held by another run after 1s" "$d/out" &&
+		grep -qx ">>> waiting up to 120s for $d/lock: another run is using the host's apt" "$d/out" &&
+		[ "$(cat "$d/ran")" = "apt-get -o DPkg::Lock::Timeout=120 install x" ]; then
+		record PASS "$c"
+	else
+		record FAIL "$c" "$d/out"
+	fi
+}
+
 # (a) the aggregator on canned input
 for log in "$here"/cases/*.log; do
 	c=$(basename "$log" .log)
@@ -311,6 +344,7 @@ for l in open(sys.argv[1]):
 	int3_rerun
 fi
 dkms_lock_held
+apt_lock_queues
 red_runner_failed
 red_parser_error
 [ "$vm" = 1 ] && red_deadline
