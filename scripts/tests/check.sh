@@ -70,10 +70,10 @@ deadline=$((t0 + budget))
 # stage is not started when even its typical time no longer fits the
 # deadline. STOCK_TYPICAL: the stock suites took 165 to 268 s alone on
 # 2026-12-05/06. STOCK_LONGEST: a stock guest's longest program may take
-# 3x that before the guest calls it hung; the Python test, 26 s alone,
-# took over 200 s beside another run's guests on 2026-12-06 (each python3
-# start about 25 s instead of 1), where the old cap (STOCK_TYPICAL, then
-# 200) called it hung.
+# 3x that before the guest calls it hung. The Python test took 26 s in a
+# guest alone, 84 s beside the debug guests, and over 200 s beside another
+# run's guests on 2026-12-06 (each python3 start about 25 s), where the
+# old cap (STOCK_TYPICAL, then 200) called it hung.
 DEBUG_TYPICAL=1000 STOCK_TYPICAL=300 STOCK_LONGEST=200 KCSAN_TYPICAL=900
 [ "$full" = 1 ] && DEBUG_TYPICAL=2400 STOCK_TYPICAL=400
 

@@ -257,7 +257,12 @@ apt_lock_queues() {
 	# the waiter must not share this shell's hold on the lock
 	(exec {hold}>&-; PATH=$d/bin:$PATH TT_APT_LOCK=$d/lock TT_APT_LOCK_WAIT=120 host_apt install x) >>"$d/out" 2>&1 &
 	pid=$!
-	sleep 1
+	# until the waiter says it waits (however loaded the host), then
+	# apt-get must not have run
+	for _ in $(seq 1200); do
+		grep -q '^>>> waiting up to 120s' "$d/out" && break
+		sleep 0.1
+	done
 	[ -e "$d/ran" ] && early=yes
 	exec {hold}>&-
 	wait "$pid" || rc2=$?
