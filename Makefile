@@ -10,7 +10,8 @@
 #   make kernel          build (or reuse) the debug test kernel
 #   make lint            static checks (checkpatch, sparse, W=1, uapi)
 #   make check           everything, tested in QEMU; ends with the summary
-#   make check-full      the same with the long programs at full length
+#   make check-full      the same with the long programs at full length,
+#                        the tools' guest tests on every kernel, KCSAN
 #   make demo            the demo in a VM on the stock 6.12 kernel
 #   make install         module, tools, library, udev/modprobe files
 #                        (PREFIX, DESTDIR); make uninstall
