@@ -78,7 +78,7 @@ deadline=$((t0 + budget))
 # run's guests on 2026-12-06 (each python3 start about 25 s), where the
 # old cap (STOCK_TYPICAL, then 200) called it hung. TOOLS_TYPICAL: the
 # tools kernel's guest also runs the userspace tools' tests; it took 325 s
-# alone and passed its 900 s limit beside another run on 2026-12-06.
+# alone and reached its 900 s limit beside another run on 2026-12-06.
 DEBUG_TYPICAL=1000 STOCK_TYPICAL=300 STOCK_LONGEST=200 KCSAN_TYPICAL=900
 TOOLS_TYPICAL=500
 [ "$full" = 1 ] && DEBUG_TYPICAL=2400 STOCK_TYPICAL=400 TOOLS_TYPICAL=600
