@@ -37,6 +37,15 @@ host_apt() {
 # kernel_env TAG: path of the env file describing a prepared kernel.
 kernel_env() { echo "$TT_OUT/kernels/$1.env"; }
 
+# write_file FILE: stdin into FILE, replaced whole (a temporary file
+# renamed over it). The kernels' env and config files are rewritten by
+# every make deps and make kernel, which make check runs (its README and
+# harness stages) while other stages read them: a reader must never see
+# one truncated.
+write_file() {
+	cat >"$1.tmp.$$" && mv -f "$1.tmp.$$" "$1"
+}
+
 # load_kernel TAG: source the env file (KTAG KDIR VMLINUZ KREL KSRC) of a
 # kernel prepared by scripts/kernels/build-kernel.sh or scripts/kernels/fetch-kernel.sh.
 load_kernel() {

@@ -21,14 +21,13 @@ tag=${1:-debug}
 mkdir -p "$TT_OUT/kernels"
 frag=$TT_OUT/kernels/$tag.config
 case $tag in
-debug) cp "$TT_ROOT/selftests/config" "$frag" ;;
+debug) write_file "$frag" <"$TT_ROOT/selftests/config" ;;
 kcsan)
 	# The base fragment without the options the variant sets, then the
 	# variant: what the final .config must hold (verify_config).
 	over=$TT_ROOT/selftests/config.kcsan
 	opts=$(sed -n 's/^\(# \)\{0,1\}\(CONFIG_[A-Za-z0-9_]*\)[= ].*/\2/p' "$over" | sort -u)
-	grep -vwF -f <(echo "$opts") "$TT_ROOT/selftests/config" >"$frag"
-	cat "$over" >>"$frag"
+	{ grep -vwF -f <(echo "$opts") "$TT_ROOT/selftests/config"; cat "$over"; } | write_file "$frag"
 	;;
 *) die "usage: $0 [debug|kcsan]" ;;
 esac
@@ -110,7 +109,7 @@ else
 fi
 verify_config
 
-cat >"$(kernel_env "$tag")" <<EOT
+write_file "$(kernel_env "$tag")" <<EOT
 KTAG=$tag
 KDIR=$O
 KSRC=$src

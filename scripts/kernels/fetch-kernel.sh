@@ -90,7 +90,7 @@ if [ -n "$(stock_line "$tag")" ]; then
 			[ -n "$kdir" ] || die "no build tree for $krel (scripts/kernels/stock-tree.sh)"
 	fi
 	mkdir -p "$TT_OUT/kernels"
-	cat >"$(kernel_env "$tag")" <<-EOT
+	write_file "$(kernel_env "$tag")" <<-EOT
 	KTAG=$tag
 	KDIR=$kdir
 	KSRC=$ksrc
@@ -165,7 +165,7 @@ fi
 [ -f "$kdir/Makefile" ] || die "$kdir missing after installing $hdr"
 
 mkdir -p "$TT_OUT/kernels"
-cat >"$(kernel_env "$tag")" <<EOT
+write_file "$(kernel_env "$tag")" <<EOT
 KTAG=$tag
 KDIR=$kdir
 KSRC=
