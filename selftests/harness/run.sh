@@ -78,15 +78,18 @@ red() {
 	fi
 }
 
-# a stock kernel for the cheap VM runs: 6.12 if prepared, else debug
+# a stock kernel for the cheap VM runs: 6.12 if prepared, else debug.
+# Their modules are a build of the harness's own (build_stock_modules):
+# make check runs the harness beside stages that rebuild out/kbuild/6.12.
 stock=6.12
 [ -f "$(kernel_env 6.12)" ] || stock=debug
+mods=(--modules "$TT_OUT/kbuild/harness-$stock")
 
 # A guest that panics before printing any result (sysrq-c on the stock
 # kernel): every expected program is a named failure.
 vm_stock() {
 	local rc=0
-	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 --log "$work/crash.console" \
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" "${mods[@]}" --quiet --timeout 300 --log "$work/crash.console" \
 		-- sh -c 'echo 1 >/proc/sys/kernel/sysrq; echo c >/proc/sysrq-trigger; sleep 30' \
 		>"$work/crash.out" 2>&1 || rc=$?
 	python3 "$ktap" parse --tag c --log "$work/crash.console" --out "$work/crash.res" \
@@ -103,7 +106,7 @@ vm_timeout_group() {
 	# beside another run, it had recorded 16 when 5 s ran out. The case
 	# lasts the whole timeout, whatever the kernel.
 	local rc=0 c=$work/timeout.console tmo=30
-	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 --log "$c" \
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" "${mods[@]}" --quiet --timeout 300 --log "$c" \
 		--add "$here/guest/hang-leaving-child:/opt/tt_alloc/harness/hang-leaving-child" \
 		-- /opt/tt_alloc/run-suite.sh --timeout "$tmo" --tests /opt/tt_alloc/harness hang-leaving-child \
 		>"$work/timeout.out" 2>&1 || rc=$?
@@ -166,7 +169,7 @@ kvm_fallback() {
 	(export PATH="$here/fake-qemu:$PATH" TT_FAKE_QEMU_REAL="$real" TT_VM_PROBE_DIR="$d/probe" \
 		TT_VM_KVM_DEV="$d/kvm-dev"
 	unset TT_VM_ACCEL
-	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 -- true) >"$d/probe.out" 2>&1 || rc=$?
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" "${mods[@]}" --quiet --timeout 300 -- true) >"$d/probe.out" 2>&1 || rc=$?
 	if [ "$rc" = 0 ] && grep -q '^run: accelerator tcg (KVM probe boot failed: KVM internal error)$' "$d/probe.out" &&
 		grep -q '^tcg ' "$d/probe/"*; then
 		record PASS harness/vm/kvm-probe-fallback
@@ -179,7 +182,7 @@ kvm_fallback() {
 	(export PATH="$here/fake-qemu:$PATH" TT_FAKE_QEMU_REAL="$real" TT_VM_PROBE_DIR="$d/probe" \
 		TT_VM_KVM_DEV="$d/kvm-dev"
 	unset TT_VM_ACCEL
-	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 -- true) >"$d/run.out" 2>&1 || rc=$?
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" "${mods[@]}" --quiet --timeout 300 -- true) >"$d/run.out" 2>&1 || rc=$?
 	if [ "$rc" = 0 ] && grep -q '^run: KVM failed the guest (KVM internal error): killed it, rerunning once under TCG$' "$d/run.out" &&
 		grep -q '^run: command exited 0' "$d/run.out"; then
 		record PASS harness/vm/kvm-runtime-fallback
@@ -202,7 +205,7 @@ int3_rerun() {
 	mkdir -p "$d"
 	(export PATH="$here/fake-qemu:$PATH" TT_FAKE_QEMU_REAL="$real" TT_VM_ACCEL=tcg \
 		TT_VM_TCG_THREAD=single TT_FAKE_QEMU_INT3="boot:$d/once"
-	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 --log "$d/boot.console" \
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" "${mods[@]}" --quiet --timeout 300 --log "$d/boot.console" \
 		-- true) >"$d/boot.out" 2>&1 || rc=$?
 	if [ "$rc" = 0 ] && grep -q '^run: the kernel oopsed on a stale int3 while booting, before the command started .*: rebooting once$' "$d/boot.out" &&
 		grep -q '^run: command exited 0' "$d/boot.out" &&
@@ -215,7 +218,7 @@ int3_rerun() {
 	rc=0
 	(export PATH="$here/fake-qemu:$PATH" TT_FAKE_QEMU_REAL="$real" TT_VM_ACCEL=tcg \
 		TT_FAKE_QEMU_INT3=command
-	"$TT_ROOT/selftests/vm/run" --kernel "$stock" --quiet --timeout 300 -- true) >"$d/cmd.out" 2>&1 || rc=$?
+	"$TT_ROOT/selftests/vm/run" --kernel "$stock" "${mods[@]}" --quiet --timeout 300 -- true) >"$d/cmd.out" 2>&1 || rc=$?
 	if [ "$rc" = 125 ] && ! grep -q 'rebooting once' "$d/cmd.out" &&
 		grep -q "did not report the command's exit status" "$d/cmd.out"; then
 		record PASS harness/vm/int3-after-start-fails
@@ -349,10 +352,18 @@ for l in open(sys.argv[1]):
 		red missing-binary 'h/not-packed' 'test binary is missing in the guest' "$work/vm.res"
 		red unlisted-skip 'h/failing-tap/skipped_on_purpose \(unlisted skip\)' 'unlisted skip' "$work/vm-skip.res"
 	fi
-	vm_stock
-	vm_timeout_group
-	kvm_fallback
-	int3_rerun
+	if "$TT_ROOT/scripts/kernels/build-module.sh" --name "harness-$stock" "$stock" \
+		>"$work/build-stock.log" 2>&1; then
+		vm_stock
+		vm_timeout_group
+		kvm_fallback
+		int3_rerun
+	else
+		for c in red/guest-crash vm/timeout-kills-leftovers vm/kvm-probe-fallback \
+			vm/kvm-runtime-fallback vm/int3-boot-rerun vm/int3-after-start-fails; do
+			record FAIL "harness/$c" "$work/build-stock.log"
+		done
+	fi
 fi
 dkms_lock_held
 apt_lock_queues
