@@ -218,17 +218,25 @@ else
 	missing lint host "not run: the debug kernel did not build (build/kernel-debug)" lint
 fi
 
-# vm_prepare KERNEL: build the module for KERNEL (W=1 and sparse) and note
-# its exact release; fails (every suite of KERNEL reported missing) when
-# that is not possible.
+# vm_prepare KERNEL TYPICAL: build the module for KERNEL (W=1 and sparse)
+# and note its exact release; fails (every suite of KERNEL reported
+# missing) when that is not possible, or when the guest's TYPICAL seconds
+# no longer fit the deadline: a module built then would only be thrown
+# away (and the harness's deadline case would rebuild out/kbuild/KERNEL
+# under any guest booting it).
 vm_prepare() {
-	local k=$1 suites
+	local k=$1 typ=$2 suites
 	mapfile -t suites < <(kernel_tests "$k")
 	suites+=(vm)
 	[ "$k" = debug ] && suites+=("${kunit_suites[@]/#/kunit/}")
 	if { [ "$k" = debug ] && [ "$kernel_ok" = 0 ]; } ||
 		{ [ "$k" = kcsan ] && [ "$kcsan_ok" = 0 ]; }; then
 		missing "vm-$k" "$k" "not run: the $k kernel did not build (build/kernel-$k)" "${suites[@]}"
+		return 1
+	fi
+	if [ "$(left)" -lt "$typ" ]; then
+		missing "vm-$k" "$k" "not run: deadline (about ${typ}s needed, $(left)s left of TT_CHECK_DEADLINE=$budget)" \
+			"${suites[@]}"
 		return 1
 	fi
 	if ! stage "modules-$k" build "modules-$k" scripts/kernels/build-module.sh --strict "$k"; then
@@ -328,16 +336,19 @@ debug_split() {
 		}' "$TT_ROOT/selftests/debug-times" <(echo kunit; kernel_tests debug)
 }
 debug_guests() {
-	local part line longest sum
-	vm_prepare debug || return
+	local part line longest sum lines
 	if [ "${TT_CHECK_PARALLEL:-1}" != 1 ]; then
+		vm_prepare debug "$DEBUG_TYPICAL" || return
 		longest=$(debug_split 0)
 		mapfile -t progs < <(kernel_tests debug)
 		VM_LONGEST=${longest##* } vm_run debug vm-debug "$DEBUG_TYPICAL" kunit "${progs[@]}"
 		return
 	fi
+	lines=("$(debug_split 1)" "$(debug_split 2)")
+	line=${lines[0]% *}
+	vm_prepare debug $((${line##* } + 60)) || return
 	for part in 1 2; do
-		line=$(debug_split $part)
+		line=${lines[part - 1]}
 		longest=${line##* }
 		line=${line% *}
 		sum=${line##* }
@@ -362,12 +373,12 @@ for k in $kernels; do
 	debug) ;;
 	kcsan)
 		# shellcheck disable=SC2086 # the program names are words
-		vm_prepare kcsan && vm_run kcsan vm-kcsan "$KCSAN_TYPICAL" $KCSAN_PROGRAMS ;;
+		vm_prepare kcsan "$KCSAN_TYPICAL" && vm_run kcsan vm-kcsan "$KCSAN_TYPICAL" $KCSAN_PROGRAMS ;;
 	*)
 		mapfile -t progs < <(kernel_tests "$k")
 		typ=$STOCK_TYPICAL
 		[ "$k" = "$tools_kernel" ] && typ=$TOOLS_TYPICAL
-		vm_prepare "$k" && VM_LONGEST=$STOCK_LONGEST vm_run "$k" "vm-$k" "$typ" "${progs[@]}"
+		vm_prepare "$k" "$typ" && VM_LONGEST=$STOCK_LONGEST vm_run "$k" "vm-$k" "$typ" "${progs[@]}"
 		;;
 	esac
 done
