@@ -26,11 +26,11 @@
 #   TT_CHECK_FULL=1                    long programs at full length (make
 #                                      check-full); the deadline grows to 3h
 #   TT_CHECK_WORK=DIR                  results and logs (default out/)
-#   TT_CHECK_PARALLEL=0                the debug suite in one guest and the
-#                                      stock kernels' suites after it, not
-#                                      two debug guests beside them (then
-#                                      the quick benchmark and the harness
-#                                      after those, not in the debug lane)
+#   TT_CHECK_PARALLEL=0                one lane: host-tests, the debug
+#                                      suite in one guest, the stock
+#                                      kernels' stages, then bench-quick
+#                                      and the harness (default: two
+#                                      lanes, see "Two lanes" below)
 #   TT_CHECK_TOOLS_KERNEL=K            the kernel that runs the userspace
 #                                      tools' guest tests (default 6.12;
 #                                      make check-full: every kernel)
@@ -203,23 +203,6 @@ tap_stage() {
 	python3 "$ktap" parse-tap --prefix "$name" --rc "$rc" --out "$res/$name.res" "$logs/$name.tap"
 }
 
-# Library, smi and replay tests that need no kernel, under ASan+UBSan
-# and valgrind.
-tap_stage host-tests 150 make -C userspace-tools OUT="$TT_OUT" test-host
-# make install/uninstall, DKMS against the stock headers, htmldocs.
-tap_stage packaging 60 scripts/tests/packaging-test.sh
-# DKMS as a Debian 13 user runs it, in the build root.
-[ ${#deb13[@]} -gt 0 ] && tap_stage dkms-deb13 60 scripts/tests/dkms-test.sh "${deb13[@]}"
-
-if [ "$(left)" -lt 120 ]; then
-	missing lint host "not run: deadline (about 120s needed, $(left)s left)" lint
-elif [ "$kernel_ok" = 1 ]; then
-	stage lint timeout "$(left)" scripts/tests/lint.sh --results "$res/lint.res"
-	timed host lint $(($(now) - stage_s))
-else
-	missing lint host "not run: the debug kernel did not build (build/kernel-debug)" lint
-fi
-
 # vm_prepare KERNEL TYPICAL: build the module for KERNEL (W=1 and sparse)
 # and note its exact release; fails (every suite of KERNEL reported
 # missing) when that is not possible, or when the guest's TYPICAL seconds
@@ -366,10 +349,7 @@ debug_guests() {
 # timed against a target) and the harness self-tests. Each boots its
 # guests with a module build of its own (out/kbuild/bench-6.12,
 # harness-6.12), so they need nothing the stock kernels' stages make or
-# rebuild: they run in the debug guests' lane once those are done, on
-# the core it would leave idle for the last minutes of the stock
-# guests and the demo, README and deb stages (about 740 s of them on
-# 2026-12-06); without that lane, at the end.
+# rebuild (the demo and README stages rebuild out/kbuild/6.12).
 late_host_suites() {
 	tap_stage bench-quick 120 make bench-quick
 	[ "${TT_CHECK_HARNESS:-1}" = 1 ] || return 0
@@ -384,18 +364,47 @@ late_host_suites() {
 	fi
 }
 
+# Library, smi and replay tests that need no kernel, under ASan+UBSan
+# and valgrind.
+host_tests() { tap_stage host-tests 150 make -C userspace-tools OUT="$TT_OUT" test-host; }
+
+# Two lanes, about one host core each, of about the same length: the
+# debug lane (host-tests, the two debug guests, bench-quick and the
+# harness: 1540 s of stages in a cached run alone on 2026-12-06) in the
+# background, the stock lane (packaging, DKMS and lint, the stock guests,
+# then demo, README and deb: 1585 s) here. Nothing of one lane uses what
+# the other builds or rebuilds: each guest boots the modules of its own
+# out/kbuild/NAME, and the debug guests have packed theirs long before
+# the README stage rebuilds out/kbuild/debug. The debug lane's output is
+# printed in one piece when both are done. TT_CHECK_PARALLEL=0 (or no
+# debug kernel): one lane, in that order.
 dpid=''
-if [[ " $kernels " == *" debug "* ]]; then
-	if [ "${TT_CHECK_PARALLEL:-1}" = 1 ]; then
-		{
-			debug_guests
-			late_host_suites
-		} >"$logs/vm-debug.out" 2>&1 &
-		dpid=$!
-	else
+if [[ " $kernels " == *" debug "* ]] && [ "${TT_CHECK_PARALLEL:-1}" = 1 ]; then
+	{
+		host_tests
 		debug_guests
-	fi
+		late_host_suites
+	} >"$logs/debug-lane.out" 2>&1 &
+	dpid=$!
+else
+	host_tests
+	[[ " $kernels " == *" debug "* ]] && debug_guests
 fi
+
+# make install/uninstall, DKMS against the stock headers, htmldocs.
+tap_stage packaging 60 scripts/tests/packaging-test.sh
+# DKMS as a Debian 13 user runs it, in the build root.
+[ ${#deb13[@]} -gt 0 ] && tap_stage dkms-deb13 60 scripts/tests/dkms-test.sh "${deb13[@]}"
+
+if [ "$(left)" -lt 120 ]; then
+	missing lint host "not run: deadline (about 120s needed, $(left)s left)" lint
+elif [ "$kernel_ok" = 1 ]; then
+	stage lint timeout "$(left)" scripts/tests/lint.sh --results "$res/lint.res"
+	timed host lint $(($(now) - stage_s))
+else
+	missing lint host "not run: the debug kernel did not build (build/kernel-debug)" lint
+fi
+
 for k in $kernels; do
 	case $k in
 	debug) ;;
@@ -413,7 +422,7 @@ done
 # make demo as a user runs it: the story and nothing of the boot console;
 # the README's "Run one test" commands as pasted. Both rebuild modules in
 # out/kbuild (readme: 6.12 and debug), so they come after the stock
-# guests, when the debug guests have long packed theirs.
+# guests.
 tap_stage demo 60 scripts/tests/demo-test.sh
 tap_stage readme 180 scripts/tests/readme-test.sh
 # make deb and lintian (host and Debian 13), then the packages installed
@@ -423,7 +432,7 @@ tap_stage readme 180 scripts/tests/readme-test.sh
 [ ${#deb13[@]} -gt 0 ] && tap_stage deb 240 scripts/tests/deb-test.sh "${deb13[@]}"
 if [ -n "$dpid" ]; then
 	wait "$dpid"
-	cat "$logs/vm-debug.out"
+	cat "$logs/debug-lane.out"
 else
 	late_host_suites
 fi
