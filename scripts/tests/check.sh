@@ -370,9 +370,9 @@ host_tests() { tap_stage host-tests 150 make -C userspace-tools OUT="$TT_OUT" te
 
 # Two lanes, about one host core each, of about the same length: the
 # debug lane (host-tests, the two debug guests, bench-quick and the
-# harness: 1540 s of stages in a cached run alone on 2026-12-06) in the
+# harness: 1603 s in a cached run alone on 2026-12-06) in the
 # background, the stock lane (packaging, DKMS and lint, the stock guests,
-# then demo, README and deb: 1585 s) here. Nothing of one lane uses what
+# then demo, README and deb: 1666 s) here. Nothing of one lane uses what
 # the other builds or rebuilds: each guest boots the modules of its own
 # out/kbuild/NAME, and the debug guests have packed theirs long before
 # the README stage rebuilds out/kbuild/debug. The debug lane's output is

@@ -79,8 +79,9 @@ red() {
 }
 
 # a stock kernel for the cheap VM runs: 6.12 if prepared, else debug.
-# Their modules are a build of the harness's own (build_stock_modules):
-# make check runs the harness beside stages that rebuild out/kbuild/6.12.
+# Their modules are a build of the harness's own, made before the first
+# of them: make check runs the harness beside stages that rebuild
+# out/kbuild/6.12.
 stock=6.12
 [ -f "$(kernel_env 6.12)" ] || stock=debug
 mods=(--modules "$TT_OUT/kbuild/harness-$stock")
